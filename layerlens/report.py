@@ -46,3 +46,37 @@ def dockerfile_json(df: Dockerfile) -> dict[str, Any]:
         ],
         "warnings": list(df.warnings),
     }
+
+
+def inputs_json(inp) -> dict[str, Any]:
+    return {
+        "paths": list(inp.paths),
+        "files": inp.files,
+        "bytes": inp.bytes,
+        "sources": [
+            {"text": s.text, "kind": s.kind, "files": s.matched, "missing": s.missing}
+            for s in inp.sources
+        ],
+    }
+
+
+def analysis_json(result) -> dict[str, Any]:
+    """The `layerlens analyze --format json` document (schema version 1)."""
+    df = dockerfile_json(result.dockerfile)
+    for ins, entry in zip(result.dockerfile.instructions, df["instructions"], strict=True):
+        inp = result.inputs.get(ins.index)
+        if inp is not None:
+            entry["inputs"] = inputs_json(inp)
+    ctx = result.context
+    return {
+        "schema": 1,
+        "dockerfile": df,
+        "context": {
+            "root": ctx.root,
+            "files": len(ctx.files),
+            "bytes": ctx.total_bytes,
+            "excluded_files": len(ctx.excluded),
+            "ignore_file": ctx.ignore_source or None,
+        },
+        "notices": list(result.notices),
+    }

@@ -191,7 +191,7 @@ class _Builder:
                     final_env.append(dict(env))
                     final_args.append(dict(args))
                 close_stage()
-                from_env = {**self.builtins, **{k: v for k, v in global_args.items() if v is not None}}
+                from_env = self._global_env(global_args)
                 base = self.word(node.args[0], from_env, line)
                 if not base:
                     raise self.fail("base name (" + node.args[0] + ") should not be blank", line)
@@ -235,7 +235,7 @@ class _Builder:
                         "stage in current context",
                         line,
                     )
-                genv = {**self.builtins, **{k: v for k, v in global_args.items() if v is not None}}
+                genv = self._global_env(global_args)
                 pairs = []
                 for w in node.args:
                     key, eq, default = w.partition("=")
@@ -277,6 +277,10 @@ class _Builder:
         self._check_cycles(df)
         return df
 
+    def _global_env(self, global_args: dict[str, str | None]) -> dict[str, str]:
+        """What FROM lines and global ARG defaults see: built-ins, then set global ARGs."""
+        return {**self.builtins, **{k: v for k, v in global_args.items() if v is not None}}
+
     def _check_arity(self, node: Node) -> None:
         kw, args, line = node.keyword, node.args, node.start_line
         upper = kw.upper()
@@ -290,10 +294,7 @@ class _Builder:
                     "Destination could not be determined.",
                     line,
                 )
-        elif kw in ("arg", "expose", "volume"):
-            if not args:
-                raise self.fail(f"{upper} requires at least one argument", line)
-        elif kw in ("env", "label"):
+        elif kw in ("arg", "expose", "volume") or kw in ("env", "label"):
             if not args:
                 raise self.fail(f"{upper} requires at least one argument", line)
         elif kw in ("workdir", "user", "stopsignal", "maintainer"):

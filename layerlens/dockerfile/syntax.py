@@ -462,7 +462,7 @@ def _heredocs_from_line(line: str) -> list[tuple[str, bool, bool, int]]:
             continue
         raw = _HEREDOC_NAME_RAW_LEX.words(rest, {})
         if len(raw) != len(names):
-            raise ExpansionError(f"internal lexing of heredoc produced inconsistent results: {rest}")
+            raise ExpansionError(f"inconsistent lexing of heredoc word: {rest}")
         name = names[0]
         expand = (name.count("'") + name.count('"')) == (raw[0].count("'") + raw[0].count('"'))
         found.append((name, m.group(2) == "-", expand, int(m.group(1) or 0)))

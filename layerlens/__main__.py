@@ -1,0 +1,5 @@
+import sys
+
+from layerlens.cli import main
+
+sys.exit(main())

@@ -1,0 +1,181 @@
+"""Command line. Heavy modules are imported inside each command so `--help` stays instant."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"layerlens: error: {message}\n")
+
+
+class Progress:
+    """One rewritten status line on a terminal; silent when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._width = 0
+
+    def __call__(self, message: str) -> None:
+        if not self.enabled:
+            return
+        text = message[:100]
+        sys.stderr.write("\r" + text + " " * max(0, self._width - len(text)))
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+
+def _dockerfile_arg(value: str | None) -> Path:
+    p = Path(value or "Dockerfile")
+    if p.is_dir():
+        p = p / "Dockerfile"
+    return p
+
+
+def _build_args(items: Sequence[str]) -> dict[str, str]:
+    from layerlens.errors import LayerlensError
+
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not key:
+            raise LayerlensError(f"--build-arg {item!r}: expected NAME=VALUE")
+        if not eq:
+            import os
+
+            if key not in os.environ:
+                continue  # like the builder: a bare name passes the variable only if set
+            value = os.environ[key]
+        out[key] = value
+    return out
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dockerfile", nargs="?", help="Dockerfile, or a directory holding one "
+                   "(default: ./Dockerfile)")
+    p.add_argument("--context", "-C", help="build context directory (default: the "
+                   "Dockerfile's directory)")
+    p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a build-time variable, as `docker build --build-arg`")
+    p.add_argument("--platform", default="linux/amd64",
+                   help="target platform for the built-in ARGs (default: linux/amd64)")
+
+
+def _options(ns: argparse.Namespace):
+    from layerlens.analysis import AnalyzeOptions
+
+    df = _dockerfile_arg(ns.dockerfile)
+    return AnalyzeOptions(
+        dockerfile=df,
+        context=Path(ns.context) if ns.context else None,
+        build_args=_build_args(ns.build_arg),
+        platform=ns.platform,
+    )
+
+
+def _write_output(text: str, out: str | None) -> None:
+    if out:
+        from layerlens.fsutil import atomic_write_text
+
+        atomic_write_text(Path(out), text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_analyze(ns: argparse.Namespace) -> int:
+    from layerlens.analysis import analyze
+
+    progress = Progress()
+    try:
+        result = analyze(_options(ns), progress)
+    finally:
+        progress.done()
+    if ns.format == "json":
+        import json
+
+        from layerlens.report import analysis_json
+
+        _write_output(json.dumps(analysis_json(result), indent=2, ensure_ascii=False) + "\n",
+                      ns.output)
+    else:
+        from layerlens.textreport import analysis_text
+
+        _write_output(analysis_text(result), ns.output)
+    return EXIT_OK
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    from layerlens.samples import SAMPLES, unpack
+
+    if ns.list:
+        for name, desc in SAMPLES.items():
+            print(f"{name:10} {desc}")
+        return EXIT_OK
+    repo = unpack(ns.name, Path(ns.dir) if ns.dir else None)
+    print(f"sample {ns.name!r} unpacked to {repo}", file=sys.stderr)
+    ns2 = argparse.Namespace(
+        dockerfile=str(repo / "Dockerfile"), context=None, build_arg=[],
+        platform="linux/amd64", format=ns.format, output=None,
+    )
+    return cmd_analyze(ns2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="layerlens",
+        description="Measure and fix Dockerfile layer order, cache churn and image bloat.",
+    )
+    from layerlens import __version__
+
+    parser.add_argument("--version", action="version", version=f"layerlens {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("analyze", help="read a Dockerfile and its build context")
+    _add_input_options(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("demo", help="unpack a bundled sample project and analyze it")
+    p.add_argument("name", nargs="?", default="pyweb", help="sample name (see --list)")
+    p.add_argument("--dir", help="where to unpack (default: a directory under the cache)")
+    p.add_argument("--list", action="store_true", help="list the samples")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    if not getattr(ns, "func", None):
+        parser.print_help()
+        return EXIT_ERROR
+    from layerlens.errors import LayerlensError
+
+    try:
+        return ns.func(ns)
+    except LayerlensError as exc:
+        print(f"layerlens: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("layerlens: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
