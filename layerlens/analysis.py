@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from layerlens.cache.timeline import HistoryAnalysis, HistoryOptions, analyze_history
 from layerlens.context.inputs import CopyInputs, resolve_all
 from layerlens.context.patterns import load_ignore
 from layerlens.context.tree import Context, scan_context
@@ -26,6 +27,7 @@ class AnalyzeOptions:
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str = "linux/amd64"
     target: str | None = None
+    history: HistoryOptions = field(default_factory=HistoryOptions)
 
     @property
     def context_dir(self) -> Path:
@@ -38,6 +40,7 @@ class Analysis:
     dockerfile: Dockerfile
     context: Context
     inputs: Mapping[int, CopyInputs]
+    history: HistoryAnalysis | None = None
     notices: tuple[str, ...] = ()
 
     def inputs_for(self, index: int) -> CopyInputs | None:
@@ -61,4 +64,9 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
                     f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} matches no "
                     "file in the build context (the build would fail)"
                 )
-    return Analysis(options, df, ctx, MappingProxyType(inputs), tuple(notices))
+    hist, hist_notices = analyze_history(
+        df, options.dockerfile, ctx_dir, inputs, options.build_args, options.history, say)
+    notices.extend(hist_notices)
+    if hist is not None:
+        notices.extend(hist.notices)
+    return Analysis(options, df, ctx, MappingProxyType(inputs), hist, tuple(notices))

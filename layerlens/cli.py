@@ -71,17 +71,65 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="set a build-time variable, as `docker build --build-arg`")
     p.add_argument("--platform", default="linux/amd64",
                    help="target platform for the built-in ARGs (default: linux/amd64)")
+    h = p.add_argument_group("history (git)")
+    h.add_argument("--no-history", action="store_true", help="static analysis only")
+    h.add_argument("--since", help="only commits after this date (as `git log --since`)")
+    h.add_argument("--max-commits", type=int, default=1000, metavar="N",
+                   help="newest N commits of the window (default: 1000; 0 for all)")
+    h.add_argument("--pullers", type=int, default=1, metavar="N",
+                   help="machines that pull every new image (pull bytes = push bytes x N)")
+    h.add_argument("--base-refresh", metavar="DURATION",
+                   help="base image tags move this often (e.g. 30d, 12h): rebuild from FROM then")
+    h.add_argument("--volatile-arg", action="append", default=[], metavar="NAME",
+                   help="a build arg that changes on every build (commit SHA, date, version)")
+    h.add_argument("--stable-arg", action="append", default=[], metavar="NAME",
+                   help="a build arg whose name looks volatile but is not")
+
+
+def parse_duration(text: str) -> int:
+    """`30d`, `12h`, `2w`, `90m` or plain seconds, as seconds."""
+    from layerlens.errors import LayerlensError
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    t = text.strip().lower()
+    try:
+        if t and t[-1] in units:
+            value = float(t[:-1]) * units[t[-1]]
+        else:
+            value = float(t)
+    except ValueError:
+        raise LayerlensError(f"--base-refresh {text!r}: expected a duration like 30d") from None
+    if value <= 0:
+        raise LayerlensError(f"--base-refresh {text!r}: must be positive")
+    return int(value)
 
 
 def _options(ns: argparse.Namespace):
     from layerlens.analysis import AnalyzeOptions
+    from layerlens.cache.timeline import HistoryOptions
+    from layerlens.errors import LayerlensError
 
     df = _dockerfile_arg(ns.dockerfile)
+    if ns.pullers < 0:
+        raise LayerlensError("--pullers must be 0 or more")
+    if ns.max_commits < 0:
+        raise LayerlensError("--max-commits must be 0 or more")
+    hist = HistoryOptions(
+        enabled=not ns.no_history,
+        since=ns.since,
+        max_commits=ns.max_commits or None,
+        first_parent=True,
+        pullers=ns.pullers,
+        base_refresh_seconds=parse_duration(ns.base_refresh) if ns.base_refresh else None,
+        volatile_args=frozenset(ns.volatile_arg),
+        stable_args=frozenset(ns.stable_arg),
+    )
     return AnalyzeOptions(
         dockerfile=df,
         context=Path(ns.context) if ns.context else None,
         build_args=_build_args(ns.build_arg),
         platform=ns.platform,
+        history=hist,
     )
 
 
@@ -125,11 +173,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         return EXIT_OK
     repo = unpack(ns.name, Path(ns.dir) if ns.dir else None)
     print(f"sample {ns.name!r} unpacked to {repo}", file=sys.stderr)
-    ns2 = argparse.Namespace(
-        dockerfile=str(repo / "Dockerfile"), context=None, build_arg=[],
-        platform="linux/amd64", format=ns.format, output=None,
-    )
-    return cmd_analyze(ns2)
+    args = ["analyze", str(repo / "Dockerfile"), "--format", ns.format]
+    return cmd_analyze(build_parser().parse_args(args))
 
 
 def build_parser() -> argparse.ArgumentParser:

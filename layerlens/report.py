@@ -68,9 +68,20 @@ def analysis_json(result) -> dict[str, Any]:
         if inp is not None:
             entry["inputs"] = inputs_json(inp)
     ctx = result.context
+    hist = result.history
+    if hist is not None:
+        for ins, entry in zip(result.dockerfile.instructions, df["instructions"], strict=True):
+            st = hist.costs.instructions.get(ins.index)
+            entry["change_rate"] = None if st is None else round(st.change_rate, 6)
+            if st is not None:
+                entry["cost"] = op_cost_json(st)
+    else:
+        for entry in df["instructions"]:
+            entry["change_rate"] = None
     return {
         "schema": 1,
         "dockerfile": df,
+        "replay": replay_json(hist) if hist is not None else None,
         "context": {
             "root": ctx.root,
             "files": len(ctx.files),
@@ -79,4 +90,60 @@ def analysis_json(result) -> dict[str, Any]:
             "ignore_file": ctx.ignore_source or None,
         },
         "notices": list(result.notices),
+    }
+
+
+def op_cost_json(st) -> dict[str, Any]:
+    c = st.cost
+    return {
+        "rebuilds": st.rebuilds,
+        "build_seconds": round(c.seconds, 3),
+        "build_seconds_source": c.seconds_source,
+        "size_bytes": c.size_bytes,
+        "push_bytes": c.push_bytes,
+        "push_bytes_source": c.push_source,
+        "expected_seconds_per_commit": round(st.expected_seconds, 3),
+        "expected_push_bytes_per_commit": None if st.expected_push_bytes is None
+        else round(st.expected_push_bytes),
+        "share_of_expected_seconds": round(st.share, 6),
+        "in_final_image": st.pushed,
+        "top_changed_files": [{"path": p, "commits": n} for p, n in st.top_files],
+    }
+
+
+def replay_json(hist) -> dict[str, Any]:
+    costs = hist.costs
+    return {
+        "repository": hist.toplevel,
+        "context_prefix": hist.prefix,
+        "window_commits": hist.window,
+        "shallow": hist.history.shallow,
+        "pullers": costs.pullers,
+        "volatile_build_args": sorted(hist.volatile_args),
+        "base_refresh_seconds": hist.base_refresh_seconds,
+        "baseline_commit": hist.replay.first,
+        "estimated": costs.estimated,
+        "totals": {
+            "rebuild_seconds": round(costs.total_seconds, 3),
+            "push_bytes": costs.total_push_bytes,
+            "pull_bytes": costs.total_pull_bytes,
+        },
+        "per_commit": {
+            "rebuild_seconds": round(costs.mean_seconds, 3),
+            "push_bytes": round(costs.mean_push_bytes),
+            "pull_bytes": round(costs.mean_pull_bytes),
+        },
+        "commits": [
+            {
+                "sha": c.sha,
+                "time": c.time,
+                "rebuilt": [{"stage": s, "first_line": line} for s, line in c.rebuilt],
+                "rebuild_seconds": round(c.rebuild_seconds, 3),
+                "push_bytes": c.push_bytes,
+                "pull_bytes": c.pull_bytes,
+                "unknown_size_layers": c.unknown_push_layers,
+                "error": c.error,
+            }
+            for c in costs.commits
+        ],
     }

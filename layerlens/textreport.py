@@ -18,14 +18,29 @@ def _one_line(text: str, width: int) -> str:
     return one if len(one) <= width else one[: width - 1] + "…"
 
 
+def duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds:.1f}s"
+    return humanize.precisedelta(seconds, minimum_unit="seconds", format="%0.0f")
+
+
 def analysis_text(result: Analysis) -> str:
     df = result.dockerfile
     ctx = result.context
+    hist = result.history
     out: list[str] = []
     out.append(f"Dockerfile  {df.path}  ({len(df.stages)} stage"
                f"{'s' if len(df.stages) != 1 else ''}, {len(df.instructions)} instructions)")
     excl = f"; {len(ctx.excluded)} excluded by {ctx.ignore_source}" if ctx.ignore_source else ""
     out.append(f"Context     {ctx.root}  ({len(ctx.files)} files, {size(ctx.total_bytes)}{excl})")
+    if hist is not None:
+        c = hist.costs
+        est = " (estimated: no build log or image given)" if c.estimated else ""
+        out.append(
+            f"History     {hist.window} commits; per commit: rebuild {duration(c.mean_seconds)}, "
+            f"push {size(int(c.mean_push_bytes))}, pull {size(int(c.mean_pull_bytes))}"
+            f" x{c.pullers}{est}"
+        )
     needed = df.needed_stages()
     for st in df.stages:
         out.append("")
@@ -43,7 +58,14 @@ def analysis_text(result: Analysis) -> str:
                     line += f" {inp.files:>6} files {size(inp.bytes):>10}"
                 else:
                     line += "   from " + ", ".join(sorted(kinds - {"context"}))
+            st = hist.costs.instructions.get(ins.index) if hist is not None else None
+            if st is not None:
+                line = f"{line:<92}" if len(line) < 92 else line
+                line += f" rebuilt {st.change_rate:6.1%}  share {st.share:6.1%}"
             out.append(line.rstrip())
+            if st is not None and st.top_files and st.rebuilds:
+                files = ", ".join(f"{p} ({n})" for p, n in st.top_files[:3])
+                out.append(f"         churn: {files}")
     if result.notices:
         out.append("")
         out.extend(f"notice: {n}" for n in result.notices)

@@ -1,0 +1,153 @@
+"""What a rebuilt layer costs: build seconds, push bytes, pull bytes.
+
+Sources, best first: a BuildKit build log (seconds per step), an image (layer sizes and
+compressed sizes, history timestamps), the build context (exact bytes a COPY/ADD brings
+in). Without them, build seconds fall back to documented defaults marked as estimates, and
+sizes that cannot be known stay unknown (None) and are reported as such.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from layerlens.cache.ops import BuildPlan, Op
+from layerlens.cache.replay import ReplayResult
+
+# Documented defaults, used only when nothing better is known (marked "estimate").
+DEFAULT_RUN_SECONDS = 20.0
+COPY_BASE_SECONDS = 0.5
+COPY_BYTES_PER_SECOND = 100 * 1024 * 1024
+WORKDIR_SECONDS = 0.1
+# Stated ratio of compressed (pushed) to uncompressed bytes when no image says better.
+COMPRESSION_RATIO = 0.45
+
+
+@dataclass(frozen=True, slots=True)
+class OpCost:
+    seconds: float
+    seconds_source: str  # "log", "image" or "estimate"
+    size_bytes: int | None
+    push_bytes: int | None
+    push_source: str | None  # "image", "ratio" or None when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCost:
+    sha: str
+    time: int
+    rebuilt: tuple[tuple[int, int], ...]  # (stage, first_line)
+    rebuilt_instructions: tuple[int, ...]
+    rebuild_seconds: float
+    push_bytes: int
+    pull_bytes: int
+    unknown_push_layers: int  # rebuilt image layers whose size is unknown
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionStats:
+    instruction: int
+    rebuilds: int
+    change_rate: float
+    cost: OpCost
+    expected_seconds: float  # per commit
+    expected_push_bytes: float | None  # per commit
+    share: float  # of the expected rebuild seconds
+    top_files: tuple[tuple[str, int], ...]  # context files that changed most behind it
+    pushed: bool  # part of the final image (pushed and pulled)
+
+
+@dataclass(frozen=True, slots=True)
+class CostSummary:
+    commits: tuple[CommitCost, ...]
+    instructions: Mapping[int, InstructionStats]
+    pullers: int
+    total_seconds: float
+    total_push_bytes: int
+    total_pull_bytes: int
+    mean_seconds: float
+    mean_push_bytes: float
+    mean_pull_bytes: float
+    estimated: bool  # any seconds are defaults
+
+
+def estimate(op: Op, size_bytes: int | None) -> OpCost:
+    if op.keyword == "run":
+        seconds = DEFAULT_RUN_SECONDS
+    elif op.keyword == "workdir":
+        seconds = WORKDIR_SECONDS
+    else:
+        seconds = COPY_BASE_SECONDS + (size_bytes or 0) / COPY_BYTES_PER_SECOND
+    if op.keyword == "workdir":
+        size_bytes = 0
+    push = None if size_bytes is None else int(size_bytes * COMPRESSION_RATIO)
+    return OpCost(seconds, "estimate", size_bytes, push, None if push is None else "ratio")
+
+
+def summarize(
+    result: ReplayResult,
+    costs: Mapping[str, OpCost],
+    *,
+    plan: BuildPlan,
+    pullers: int = 1,
+) -> CostSummary:
+    """Costs per commit and per instruction of `plan` (the current Dockerfile).
+
+    `costs` is keyed by operation identity so that operations of older Dockerfile versions
+    that are textually the same as today's get today's figures.
+    """
+    pushed_stages = plan.pushed_stages
+    current = {op.identity: op for sp in plan.stages for op in sp.ops}
+    rebuilds: Counter[str] = Counter()
+    churn: dict[str, Counter[str]] = {ident: Counter() for ident in current}
+    out: list[CommitCost] = []
+    estimated = False
+    for c in result.commits:
+        secs = 0.0
+        push = 0
+        unknown = 0
+        for op in c.rebuilt_ops:
+            cost = costs.get(op.identity) or estimate(op, None)
+            estimated |= cost.seconds_source == "estimate"
+            secs += cost.seconds
+            if op.stage in pushed_stages:
+                if cost.push_bytes is None:
+                    unknown += 1
+                else:
+                    push += cost.push_bytes
+            rebuilds[op.identity] += 1
+        for path in c.changed_paths:
+            for ident, op in current.items():
+                if op.reads_context and op.reads(path):
+                    churn[ident][path] += 1
+        out.append(CommitCost(
+            c.sha, c.time, tuple((m.stage, m.first_line) for m in c.rebuilt),
+            tuple(op.instruction for op in c.rebuilt_ops), secs, push, push * pullers, unknown,
+            c.error,
+        ))
+    n = len(out) or 1
+    stats: dict[int, InstructionStats] = {}
+    total_expected = 0.0
+    for ident, op in current.items():
+        cost = costs.get(ident) or estimate(op, None)
+        rate = rebuilds[ident] / n if out else 0.0
+        total_expected += rate * cost.seconds
+    for ident, op in current.items():
+        cost = costs.get(ident) or estimate(op, None)
+        rate = rebuilds[ident] / n if out else 0.0
+        exp_s = rate * cost.seconds
+        exp_p = None if cost.push_bytes is None else rate * cost.push_bytes
+        stats[op.instruction] = InstructionStats(
+            op.instruction, rebuilds[ident], rate, cost, exp_s, exp_p,
+            exp_s / total_expected if total_expected else 0.0,
+            tuple(churn[ident].most_common(5)), op.stage in pushed_stages,
+        )
+    total_s = sum(c.rebuild_seconds for c in out)
+    total_p = sum(c.push_bytes for c in out)
+    return CostSummary(
+        tuple(out), stats, pullers, total_s, total_p, total_p * pullers,
+        total_s / n if out else 0.0, total_p / n if out else 0.0,
+        total_p * pullers / n if out else 0.0, estimated,
+    )

@@ -1,0 +1,234 @@
+"""Replay a history window through the cache model: what each commit's build rebuilt.
+
+The cache is taken to hold the previous commit's build (what a CI runner or a registry cache
+of the main branch holds). For every commit after the first, each stage's first operation
+whose key is not in that cache is its first miss; it and every later operation of the stage
+are rebuilt. Content identity comes from git blob ids, so the replay never reads a file.
+
+Keys are kept incrementally: each context-reading operation carries an order-independent
+digest of its inputs (XOR of per-file hashes), updated only for the paths a commit changed;
+a new Dockerfile or `.dockerignore` version recomputes digests once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from layerlens.cache.ops import BuildPlan, Op
+from layerlens.context.patterns import Matcher
+from layerlens.history.model import GITLINK, Commit, History, TreeEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """The Dockerfile and ignore rules in force at a commit."""
+
+    plan: BuildPlan | None  # None when that commit's Dockerfile does not parse
+    matcher: Matcher
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageMiss:
+    stage: int
+    first_line: int
+    first_instruction: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommitReplay:
+    sha: str
+    time: int
+    rebuilt: tuple[StageMiss, ...]
+    rebuilt_ops: tuple[Op, ...]  # every operation rebuilt, in build order
+    changed_paths: tuple[str, ...]  # context paths this commit changed
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    commits: tuple[CommitReplay, ...]  # commits[1:] of the window: each against its parent
+    first: str | None  # the window's oldest commit: the warm cache everything starts from
+    plan: BuildPlan | None  # the plan at the newest commit
+
+
+VersionAt = Callable[[Commit, "VersionCache"], Version]
+
+
+class VersionCache:
+    """Remembers the repository paths of the Dockerfile and ignore files and their blobs."""
+
+    def __init__(self, dockerfile_path: str | None, ignore_paths: tuple[str, ...]) -> None:
+        self.dockerfile_path = dockerfile_path
+        self.ignore_paths = ignore_paths
+        self.blobs: dict[str, str | None] = {}  # repository path -> current blob id
+
+
+def _file_hash(path: str, entry: TreeEntry) -> int:
+    # Only the executable bit and the file type reach the build: git keeps no other mode.
+    return hash((path, entry.mode, entry.sha))
+
+
+def replay(
+    history: History,
+    version_at: Callable[[Commit, dict[str, str | None]], Version],
+    *,
+    watched: tuple[str, ...] = (),
+    base_refresh: int | None = None,
+) -> ReplayResult:
+    """Replay the window. `version_at(commit, blobs)` gives the Dockerfile/ignore version,
+    where `blobs` maps each watched repository path to its blob id at that commit."""
+    prefix = history.prefix
+    state: dict[str, TreeEntry] = {}
+    blobs: dict[str, str | None] = {p: None for p in watched}
+    for path, entry in history.base_tree.items():
+        if path in blobs:
+            blobs[path] = entry.sha
+        if path.startswith(prefix):
+            state[path[len(prefix):]] = entry
+    if not history.commits:
+        return ReplayResult((), None, None)
+    first = history.commits[0]
+    version = version_at(first, blobs)
+    digests = _full_digests(version, state)
+    prev_keys, _final, _ = _chain(version, digests, first, base_refresh)
+    results: list[CommitReplay] = []
+    for commit in history.commits[1:]:
+        version_changed = False
+        changed: list[str] = []
+        for ch in commit.changes:
+            if ch.path in blobs:
+                blobs[ch.path] = None if ch.deleted else ch.sha
+                version_changed = True
+            if not ch.rel:
+                continue
+            changed.append(ch.rel)
+        new_version = version_at(commit, blobs) if version_changed else version
+        if new_version is not version:
+            version = new_version
+            for rel, ch in _context_changes(commit):
+                _apply(state, rel, ch)
+            digests = _full_digests(version, state)
+        else:
+            _update_digests(version, digests, state, commit)
+        if version.plan is None:
+            results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
+                                        version.error))
+            continue
+        keys, _final, by_op = _chain(version, digests, commit, base_refresh)
+        misses: list[StageMiss] = []
+        rebuilt: list[Op] = []
+        for sp in version.plan.stages:
+            hit_all = True
+            for op in sp.ops:
+                if hit_all and by_op[op.instruction] in prev_keys:
+                    continue
+                if hit_all:
+                    misses.append(StageMiss(sp.index, op.line, op.instruction))
+                    hit_all = False
+                rebuilt.append(op)
+        results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
+                                    tuple(changed)))
+        prev_keys = keys
+    return ReplayResult(tuple(results), first.sha, version.plan)
+
+
+def _context_changes(commit: Commit):
+    for ch in commit.changes:
+        if ch.rel:
+            yield ch.rel, ch
+
+
+def _apply(state: dict[str, TreeEntry], rel: str, ch) -> None:
+    if ch.deleted:
+        state.pop(rel, None)
+    else:
+        state[rel] = TreeEntry(ch.mode, ch.sha)
+
+
+def _excluded(version: Version, path: str, cache: dict[str, bool]) -> bool:
+    hit = cache.get(path)
+    if hit is None:
+        hit = bool(version.matcher) and version.matcher.excludes(path)
+        cache[path] = hit
+    return hit
+
+
+def _full_digests(version: Version, state: dict[str, TreeEntry]) -> dict[int, int]:
+    digests: dict[int, int] = {}
+    if version.plan is None:
+        return digests
+    readers = [op for sp in version.plan.stages for op in sp.ops if op.reads_context]
+    if not readers:
+        return digests
+    for op in readers:
+        digests[op.instruction] = 0
+    for path, entry in state.items():
+        if version.matcher and version.matcher.excludes(path):
+            continue
+        h = _file_hash(path, entry)
+        for op in readers:
+            if op.reads(path):
+                digests[op.instruction] ^= h
+    return digests
+
+
+def _update_digests(version: Version, digests: dict[int, int], state: dict[str, TreeEntry],
+                    commit: Commit) -> None:
+    readers = ([op for sp in version.plan.stages for op in sp.ops if op.reads_context]
+               if version.plan is not None else [])
+    excluded: dict[str, bool] = {}
+    for ch in commit.changes:
+        rel = ch.rel
+        if not rel:
+            continue
+        old = state.get(rel)
+        _apply(state, rel, ch)
+        new = state.get(rel)
+        if not readers or _excluded(version, rel, excluded):
+            continue
+        delta = (_file_hash(rel, old) if old else 0) ^ (_file_hash(rel, new) if new else 0)
+        if not delta:
+            continue
+        for op in readers:
+            if op.reads(rel):
+                digests[op.instruction] ^= delta
+
+
+def _chain(version: Version, digests: dict[int, int], commit: Commit,
+           base_refresh: int | None) -> tuple[set[int], dict[int, int], dict[int, int]]:
+    keys: set[int] = set()
+    final: dict[int, int] = {}
+    by_op: dict[int, int] = {}
+    assert version.plan is not None
+    for sp in version.plan.stages:
+        if sp.base_stage is not None:
+            key = final.get(sp.base_stage, hash(("stage?", sp.base_stage)))
+        else:
+            epoch = None
+            if base_refresh and sp.base_image and "@" not in sp.base_image \
+                    and sp.base_image != "scratch":
+                epoch = commit.time // base_refresh
+            key = hash(("image", sp.base_image, sp.platform, epoch))
+        for op in sp.ops:
+            parts = [key, op.definition]
+            if op.reads_context:
+                parts.append(digests.get(op.instruction, 0))
+            for ref in op.stage_refs:
+                parts.append(final.get(ref, hash(("stage?", ref))))
+            if op.volatile:
+                parts.append(commit.sha)
+            key = hash(tuple(parts))
+            keys.add(key)
+            by_op[op.instruction] = key
+        final[sp.index] = key
+    return keys, final, by_op
+
+
+def submodule_note(history: History) -> str | None:
+    subs = [p for p, e in history.base_tree.items() if e.mode == GITLINK]
+    if not subs:
+        return None
+    return (f"{len(subs)} submodule(s) in the context: a change of the recorded submodule "
+            "commit counts as a change of the files below it")

@@ -1,0 +1,1 @@
+"""Git history: what changed in the build context, commit by commit."""

@@ -1,0 +1,52 @@
+"""Frozen records of a mined history window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+GITLINK = 0o160000
+SYMLINK = 0o120000
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    mode: int  # git mode: 0o100644, 0o100755, 0o120000 (link), 0o160000 (submodule)
+    sha: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    rel: str  # path relative to the context ('' when outside it)
+    path: str  # path relative to the repository top level
+    mode: int  # new mode; 0 when deleted
+    sha: str  # new blob id; all zeros when deleted
+    status: str  # A, M, D, T (type change)
+
+    @property
+    def deleted(self) -> bool:
+        return self.mode == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    sha: str
+    time: int  # committer time, unix seconds
+    parents: tuple[str, ...]
+    changes: tuple[Change, ...]  # only those under the context or on the extra paths
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    toplevel: Path
+    prefix: str  # the context's path inside the repository ('' or 'dir/')
+    commits: tuple[Commit, ...]  # oldest first
+    base_tree: dict[str, TreeEntry]  # repository path -> entry, at commits[0]
+    shallow: bool
+    notices: tuple[str, ...] = ()
+
+    @property
+    def span_seconds(self) -> int:
+        if len(self.commits) < 2:
+            return 0
+        return self.commits[-1].time - self.commits[0].time
