@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.context.patterns import Matcher
-from layerlens.history.model import GITLINK, Commit, History, TreeEntry
+from layerlens.history.model import GITLINK, Change, Commit, History, TreeEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,12 @@ def replay(
             state[path[len(prefix):]] = entry
     if not history.commits:
         return ReplayResult((), None, None)
+    # With the context at the repository root, the builder is also sent .git, whose content
+    # (HEAD, index, refs) differs at every commit. One pseudo-file stands for it.
+    git_dir = prefix == ""
     first = history.commits[0]
+    if git_dir:
+        state[GIT_MARKER] = TreeEntry(0o100644, first.sha)
     version = version_at(first, blobs)
     digests = _full_digests(version, state)
     prev_keys, _final, _ = _chain(version, digests, first, base_refresh)
@@ -97,6 +102,8 @@ def replay(
     for commit in history.commits[1:]:
         version_changed = False
         changed: list[str] = []
+        if git_dir:
+            commit = _with_git_change(commit)
         for ch in commit.changes:
             if ch.path in blobs:
                 blobs[ch.path] = None if ch.deleted else ch.sha
@@ -132,6 +139,14 @@ def replay(
                                     tuple(changed)))
         prev_keys = keys
     return ReplayResult(tuple(results), first.sha, version.plan)
+
+
+GIT_MARKER = ".git/HEAD"
+
+
+def _with_git_change(commit: Commit) -> Commit:
+    marker = Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha, "M")
+    return Commit(commit.sha, commit.time, commit.parents, (*commit.changes, marker))
 
 
 def _context_changes(commit: Commit):
