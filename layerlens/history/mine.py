@@ -186,7 +186,7 @@ def mine(
 
 def list_tree(info: RepoInfo, rev: str, extra: set[str]) -> dict[str, TreeEntry]:
     """Every file under the context (and the extra paths) at `rev`, by repository path."""
-    specs = [info.prefix or "."] + sorted(extra)
+    specs = [info.prefix or ".", *sorted(extra)]
     res = _git(info.toplevel, "ls-tree", "-r", "-z", "--full-tree", rev, "--",
                *[s.rstrip("/") or "." for s in specs])
     out: dict[str, TreeEntry] = {}
