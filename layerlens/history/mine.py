@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from layerlens.history.model import Change, Commit, History, TreeEntry
 
 DEFAULT_MAX_COMMITS = 1000
 _CHUNK = 1 << 20
+_STATUS = {b"A": "A", b"M": "M", b"T": "T", b"D": "D"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +87,28 @@ def _decode(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
 
-def _tokens(stream, chunk: int = _CHUNK) -> Iterator[bytes]:
-    rest = b""
+def _follow(proc: subprocess.Popen, fh, chunk: int = _CHUNK) -> Iterator[bytes]:
+    """Read git's output from an unlinked temporary file while git is still writing it.
+
+    A regular file never makes git wait for its reader, as a pipe does; parsing runs on
+    this core while git runs on another.
+    """
+    fd = fh.fileno()
+    offset = 0
     while True:
-        data = stream.read(chunk)
-        if not data:
-            break
-        parts = (rest + data).split(b"\0")
-        rest = parts.pop()
-        yield from parts
-    if rest:
-        yield rest
+        data = os.pread(fd, chunk, offset)
+        if data:
+            offset += len(data)
+            yield data
+            continue
+        if proc.poll() is not None:
+            data = os.pread(fd, chunk, offset)
+            if not data:
+                return
+            offset += len(data)
+            yield data
+            continue
+        time.sleep(0.0005)
 
 
 def mine(
@@ -106,13 +120,14 @@ def mine(
     """Read the window's commits (oldest first) with the changes under the context prefix.
 
     `extra_paths` are repository paths outside the context that matter too (a Dockerfile
-    given with -f, its `.dockerignore`).
+    given with -f, its `.dockerignore`). A change's `sha` is `<commit>:<path>`: every change
+    git reports is a new content (or mode) of that path, and that name reads it back.
     """
     opts = options or MineOptions()
     if info.head is None:
         return History(info.toplevel, info.prefix, (), {}, info.shallow, ("the repository has "
                        "no commits yet",))
-    cmd = ["git", "-C", str(info.toplevel), "log", "--raw", "-z", "--no-abbrev",
+    cmd = ["git", "-C", str(info.toplevel), "log", "--name-status", "-z",
            "--format=%x01%H %ct %P", "--diff-merges=first-parent"]
     cmd.append("--no-renames" if not opts.renames else "--find-renames")
     if opts.first_parent:
@@ -123,51 +138,22 @@ def mine(
         cmd.append(f"--max-count={opts.max_commits}")
     cmd += [opts.rev, "--"]
     prefix = info.prefix
-    extra = set(extra_paths)
-    commits: list[Commit] = []
-    try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
-    except FileNotFoundError:
-        raise LayerlensError("git is not installed") from None
-    assert proc.stdout is not None
-    header: list[str] | None = None
-    changes: list[Change] = []
-    meta: bytes | None = None
-
-    def flush() -> None:
-        if header is not None:
-            sha, ctime, *parents = header
-            commits.append(Commit(sha, int(ctime), tuple(parents), tuple(changes)))
-            if progress is not None and len(commits) % 500 == 0:
-                progress(len(commits))
-
-    try:
-        for tok in _tokens(proc.stdout):
-            if meta is not None:
-                path = _decode(tok)
-                fields = meta.split()
-                status = _decode(fields[4])[:1]
-                if path.startswith(prefix) or path in extra:
-                    rel = path[len(prefix):] if path.startswith(prefix) else path
-                    changes.append(Change(
-                        rel if path.startswith(prefix) else "",
-                        path, int(fields[1], 8), _decode(fields[3]), status,
-                    ))
-                meta = None
-                continue
-            tok = tok.lstrip(b"\n")
-            if tok.startswith(b"\x01"):
-                flush()
-                header = _decode(tok[1:]).split()
-                changes = []
-            elif tok.startswith(b":"):
-                meta = tok[1:]
-            # anything else (an empty token between records) carries nothing
-        flush()
-    finally:
-        proc.stdout.close()
-        err = proc.stderr.read() if proc.stderr else b""
-        rc = proc.wait()
+    prefix_b = prefix.encode("utf-8", "surrogateescape")
+    extra_b = {p.encode("utf-8", "surrogateescape") for p in extra_paths}
+    with tempfile.TemporaryFile(prefix="layerlens-gitlog-") as out, \
+            tempfile.TemporaryFile(prefix="layerlens-gitlog-err-") as err_fh:
+        try:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err_fh, env=_env())
+        except FileNotFoundError:
+            raise LayerlensError("git is not installed") from None
+        try:
+            commits = _parse_log(_follow(proc, out), prefix_b, extra_b, progress)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            rc = proc.wait()
+            err_fh.seek(0)
+            err = err_fh.read(65536)
     if rc != 0:
         msg = _decode(err).strip().splitlines()
         raise LayerlensError(f"git log failed: {msg[-1] if msg else rc}", path=str(info.toplevel))
@@ -180,8 +166,54 @@ def mine(
         )
     base: dict[str, TreeEntry] = {}
     if commits:
-        base = list_tree(info, commits[0].sha, extra)
+        base = list_tree(info, commits[0].sha, set(extra_paths))
     return History(info.toplevel, prefix, tuple(commits), base, info.shallow, tuple(notices))
+
+
+def _parse_log(chunks: Iterator[bytes], prefix_b: bytes, extra_b: set[bytes],
+               progress: Callable[[int], None] | None) -> list[Commit]:
+    """Parse `git log --name-status -z --format=%x01%H %ct %P` output, keeping only the
+    changes under the context prefix or on the extra paths."""
+    plen = len(prefix_b)
+    commits: list[Commit] = []
+    sha = ""
+    ctime = 0
+    parents: tuple[str, ...] = ()
+    changes: list[Change] = []
+    status: bytes | None = None
+    have = False
+    rest = b""
+    for data in chunks:
+        toks = (rest + data).split(b"\0")
+        rest = toks.pop()
+        for tok in toks:
+            if status is not None:
+                if tok.startswith(prefix_b) or tok in extra_b:
+                    path = tok.decode("utf-8", "surrogateescape")
+                    rel = path[plen:] if tok.startswith(prefix_b) else ""
+                    if status == b"D":
+                        changes.append(Change(rel, path, 0, "", "D"))
+                    else:
+                        changes.append(Change(rel, path, 0o100644, sha + ":" + path,
+                                              _STATUS.get(status, "M")))
+                status = None
+                continue
+            if tok[:1] == b"\n":
+                tok = tok[1:]
+            if tok[:1] == b"\x01":
+                if have:
+                    commits.append(Commit(sha, ctime, parents, tuple(changes)))
+                    if progress is not None and len(commits) % 1000 == 0:
+                        progress(len(commits))
+                head = tok[1:].decode().split()
+                sha, ctime, parents = head[0], int(head[1]), tuple(head[2:])
+                changes = []
+                have = True
+            elif tok:
+                status = tok[:1]
+    if have:
+        commits.append(Commit(sha, ctime, parents, tuple(changes)))
+    return commits
 
 
 def list_tree(info: RepoInfo, rev: str, extra: set[str]) -> dict[str, TreeEntry]:
