@@ -80,6 +80,8 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="machines that pull every new image (pull bytes = push bytes x N)")
     h.add_argument("--base-refresh", metavar="DURATION",
                    help="base image tags move this often (e.g. 30d, 12h): rebuild from FROM then")
+    h.add_argument("--build-log", metavar="FILE",
+                   help="BuildKit --progress=plain or rawjson output: real seconds per step")
     h.add_argument("--volatile-arg", action="append", default=[], metavar="NAME",
                    help="a build arg that changes on every build (commit SHA, date, version)")
     h.add_argument("--stable-arg", action="append", default=[], metavar="NAME",
@@ -120,6 +122,7 @@ def _options(ns: argparse.Namespace):
         base_refresh_seconds=parse_duration(ns.base_refresh) if ns.base_refresh else None,
         volatile_args=frozenset(ns.volatile_arg),
         stable_args=frozenset(ns.stable_arg),
+        build_log=Path(ns.build_log) if ns.build_log else None,
     )
     return AnalyzeOptions(
         dockerfile=df,

@@ -119,6 +119,9 @@ def replay(
             digests = _full_digests(version, state)
         else:
             _update_digests(version, digests, state, commit)
+        if version.matcher:
+            # Only what reaches the builder counts as churn.
+            changed = [p for p in changed if not version.matcher.excludes(p)]
         if version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))

@@ -28,7 +28,8 @@ class HistoryOptions:
     base_refresh_seconds: int | None = None
     volatile_args: frozenset[str] = frozenset()
     stable_args: frozenset[str] = frozenset()
-    op_costs: Mapping[str, OpCost] = field(default_factory=dict)  # from logs or an image
+    op_costs: Mapping[str, OpCost] = field(default_factory=dict)  # e.g. from an image
+    build_log: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +119,27 @@ class _Versions:
 
 
 def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
-             known: Mapping[str, OpCost]) -> dict[str, OpCost]:
-    """Today's cost of each operation: known figures first, else context sizes + defaults."""
+             known: Mapping[str, OpCost],
+             log_seconds: Mapping[str, float] | None = None) -> dict[str, OpCost]:
+    """Today's cost of each operation: known figures first, else context sizes + defaults;
+    seconds from a build log replace estimated seconds."""
     out: dict[str, OpCost] = {}
     for sp in plan.stages:
         for op in sp.ops:
             if op.identity in known:
-                out[op.identity] = known[op.identity]
-                continue
-            size = None
-            if op.keyword in ("copy", "add"):
-                inp = inputs.get(op.instruction)
-                if inp is not None and all(s.kind in ("context", "heredoc") for s in inp.sources):
-                    size = inp.bytes
-            out[op.identity] = estimate(op, size)
+                cost = known[op.identity]
+            else:
+                size = None
+                if op.keyword in ("copy", "add"):
+                    inp = inputs.get(op.instruction)
+                    if inp is not None and all(s.kind in ("context", "heredoc")
+                                               for s in inp.sources):
+                        size = inp.bytes
+                cost = estimate(op, size)
+            if log_seconds and op.identity in log_seconds:
+                cost = OpCost(log_seconds[op.identity], "log", cost.size_bytes, cost.push_bytes,
+                              cost.push_source)
+            out[op.identity] = cost
     return out
 
 
@@ -193,7 +201,16 @@ def analyze_history(
     if len(history.commits) < 2:
         notices.append("fewer than two commits in the window: nothing to replay")
     plan = build_plan(df, volatile_args=volatile)
-    costs = op_costs(plan, inputs, options.op_costs)
+    log_seconds = None
+    if options.build_log is not None:
+        from layerlens.cache.buildlog import match_steps, read_build_log
+
+        steps = read_build_log(options.build_log)
+        log_seconds = match_steps(steps, plan)
+        timed_ops = sum(1 for sp in plan.stages for _ in sp.ops)
+        notices.append(f"build log {options.build_log}: timed {len(log_seconds)} of "
+                       f"{timed_ops} steps (cached or unmatched steps keep estimates)")
+    costs = op_costs(plan, inputs, options.op_costs, log_seconds)
     summary = summarize(result, costs, plan=plan, pullers=options.pullers)
     return HistoryAnalysis(
         str(info.toplevel), info.prefix, history, result, summary, volatile, tuple(notices),
