@@ -7,7 +7,7 @@ suggestions, reports, the CI gate and the TUI only read the `Analysis` this retu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -16,6 +16,8 @@ from layerlens.context.inputs import CopyInputs, resolve_all
 from layerlens.context.patterns import load_ignore
 from layerlens.context.tree import Context, scan_context
 from layerlens.dockerfile import Dockerfile, load
+from layerlens.image.lines import LayerSource
+from layerlens.image.model import Image
 
 Progress = Callable[[str], None]
 
@@ -28,6 +30,9 @@ class AnalyzeOptions:
     platform: str = "linux/amd64"
     target: str | None = None
     history: HistoryOptions = field(default_factory=HistoryOptions)
+    image: str | None = None
+    image_platform: str | None = None
+    keep_image_files: bool = False
 
     @property
     def context_dir(self) -> Path:
@@ -41,7 +46,18 @@ class Analysis:
     context: Context
     inputs: Mapping[int, CopyInputs]
     history: HistoryAnalysis | None = None
+    image: Image | None = None
+    layer_sources: tuple[LayerSource, ...] = ()
     notices: tuple[str, ...] = ()
+
+    def source_of_layer(self, layer: int) -> LayerSource | None:
+        for s in self.layer_sources:
+            if s.layer == layer:
+                return s
+        return None
+
+    def layers_of_instruction(self, index: int) -> list[int]:
+        return [s.layer for s in self.layer_sources if s.instruction == index]
 
     def inputs_for(self, index: int) -> CopyInputs | None:
         return self.inputs.get(index)
@@ -64,9 +80,24 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
                     f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} matches no "
                     "file in the build context (the build would fail)"
                 )
+    image = None
+    sources: tuple[LayerSource, ...] = ()
+    hist_opts = options.history
+    if options.image:
+        from layerlens.image.costs import image_op_costs
+        from layerlens.image.lines import map_layers
+        from layerlens.image.reader import read_image
+
+        image = read_image(options.image, platform=options.image_platform,
+                           keep_files=options.keep_image_files, progress=say)
+        sources = tuple(map_layers(image, df))
+        notices.extend(f"{options.image}: {w}" for w in image.warnings)
+        known = image_op_costs(image, df, sources)
+        hist_opts = replace(hist_opts, op_costs={**known, **hist_opts.op_costs})
     hist, hist_notices = analyze_history(
-        df, options.dockerfile, ctx_dir, inputs, options.build_args, options.history, say)
+        df, options.dockerfile, ctx_dir, inputs, options.build_args, hist_opts, say)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)
-    return Analysis(options, df, ctx, MappingProxyType(inputs), hist, tuple(notices))
+    return Analysis(options, df, ctx, MappingProxyType(inputs), hist, image, sources,
+                    tuple(notices))

@@ -71,6 +71,11 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="set a build-time variable, as `docker build --build-arg`")
     p.add_argument("--platform", default="linux/amd64",
                    help="target platform for the built-in ARGs (default: linux/amd64)")
+    p.add_argument("--image", metavar="REF",
+                   help="an image to measure: docker-archive or oci-archive tar, OCI layout "
+                        "directory, docker:NAME or podman:NAME")
+    p.add_argument("--image-platform", metavar="OS/ARCH",
+                   help="platform to pick from a multi-platform image (default linux/amd64)")
     h = p.add_argument_group("history (git)")
     h.add_argument("--no-history", action="store_true", help="static analysis only")
     h.add_argument("--since", help="only commits after this date (as `git log --since`)")
@@ -130,6 +135,8 @@ def _options(ns: argparse.Namespace):
         build_args=_build_args(ns.build_arg),
         platform=ns.platform,
         history=hist,
+        image=ns.image,
+        image_platform=ns.image_platform,
     )
 
 
@@ -164,6 +171,34 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_image(ns: argparse.Namespace) -> int:
+    from layerlens.image.reader import read_image
+
+    progress = Progress()
+    try:
+        img = read_image(ns.ref, platform=ns.platform, progress=progress)
+        sources = ()
+        if ns.dockerfile:
+            from layerlens.dockerfile import load
+            from layerlens.image.lines import map_layers
+
+            sources = tuple(map_layers(img, load(_dockerfile_arg(ns.dockerfile))))
+    finally:
+        progress.done()
+    if ns.format == "json":
+        import json
+
+        from layerlens.report import image_json
+
+        _write_output(json.dumps(image_json(img, sources), indent=2, ensure_ascii=False) + "\n",
+                      ns.output)
+    else:
+        from layerlens.textreport import image_text
+
+        _write_output(image_text(img, sources), ns.output)
+    return EXIT_OK
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     from layerlens.samples import SAMPLES, unpack
 
@@ -192,6 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("image", help="measure an image: layer sizes, shadowed bytes, secrets")
+    p.add_argument("ref", help="docker-archive or oci-archive tar, OCI layout directory, "
+                   "docker:NAME or podman:NAME")
+    p.add_argument("--platform", help="platform to pick from a multi-platform image")
+    p.add_argument("--dockerfile", "-f", help="map layers to the lines of this Dockerfile")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+    p.set_defaults(func=cmd_image)
 
     p = sub.add_parser("demo", help="unpack a bundled sample project and analyze it")
     p.add_argument("name", nargs="?", default="pyweb", help="sample name (see --list)")

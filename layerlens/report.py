@@ -89,6 +89,7 @@ def analysis_json(result) -> dict[str, Any]:
             "excluded_files": len(ctx.excluded),
             "ignore_file": ctx.ignore_source or None,
         },
+        "image": image_json(result.image, result.layer_sources) if result.image else None,
         "notices": list(result.notices),
     }
 
@@ -146,4 +147,49 @@ def replay_json(hist) -> dict[str, Any]:
             }
             for c in costs.commits
         ],
+    }
+
+
+def image_json(img, sources=None, df=None) -> dict[str, Any]:
+    """`layerlens image --format json` and the `image` object of `analyze --image`."""
+    by_layer = {s.layer: s for s in (sources or ())}
+    layers = []
+    for lay in img.layers:
+        src = by_layer.get(lay.index)
+        layers.append({
+            "index": lay.index,
+            "digest": lay.digest,
+            "diff_id": lay.diff_id,
+            "size_bytes": lay.size_bytes,
+            "compressed_bytes": lay.compressed_bytes,
+            "tar_bytes": lay.tar_bytes,
+            "shadowed_bytes": lay.shadowed_bytes,
+            "created_by": lay.created_by,
+            "line": src.line if src is not None else None,
+            "stage": src.stage if src is not None else None,
+            "base_image": src.base if src is not None else None,
+            "files": lay.files,
+            "added": lay.added,
+            "modified": lay.modified,
+            "removed": lay.removed,
+            "compression": lay.compression,
+        })
+    return {
+        "source": img.source,
+        "format": img.format,
+        "platform": img.platform,
+        "tags": list(img.tags),
+        "layers": layers,
+        "size_bytes": img.size_bytes,
+        "visible_bytes": img.visible_bytes,
+        "compressed_bytes": img.compressed_bytes,
+        "shadowed_bytes": img.shadowed_bytes,
+        "efficiency": img.efficiency,
+        "wasted_bytes": img.wasted_bytes,
+        "user_wasted_percent": img.user_wasted_percent,
+        "inefficient_files": [{"path": "/" + p, "bytes": b, "count": c}
+                              for p, b, c in img.inefficient_files],
+        "secrets": [{"where": f.where, "layer": f.layer, "path": f.path, "kind": f.kind,
+                     "deleted_later": f.deleted_later} for f in img.secrets],
+        "warnings": list(img.warnings),
     }

@@ -66,12 +66,55 @@ def analysis_text(result: Analysis) -> str:
             if st is not None and st.top_files and st.rebuilds:
                 files = ", ".join(f"{p} ({n})" for p, n in st.top_files[:3])
                 out.append(f"         churn: {files}")
+    text = "\n".join(out) + "\n"
+    if result.image is not None:
+        text += "\n" + image_text(result.image, result.layer_sources)
     if result.notices:
-        out.append("")
-        out.extend(f"notice: {n}" for n in result.notices)
-    return "\n".join(out) + "\n"
+        text += "\n" + "".join(f"notice: {n}\n" for n in result.notices)
+    return text
 
 
 def _args_text(ins) -> str:
     first = ins.original.split(None, 1)
     return first[1] if len(first) > 1 else ""
+
+
+def image_text(img, sources=()) -> str:
+    by_layer = {s.layer: s for s in sources}
+    out = [f"Image       {img.source}  ({img.format}, {img.platform or 'unknown platform'}, "
+           f"{len(img.layers)} layers)"]
+    comp = size(img.compressed_bytes) if img.compressed_bytes is not None else \
+        "unknown (layers stored uncompressed)"
+    out.append(f"Size        {size(img.size_bytes)} in layers, {size(img.visible_bytes)} visible, "
+               f"compressed {comp}")
+    out.append(f"Shadowed    {size(img.shadowed_bytes)} stored but hidden by later layers")
+    out.append(f"dive        efficiency {img.efficiency:.2%}, wasted {size(img.wasted_bytes)}, "
+               f"user wasted {img.user_wasted_percent:.2%}")
+    out.append("")
+    head = f"  {'#':>3} {'size':>10} {'pushed':>10} {'shadowed':>10}  {'source':<14}"
+    out.append(head + " created by")
+    for lay in img.layers:
+        src = by_layer.get(lay.index)
+        if src is not None and src.line is not None:
+            where = f"L{src.line}"
+        elif src is not None and src.base:
+            where = "base " + _one_line(src.base, 9)
+        else:
+            where = ""
+        pushed = size(lay.compressed_bytes) if lay.compressed_bytes is not None else "?"
+        out.append(f"  {lay.index:>3} {size(lay.size_bytes):>10} {pushed:>10} "
+                   f"{size(lay.shadowed_bytes):>10}  {where:<14} "
+                   f"{_one_line(lay.created_by or '', 60)}")
+    if img.inefficient_files:
+        out.append("")
+        out.append("Files stored more than once (dive's wasted space):")
+        for p, b, c in img.inefficient_files[:10]:
+            out.append(f"  {size(b):>10}  x{c}  /{p}")
+    if img.secrets:
+        out.append("")
+        out.append("Secrets (contents not shown):")
+        out.extend(f"  {f.describe()}" for f in img.secrets)
+    if img.warnings:
+        out.append("")
+        out.extend(f"warning: {w}" for w in img.warnings)
+    return "\n".join(out) + "\n"

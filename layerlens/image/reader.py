@@ -1,0 +1,159 @@
+"""Read an image into an `Image`: one streaming pass per layer, digests checked on the way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from layerlens.errors import LayerlensError
+from layerlens.image.archive import open_image
+from layerlens.image.layers import Accountant, clean_path
+from layerlens.image.model import HistoryEntry, Image, Layer
+from layerlens.image.secrets import (
+    MAX_CONTENT,
+    SecretFinding,
+    candidate,
+    file_finding,
+    history_findings,
+    value_finding,
+)
+from layerlens.image.tarstream import CHUNK, ImageError, Limits, iter_tar, open_layer
+
+
+def _history(config: dict, n_layers: int) -> tuple[list[HistoryEntry], list[str]]:
+    warnings: list[str] = []
+    raw = config.get("history") or []
+    if not isinstance(raw, list):
+        raw = []
+    non_empty = sum(1 for h in raw if isinstance(h, dict) and not h.get("empty_layer"))
+    # When history and layers disagree, align them from the end: the image's own layers are
+    # the newest, and base images sometimes ship without history.
+    offset = n_layers - non_empty
+    if raw and offset != 0:
+        warnings.append(f"history lists {non_empty} layers but the image has {n_layers}; "
+                        "aligned from the newest")
+    out: list[HistoryEntry] = []
+    layer = offset
+    for i, h in enumerate(raw):
+        if not isinstance(h, dict):
+            continue
+        empty = bool(h.get("empty_layer"))
+        idx = None
+        if not empty:
+            idx = layer if 0 <= layer < n_layers else None
+            layer += 1
+        out.append(HistoryEntry(i, h.get("created"), str(h.get("created_by") or ""), empty,
+                                h.get("comment"), idx))
+    return out, warnings
+
+
+def read_image(
+    ref: str,
+    *,
+    platform: str | None = None,
+    keep_files: bool = False,
+    limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Image:
+    lim = limits or Limits()
+    say = progress or (lambda _m: None)
+    with open_image(ref, platform) as res:
+        config = res.config
+        diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+        history, warnings = _history(config, len(res.layers))
+        warnings = list(res.warnings) + warnings
+        by_layer = {h.layer: h for h in history if h.layer is not None}
+        acc = Accountant(keep_files=keep_files)
+        findings: list[SecretFinding] = []
+        file_secret_at: dict[tuple[int, str], int] = {}  # (layer, path) -> finding index
+        layers: list[Layer] = []
+        for i, blob in enumerate(res.layers):
+            say(f"reading layer {i + 1}/{len(res.layers)}")
+            layer = acc.begin_layer()
+            label = f"{res.source}: layer {i} ({blob.name})"
+            try:
+                raw = blob.open()
+            except LayerlensError:
+                raise
+            except OSError as exc:
+                raise ImageError(f"cannot read {blob.name}: {exc}", path=res.source) from None
+            with raw:
+                stream, src, kind = open_layer(raw, blob.size, lim, label)
+
+                def want(e, layer=layer) -> bool:
+                    p, _ = clean_path(e.name)
+                    return e.size <= MAX_CONTENT and candidate(p) is not None
+
+                try:
+                    for entry in iter_tar(stream, label, lim, want):
+                        acc.add(layer, entry)
+                        if entry.content is not None or candidate(clean_path(entry.name)[0]):
+                            p, _ = clean_path(entry.name)
+                            what = file_finding(p, entry.content)
+                            if what:
+                                file_secret_at[(layer, p)] = len(findings)
+                                findings.append(SecretFinding("file", layer, p, what))
+                    # drain: padding and anything after the end blocks must still be hashed
+                    while stream.read(CHUNK):
+                        pass
+                except (EOFError, OSError) as exc:
+                    raise ImageError(f"unreadable layer data ({exc})", path=label) from None
+                tar_bytes = stream.raw.out  # type: ignore[attr-defined]
+            digest = "sha256:" + src.hash.hexdigest()
+            if blob.digest and blob.digest.startswith("sha256:") and blob.digest != digest:
+                raise ImageError(f"digest mismatch: expected {blob.digest}, content is {digest}",
+                                 path=label)
+            if blob.size is not None and src.count != blob.size and blob.digest:
+                raise ImageError(f"size mismatch: descriptor says {blob.size} bytes, blob has "
+                                 f"{src.count}", path=label)
+            lc = acc.layers[layer]
+            h = by_layer.get(i)
+            layers.append(Layer(
+                i, digest, diff_ids[i] if i < len(diff_ids) else None, blob.media_type, kind,
+                lc.size_bytes, tar_bytes, src.count, src.count if kind != "none" else None,
+                lc.files, lc.dirs, lc.entries, lc.added,
+                lc.modified, lc.removed, 0, 0, h.created_by if h else None,
+                h.created if h else None, h.index if h else None, lc.entries == 0,
+            ))
+            if lc.suspicious_paths:
+                warnings.append(f"layer {i}: {lc.suspicious_paths} tar entries with absolute "
+                                "or '..' paths (read relative to the root)")
+        warnings.extend(acc.warnings)
+    # shadowed totals are final only after the last layer
+    final_layers = []
+    for lay, lc in zip(layers, acc.layers, strict=True):
+        final_layers.append(replace(lay, shadowed_bytes=lc.shadowed_bytes,
+                                    shadowed_files=lc.shadowed_files))
+    for (layer, path), idx in file_secret_at.items():
+        node = acc.visible.get(path)
+        if node is None or node.layer != layer:
+            f = findings[idx]
+            findings[idx] = SecretFinding(f.where, f.layer, f.path, f.kind, deleted_later=True)
+    cfg = config.get("config") or {}
+    env: list[tuple[str, str]] = []
+    for item in cfg.get("Env") or []:
+        if isinstance(item, str):
+            k, _, v = item.partition("=")
+            env.append((k, v))
+            kind_ = value_finding(k, v)
+            if kind_:
+                findings.append(SecretFinding("env", None, k, kind_))
+    for k, v in (cfg.get("Labels") or {}).items():
+        kind_ = value_finding(str(k), str(v))
+        if kind_ and not kind_.startswith("secret-looking"):
+            findings.append(SecretFinding("label", None, str(k), kind_))
+    for h in history:
+        for name, kind_ in history_findings(h.created_by):
+            findings.append(SecretFinding("history", h.layer, name, kind_))
+    size = sum(lay.size_bytes for lay in final_layers)
+    user = size - (final_layers[0].size_bytes if final_layers else 0)
+    eff, wasted, pct, ineff = acc.dive_figures(user)
+    return Image(
+        res.source, res.format, res.platform, res.tags, tuple(env),
+        cfg if isinstance(cfg, dict) else {}, tuple(final_layers), tuple(history), size,
+        acc.visible_bytes(),
+        None if any(lay.compressed_bytes is None for lay in final_layers)
+        else sum(lay.compressed_bytes or 0 for lay in final_layers),
+        sum(lay.shadowed_bytes for lay in final_layers), eff, wasted, pct,
+        tuple(ineff), tuple(findings), tuple(warnings), tuple(acc.records),
+    )

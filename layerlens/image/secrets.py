@@ -1,0 +1,130 @@
+"""Secrets left in an image: files in any layer (deleted ones included) and config values.
+
+Findings carry the layer, the path or key and the kind of secret, never the secret itself.
+File contents are read only for small files whose names make them candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_CONTENT = 64 * 1024
+
+# name patterns -> kind; checked against the basename or the whole path
+_NAME_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(^|/)id_(rsa|dsa|ecdsa|ed25519)$"), "ssh private key"),
+    (re.compile(r"\.(pem|key|p12|pfx|jks|keystore)$", re.I), "private key or keystore"),
+    (re.compile(r"(^|/)\.env(\.[\w.-]+)?$"), "dotenv file"),
+    (re.compile(r"(^|/)\.aws/credentials$"), "AWS credentials"),
+    (re.compile(r"(^|/)\.docker/config\.json$|(^|/)\.dockercfg$"), "registry credentials"),
+    (re.compile(r"(^|/)\.npmrc$"), "npm credentials"),
+    (re.compile(r"(^|/)\.pypirc$"), "PyPI credentials"),
+    (re.compile(r"(^|/)\.netrc$"), "netrc credentials"),
+    (re.compile(r"(^|/)\.git-credentials$"), "git credentials"),
+    (re.compile(r"(^|/)\.kube/config$|kubeconfig$"), "Kubernetes credentials"),
+    (re.compile(r"(^|/)(gcloud|google)[^/]*credentials[^/]*\.json$|service[-_]?account[^/]*\.json$",
+                re.I), "cloud service account key"),
+    (re.compile(r"(^|/)\.ssh/[^/]+$"), "ssh material"),
+]
+# content that confirms a candidate (or flags any small text file that holds it)
+_CONTENT_RULES: list[tuple[re.Pattern[bytes], str]] = [
+    (re.compile(rb"-----BEGIN (?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY"),
+     "private key"),
+    (re.compile(rb"aws_secret_access_key\s*=", re.I), "AWS credentials"),
+    (re.compile(rb"AKIA[0-9A-Z]{16}"), "AWS access key id"),
+    (re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"), "GitHub token"),
+    (re.compile(rb"glpat-[A-Za-z0-9_-]{20,}"), "GitLab token"),
+    (re.compile(rb"xox[abprs]-[A-Za-z0-9-]{10,}"), "Slack token"),
+    (re.compile(rb"_authToken\s*="), "npm token"),
+    (re.compile(rb'"auths"\s*:\s*\{[^}]*"auth"\s*:'), "registry credentials"),
+    (re.compile(rb"\"private_key\"\s*:\s*\"-----BEGIN"), "cloud service account key"),
+    (re.compile(rb"sk_live_[A-Za-z0-9]{16,}"), "Stripe secret key"),
+]
+_SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)",
+    re.I,
+)
+_VALUE_RULES = [(re.compile(r.pattern.decode()), kind) for r, kind in _CONTENT_RULES
+                if kind not in ("AWS credentials", "npm token", "registry credentials")]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretFinding:
+    where: str  # "file", "env", "history", "label", "context"
+    layer: int | None
+    path: str  # file path, or variable name
+    kind: str
+    deleted_later: bool = False
+
+    def describe(self) -> str:
+        loc = f"layer {self.layer} " if self.layer is not None else ""
+        gone = " (deleted in a later layer, still in the image)" if self.deleted_later else ""
+        return f"{loc}{self.where} {self.path}: {self.kind}{gone}"
+
+
+def candidate(path: str) -> str | None:
+    for rx, kind in _NAME_RULES:
+        if rx.search(path):
+            return kind
+    return None
+
+
+def content_kind(data: bytes) -> str | None:
+    for rx, kind in _CONTENT_RULES:
+        if rx.search(data):
+            return kind
+    return None
+
+
+def file_finding(path: str, data: bytes | None) -> str | None:
+    """The kind of secret a file is, judged by its name and (small) content."""
+    by_name = candidate(path)
+    by_content = content_kind(data) if data is not None else None
+    if by_content:
+        return by_content
+    if by_name in ("ssh private key", "AWS credentials", "registry credentials",
+                   "git credentials", "netrc credentials", "dotenv file",
+                   "cloud service account key", "Kubernetes credentials"):
+        # these names hold credentials by definition, but not empty placeholders
+        if data is not None and not data.strip():
+            return None
+        return by_name
+    if by_name in ("npm credentials", "PyPI credentials"):
+        return by_name if data and re.search(rb"(?i)(token|password|_auth)", data) else None
+    if by_name == "private key or keystore":
+        # a .pem may be only a public certificate
+        if path.lower().endswith((".p12", ".pfx", ".jks", ".keystore")):
+            return by_name
+        return None
+    return None
+
+
+def value_finding(name: str, value: str) -> str | None:
+    """A config or build-arg assignment that looks like it carries a secret."""
+    for rx, kind in _VALUE_RULES:
+        if rx.search(value):
+            return kind
+    if _SECRET_NAME.search(name) and value and value.lower() not in (
+        "", "none", "null", "false", "true", "changeme", "unset", "0", "1",
+    ) and not value.startswith(("$", "/run/secrets", "/var/run/secrets")) and not name.upper(
+    ).endswith(("_FILE", "_PATH", "_DIR", "_URL", "_HOST", "_PORT", "_ENABLED")):
+        return f"secret-looking variable {name}"
+    return None
+
+
+_ASSIGN = re.compile(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)")
+
+
+def history_findings(created_by: str) -> list[tuple[str, str]]:
+    """(name, kind) for assignments in a history line (`RUN |2 TOKEN=x ...`, `ENV`, `ARG`)."""
+    out = []
+    for m in _ASSIGN.finditer(created_by):
+        name, value = m.group(1), m.group(2).strip("\"'")
+        kind = value_finding(name, value)
+        if kind:
+            out.append((name, kind))
+    for rx, kind in _VALUE_RULES:
+        if rx.search(created_by) and not any(k == kind for _, k in out):
+            out.append(("(command)", kind))
+    return out
