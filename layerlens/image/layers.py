@@ -38,6 +38,12 @@ def clean_path(name: str) -> tuple[str, bool]:
     raw = name
     if raw in ("/", "./", "."):
         return "", False
+    if raw.startswith("./"):
+        raw = raw[2:]
+    if raw.endswith("/"):
+        raw = raw.rstrip("/")
+    if "//" not in raw and "/." not in raw and raw[:1] not in ("/", ".", ""):
+        return raw, False  # already clean: the common case, without normpath
     escaped = raw.startswith("/") or ".." in raw.split("/")
     p = posixpath.normpath("/" + raw).lstrip("/")
     return ("" if p == "." else p), escaped
@@ -152,7 +158,8 @@ class Accountant:
         return removed
 
     # -- one entry ------------------------------------------------------------------------
-    def add(self, layer: int, e: TarEntry) -> None:
+    def add(self, layer: int, e: TarEntry) -> str:
+        """Apply one entry; returns its cleaned path ('' for the root and markers)."""
         lc = self.layers[layer]
         lc.entries += 1
         path, escaped = clean_path(e.name)
@@ -162,14 +169,14 @@ class Accountant:
                 self.warnings.append(f"layer {layer}: tar entry {e.name!r} points outside the "
                                      "root; read as /" + path)
         if not path:
-            return  # the root directory itself
+            return ""  # the root directory itself
         base = path.rsplit("/", 1)[-1]
         parent = path.rsplit("/", 1)[0] if "/" in path else ""
         if base == OPAQUE:
             n = self._remove(parent, below_layer=layer, keep_self=True) if parent else \
                 self._remove_all_below(layer)
             lc.removed += n
-            return
+            return ""
         if base.startswith(WHITEOUT):
             target = (parent + "/" if parent else "") + base[len(WHITEOUT):]
             old = self.visible.get(target)
@@ -181,7 +188,7 @@ class Accountant:
                 self._remove(target)
                 if self.keep_files:
                     self.records.append(FileRecord(layer, target, old.kind, 0, "removed", 0, ""))
-            return
+            return ""
         kind = kind_of(e.type)
         size = e.size if kind == FILE else 0
         if kind == FILE:
@@ -207,7 +214,7 @@ class Accountant:
                 old.layer = layer
                 if self.keep_files:
                     self.records.append(FileRecord(layer, path, kind, 0, change, e.mode, ""))
-                return
+                return path
             if old.kind == DIR:
                 self._remove(path)  # a file replaces a whole directory
             else:
@@ -219,6 +226,7 @@ class Accountant:
         self._link_parent(path, layer)
         if self.keep_files:
             self.records.append(FileRecord(layer, path, kind, size, change, e.mode, e.linkname))
+        return path
 
     def _subtree_bytes(self, path: str) -> int:
         total = 0

@@ -7,17 +7,17 @@ from dataclasses import replace
 
 from layerlens.errors import LayerlensError
 from layerlens.image.archive import open_image
-from layerlens.image.layers import Accountant, clean_path
+from layerlens.image.layers import Accountant
 from layerlens.image.model import HistoryEntry, Image, Layer
 from layerlens.image.secrets import (
     MAX_CONTENT,
     SecretFinding,
-    candidate,
     file_finding,
     history_findings,
+    maybe_secret,
     value_finding,
 )
-from layerlens.image.tarstream import CHUNK, ImageError, Limits, iter_tar, open_layer
+from layerlens.image.tarstream import ChunkReader, ImageError, LayerStream, Limits, iter_tar
 
 
 def _history(config: dict, n_layers: int) -> tuple[list[HistoryEntry], list[str]]:
@@ -78,27 +78,28 @@ def read_image(
             except OSError as exc:
                 raise ImageError(f"cannot read {blob.name}: {exc}", path=res.source) from None
             with raw:
-                stream, src, kind = open_layer(raw, blob.size, lim, label)
+                src = LayerStream(raw, blob.size, lim, label)
+                kind = src.kind
+                reader = ChunkReader(src.chunks())
 
-                def want(e, layer=layer) -> bool:
-                    p, _ = clean_path(e.name)
-                    return e.size <= MAX_CONTENT and candidate(p) is not None
+                def want(e) -> bool:
+                    # the raw name is enough to rule a file out; most are
+                    return e.size <= MAX_CONTENT and maybe_secret(e.name)
 
                 try:
-                    for entry in iter_tar(stream, label, lim, want):
-                        acc.add(layer, entry)
-                        if entry.content is not None or candidate(clean_path(entry.name)[0]):
-                            p, _ = clean_path(entry.name)
-                            what = file_finding(p, entry.content)
+                    for entry in iter_tar(reader, label, lim, want):
+                        path = acc.add(layer, entry)
+                        if path and (entry.content is not None or (
+                                entry.size > MAX_CONTENT and maybe_secret(entry.name))):
+                            what = file_finding(path, entry.content)
                             if what:
-                                file_secret_at[(layer, p)] = len(findings)
-                                findings.append(SecretFinding("file", layer, p, what))
+                                file_secret_at[(layer, path)] = len(findings)
+                                findings.append(SecretFinding("file", layer, path, what))
                     # drain: padding and anything after the end blocks must still be hashed
-                    while stream.read(CHUNK):
-                        pass
+                    reader.drain()
                 except (EOFError, OSError) as exc:
                     raise ImageError(f"unreadable layer data ({exc})", path=label) from None
-                tar_bytes = stream.raw.out  # type: ignore[attr-defined]
+                tar_bytes = src.out
             digest = "sha256:" + src.hash.hexdigest()
             if blob.digest and blob.digest.startswith("sha256:") and blob.digest != digest:
                 raise ImageError(f"digest mismatch: expected {blob.digest}, content is {digest}",

@@ -63,7 +63,17 @@ class SecretFinding:
         return f"{loc}{self.where} {self.path}: {self.kind}{gone}"
 
 
+# One pass over the name rejects almost every path before the rules are tried one by one.
+_ANY_NAME = re.compile("|".join(f"(?:{rx.pattern})" for rx, _ in _NAME_RULES), re.I)
+
+
+def maybe_secret(name: str) -> bool:
+    return _ANY_NAME.search(name) is not None
+
+
 def candidate(path: str) -> str | None:
+    if not _ANY_NAME.search(path):
+        return None
     for rx, kind in _NAME_RULES:
         if rx.search(path):
             return kind

@@ -8,7 +8,6 @@ A decompression bomb is refused as soon as the output outgrows the stated bounds
 from __future__ import annotations
 
 import hashlib
-import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,82 +33,6 @@ class Limits:
     max_header_bytes: int = 1 << 20  # one long name or pax record
 
 
-class HashingReader(io.RawIOBase):
-    """Reads at most `length` bytes of `raw`, hashing what passes."""
-
-    def __init__(self, raw: BinaryIO, length: int | None, algo: str = "sha256") -> None:
-        self.raw = raw
-        self.left = length
-        self.hash = hashlib.new(algo)
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[override]
-        want = len(b) if self.left is None else min(len(b), self.left)
-        if want <= 0:
-            return 0
-        data = self.raw.read(want)
-        n = len(data)
-        b[:n] = data
-        self.hash.update(data)
-        self.count += n
-        if self.left is not None:
-            self.left -= n
-        return n
-
-
-class _Gunzip(io.RawIOBase):
-    """gzip with several members back to back (eStargz writes one per file)."""
-
-    def __init__(self, src: io.RawIOBase, limits: Limits, name: str) -> None:
-        self.src = src
-        self.d = zlib.decompressobj(31)
-        self.started = False
-        self.buf = b""
-        self.eof = False
-        self.out = 0
-        self.limits = limits
-        self.name = name
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[override]
-        while not self.buf and not self.eof:
-            if self.d.eof:
-                # One member ended; another may follow (eStargz: one per file).
-                rest = self.d.unused_data
-                self.d = zlib.decompressobj(31)
-                self.started = False
-                data = rest or self.src.read(CHUNK)
-                if not data or (data[:2] != GZIP_MAGIC and not data.strip(b"\0")):
-                    self.eof = True
-                    break
-            else:
-                data = self.d.unconsumed_tail or self.src.read(CHUNK)
-                if not data:
-                    if self.started:
-                        raise ImageError("truncated gzip stream", path=self.name)
-                    self.eof = True
-                    break
-            self.started = True
-            try:
-                self.buf = self.d.decompress(data, CHUNK)
-            except zlib.error as exc:
-                raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
-            self._count(len(self.buf))
-        n = min(len(b), len(self.buf))
-        b[:n] = self.buf[:n]
-        self.buf = self.buf[n:]
-        return n
-
-    def _count(self, n: int) -> None:
-        self.out += n
-        _check_bomb(self.out, getattr(self.src, "count", 0), self.limits, self.name)
-
-
 def _check_bomb(out: int, consumed: int, limits: Limits, name: str) -> None:
     if out > limits.max_layer_bytes:
         raise ImageError(f"layer inflates past {limits.max_layer_bytes} bytes; refusing it "
@@ -119,101 +42,164 @@ def _check_bomb(out: int, consumed: int, limits: Limits, name: str) -> None:
                          "(a decompression bomb?)", path=name)
 
 
-class _Zstd(io.RawIOBase):
-    def __init__(self, src: io.RawIOBase, limits: Limits, name: str) -> None:
-        import zstandard
+class LayerStream:
+    """Decompressed chunks of one layer blob, hashing the stored bytes on the way."""
 
-        self.src = src
-        self.reader = zstandard.ZstdDecompressor().stream_reader(src, read_across_frames=True,
-                                                                read_size=CHUNK)
-        self.out = 0
+    def __init__(self, raw: BinaryIO, length: int | None, limits: Limits, name: str) -> None:
+        self.raw = raw
+        self.left = length
         self.limits = limits
         self.name = name
+        self.hash = hashlib.sha256()
+        self.count = 0  # stored (compressed) bytes read
+        self.out = 0  # decompressed bytes produced
+        head = self._read(4)
+        if head[:2] == GZIP_MAGIC:
+            self.kind = "gzip"
+        elif head == ZSTD_MAGIC:
+            self.kind = "zstd"
+        else:
+            self.kind = "none"
+        self._head = head
 
-    def readable(self) -> bool:
-        return True
+    def _read(self, n: int) -> bytes:
+        if self.left is not None:
+            n = min(n, self.left)
+            if n <= 0:
+                return b""
+        data = self.raw.read(n)
+        if data:
+            self.hash.update(data)
+            self.count += len(data)
+            if self.left is not None:
+                self.left -= len(data)
+        return data
 
-    def readinto(self, b) -> int:  # type: ignore[override]
+    def _emit(self, data: bytes) -> bytes:
+        self.out += len(data)
+        _check_bomb(self.out, self.count, self.limits, self.name)
+        return data
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.kind == "gzip":
+            yield from self._gunzip()
+        elif self.kind == "zstd":
+            yield from self._zstd()
+        else:
+            if self._head:
+                yield self._emit(self._head)
+            while True:
+                data = self._read(CHUNK)
+                if not data:
+                    return
+                yield self._emit(data)
+
+    def _gunzip(self) -> Iterator[bytes]:
+        # gzip members may follow one another (eStargz writes one per file)
+        d = zlib.decompressobj(31)
+        started = False
+        pending = self._head
+        while True:
+            data = pending or d.unconsumed_tail or self._read(CHUNK)
+            pending = b""
+            if not data:
+                if started and not d.eof:
+                    raise ImageError("truncated gzip stream", path=self.name)
+                return
+            started = True
+            try:
+                out = d.decompress(data, 4 * CHUNK)
+            except zlib.error as exc:
+                raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
+            if out:
+                yield self._emit(out)
+            if d.eof:
+                rest = d.unused_data
+                d = zlib.decompressobj(31)
+                started = False
+                if rest:
+                    if rest[:2] != GZIP_MAGIC:
+                        if rest.strip(b"\0"):
+                            raise ImageError("garbage after gzip data", path=self.name)
+                        rest = b""
+                    pending = rest
+
+    def _zstd(self) -> Iterator[bytes]:
         import zstandard
 
+        d = zstandard.ZstdDecompressor().decompressobj()
+        data = self._head
         try:
-            n = self.reader.readinto(b)
+            while data:
+                while data:
+                    out = d.decompress(data)
+                    if out:
+                        yield self._emit(out)
+                    if d.eof:
+                        data = d.unused_data
+                        d = zstandard.ZstdDecompressor().decompressobj()
+                    else:
+                        data = b""
+                data = self._read(CHUNK)
         except zstandard.ZstdError as exc:
             raise ImageError(f"corrupt zstd data: {exc}", path=self.name) from None
-        self.out += n
-        _check_bomb(self.out, getattr(self.src, "count", 0), self.limits, self.name)
-        return n
 
 
-class _Plain(io.RawIOBase):
-    def __init__(self, src: io.RawIOBase, limits: Limits, name: str) -> None:
-        self.src = src
-        self.pending = b""
-        self.out = 0
-        self.limits = limits
-        self.name = name
+class ChunkReader:
+    """Exact reads and cheap skips over a stream of chunks, without re-buffering."""
 
-    def readable(self) -> bool:
-        return True
+    __slots__ = ("buf", "it", "pos")
 
-    def readinto(self, b) -> int:  # type: ignore[override]
-        n = self.src.readinto(b)
-        self.out += n
-        if self.out > self.limits.max_layer_bytes:
-            _check_bomb(self.out, 0, self.limits, self.name)
-        return n
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.it = chunks
+        self.buf = b""
+        self.pos = 0
 
+    def take(self, n: int) -> bytes:
+        end = self.pos + n
+        if end <= len(self.buf):
+            out = self.buf[self.pos:end]
+            self.pos = end
+            return out
+        parts = [self.buf[self.pos:]]
+        got = len(parts[0])
+        self.buf, self.pos = b"", 0
+        while got < n:
+            nxt = next(self.it, None)
+            if nxt is None:
+                break
+            need = n - got
+            if len(nxt) > need:
+                parts.append(nxt[:need])
+                self.buf, self.pos = nxt, need
+                got = n
+            else:
+                parts.append(nxt)
+                got += len(nxt)
+        return b"".join(parts)
 
-def open_layer(raw: BinaryIO, length: int | None, limits: Limits, name: str,
-               ) -> tuple[io.BufferedReader, HashingReader, str]:
-    """Wrap a blob: returns (decompressed reader, the hashing source, compression name)."""
-    src = HashingReader(raw, length)
-    head = raw.read(4)
-    src.hash.update(head)
-    src.count += len(head)
-    if src.left is not None:
-        src.left -= len(head)
-    pre = _Prefixed(head, src)
-    if head[:2] == GZIP_MAGIC:
-        inner: io.RawIOBase = _Gunzip(pre, limits, name)
-        kind = "gzip"
-    elif head == ZSTD_MAGIC:
-        inner = _Zstd(pre, limits, name)
-        kind = "zstd"
-    else:
-        inner = _Plain(pre, limits, name)
-        kind = "none"
-    return io.BufferedReader(inner, CHUNK), src, kind
-
-
-class _Prefixed(io.RawIOBase):
-    """A reader that first returns bytes already read for sniffing."""
-
-    def __init__(self, head: bytes, src: HashingReader) -> None:
-        self.head = head
-        self.src = src
-
-    @property
-    def count(self) -> int:
-        return self.src.count
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[override]
-        if self.head:
-            n = min(len(b), len(self.head))
-            b[:n] = self.head[:n]
-            self.head = self.head[n:]
+    def skip(self, n: int) -> int:
+        left = n
+        avail = len(self.buf) - self.pos
+        if left <= avail:
+            self.pos += left
             return n
-        return self.src.readinto(b)
+        left -= avail
+        self.buf, self.pos = b"", 0
+        while left > 0:
+            nxt = next(self.it, None)
+            if nxt is None:
+                return n - left
+            if len(nxt) > left:
+                self.buf, self.pos = nxt, left
+                return n
+            left -= len(nxt)
+        return n
 
-    def read(self, n: int = -1) -> bytes:  # zstandard and zlib paths call read()
-        if n is None or n < 0:
-            n = CHUNK
-        buf = bytearray(n)
-        got = self.readinto(buf)
-        return bytes(buf[:got])
+    def drain(self) -> None:
+        self.buf, self.pos = b"", 0
+        for _ in self.it:
+            pass
 
 
 @dataclass(slots=True)
@@ -223,8 +209,6 @@ class TarEntry:
     size: int
     mode: int
     linkname: str
-    uid: int
-    gid: int
     content: bytes | None = None  # only when asked for
 
 
@@ -245,8 +229,8 @@ def _checksum_ok(hdr: bytes) -> bool:
         want = _num(hdr[148:156])
     except ValueError:
         return False
-    total = sum(hdr[:148]) + 8 * 32 + sum(hdr[156:])
-    return want == total
+    # the checksum field itself counts as eight spaces
+    return want == sum(hdr) - sum(hdr[148:156]) + 256
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
@@ -269,32 +253,7 @@ def _parse_pax(data: bytes) -> dict[str, str]:
     return out
 
 
-def read_exact(f: io.BufferedReader, n: int) -> bytes:
-    data = f.read(n)
-    if len(data) == n or not data:
-        return data
-    parts = [data]
-    got = len(data)
-    while got < n:
-        more = f.read(n - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
-
-
-def skip(f: io.BufferedReader, n: int) -> int:
-    left = n
-    while left > 0:
-        data = f.read(min(left, CHUNK))
-        if not data:
-            break
-        left -= len(data)
-    return n - left
-
-
-def iter_tar(f: io.BufferedReader, name: str, limits: Limits,
+def iter_tar(f: ChunkReader, name: str, limits: Limits,
              want_content=None) -> Iterator[TarEntry]:
     """Headers of a tar stream; `want_content(entry)` may ask for a small file's bytes."""
     long_name: str | None = None
@@ -304,7 +263,7 @@ def iter_tar(f: io.BufferedReader, name: str, limits: Limits,
     count = 0
     first = True
     while True:
-        hdr = read_exact(f, BLOCK)
+        hdr = f.take(BLOCK)
         if not hdr:
             if first:
                 return  # an empty layer
@@ -325,8 +284,8 @@ def iter_tar(f: io.BufferedReader, name: str, limits: Limits,
         if typ in (b"L", b"K", b"x", b"g"):
             if size > limits.max_header_bytes:
                 raise ImageError("oversized tar extended header", path=name)
-            data = read_exact(f, size)
-            skip(f, (-size) % BLOCK)
+            data = f.take(size)
+            f.skip((-size) % BLOCK)
             if typ == b"L":
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             elif typ == b"K":
@@ -359,18 +318,17 @@ def iter_tar(f: io.BufferedReader, name: str, limits: Limits,
         else:
             data_size = size
         entry = TarEntry(nm, typ, size if typ in (b"0", b"\0", b"7") else 0,
-                         _num(hdr[100:108]) & 0o7777, link, _num(hdr[108:116]),
-                         _num(hdr[116:124]))
+                         _num(hdr[100:108]) & 0o7777, link)
         long_name = long_link = None
         pax = {}
         count += 1
         if count > limits.max_entries:
             raise ImageError(f"more than {limits.max_entries} entries in one layer", path=name)
         if want_content is not None and data_size and want_content(entry):
-            entry.content = read_exact(f, data_size)
-            skip(f, (-data_size) % BLOCK)
+            entry.content = f.take(data_size)
+            f.skip((-data_size) % BLOCK)
         else:
             padded = data_size + ((-data_size) % BLOCK)
-            if padded and skip(f, padded) < padded:
+            if padded and f.skip(padded) < padded:
                 raise ImageError("truncated tar stream", path=name)
         yield entry
