@@ -30,12 +30,11 @@ def synthesise(path: Path, commits: int) -> None:
              for f in range(12)]
     files += [f"docs/page{i}.md" for i in range(300)] + ["requirements.txt", "Dockerfile"]
     lines: list[bytes] = []
-    mark = 0
     t = 1_600_000_000
     for i in range(commits):
+        mark = i + 1
         t += rng.randint(60, 7200)
         lines.append(b"commit refs/heads/main\n")
-        mark += 1
         lines.append(f"mark :{mark}\n".encode())
         lines.append(f"committer Dev <d@example.com> {t} +0000\n".encode())
         msg = f"change {i}\n".encode()
