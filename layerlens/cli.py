@@ -199,6 +199,59 @@ def cmd_image(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_suggest(ns: argparse.Namespace) -> int:
+    import json
+
+    from layerlens.analysis import analyze
+    from layerlens.suggest.engine import suggest
+    from layerlens.suggest.output import (
+        report_json,
+        report_sarif,
+        report_text,
+        unified_diff,
+    )
+
+    select = {x.strip().upper() for x in ns.select.split(",")} if ns.select else None
+    ignore = {x.strip().upper() for x in ns.ignore.split(",")} if ns.ignore else set()
+    progress = Progress()
+    try:
+        result = analyze(_options(ns), progress)
+        progress("measuring suggestions")
+        rep = suggest(result, select=select, ignore=ignore)
+    finally:
+        progress.done()
+    df_path = result.options.dockerfile
+    diff = ""
+    if rep.rewritten is not None:
+        diff += unified_diff(result.dockerfile.source, rep.rewritten, df_path.name)
+    if rep.rewritten_ignore is not None:
+        from layerlens.suggest.engine import read_ignore_text
+
+        diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,
+                             rep.ignore_path.name)
+    if ns.format == "json":
+        _write_output(json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n",
+                      ns.output)
+    elif ns.format == "sarif":
+        _write_output(json.dumps(report_sarif(rep, str(df_path)), indent=2) + "\n", ns.output)
+    else:
+        _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
+    if ns.write:
+        from layerlens.fsutil import atomic_write_text
+
+        if rep.rewritten is not None:
+            atomic_write_text(df_path, rep.rewritten)
+            print(f"wrote {df_path}", file=sys.stderr)
+        if rep.rewritten_ignore is not None:
+            atomic_write_text(rep.ignore_path, rep.rewritten_ignore)
+            print(f"wrote {rep.ignore_path}", file=sys.stderr)
+        if rep.rewritten is None and rep.rewritten_ignore is None:
+            print("nothing to write", file=sys.stderr)
+    if ns.exit_zero or not rep.suggestions:
+        return EXIT_OK
+    return EXIT_FINDINGS
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     from layerlens.samples import SAMPLES, unpack
 
@@ -227,6 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("suggest", help="ranked rewrite hints with measured savings")
+    _add_input_options(p)
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+    p.add_argument("--diff", action="store_true", help="show the rewrite as a unified diff")
+    p.add_argument("--write", action="store_true",
+                   help="apply the fixable suggestions to the Dockerfile and .dockerignore")
+    p.add_argument("--select", metavar="IDS", help="only these rules, e.g. LL001,LL002")
+    p.add_argument("--ignore", metavar="IDS", help="skip these rules")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when there are suggestions")
+    p.set_defaults(func=cmd_suggest)
 
     p = sub.add_parser("image", help="measure an image: layer sizes, shadowed bytes, secrets")
     p.add_argument("ref", help="docker-archive or oci-archive tar, OCI layout directory, "

@@ -64,7 +64,9 @@ class _Versions:
 
     def __init__(self, history: History, dockerfile_path: str | None,
                  ignore_paths: tuple[str, ...], build_args: Mapping[str, str], platform: str,
-                 volatile: frozenset[str], fixed_text: str | None, label: str) -> None:
+                 volatile: frozenset[str], fixed_text: str | None, label: str,
+                 extra_ignore: tuple[str, ...] = ()) -> None:
+        self.extra_ignore = extra_ignore
         self.dockerfile_path = dockerfile_path
         self.ignore_paths = ignore_paths  # in priority order
         self.build_args = build_args
@@ -96,10 +98,11 @@ class _Versions:
         if hit is not None:
             return hit
         matcher = Matcher([], "")
-        if ig_sha is not None and ig_sha in self.blobs:
-            text = decode(self.blobs[ig_sha])
+        if (ig_sha is not None and ig_sha in self.blobs) or self.extra_ignore:
+            text = decode(self.blobs[ig_sha]) if ig_sha in self.blobs else ""
             try:
-                matcher = Matcher.from_lines(read_ignore_lines(text), ".dockerignore")
+                matcher = Matcher.from_lines(
+                    read_ignore_lines(text) + list(self.extra_ignore), ".dockerignore")
             except LayerlensError as exc:
                 v = Version(None, matcher, f"at {commit.sha[:12]}: {exc}")
                 self.cache[key] = v
@@ -216,3 +219,29 @@ def analyze_history(
         str(info.toplevel), info.prefix, history, result, summary, volatile, tuple(notices),
         df_path, watched, dict(build_args), df.platform, options.base_refresh_seconds,
     ), ()
+
+
+def replay_text(
+    hist: HistoryAnalysis,
+    text: str,
+    *,
+    context_inputs: Callable[[Dockerfile], Mapping[int, CopyInputs]],
+    known: Mapping[str, OpCost],
+    pullers: int,
+    label: str = "Dockerfile",
+    extra_ignore: tuple[str, ...] = (),
+) -> CostSummary | None:
+    """Counterfactual: the same mined history, built with `text` at every commit."""
+    try:
+        df = parse(text, label, build_args=hist.build_args, platform=hist.platform)
+    except LayerlensError:
+        return None
+    versions = _Versions(hist.history, None, tuple(p for p in hist.watched
+                                                   if p.endswith(".dockerignore")),
+                         hist.build_args, hist.platform, hist.volatile_args, text, label,
+                         extra_ignore)
+    result = replay(hist.history, versions, watched=hist.watched,
+                    base_refresh=hist.base_refresh_seconds)
+    plan = build_plan(df, volatile_args=hist.volatile_args)
+    costs = op_costs(plan, context_inputs(df), known)
+    return summarize(result, costs, plan=plan, pullers=pullers)

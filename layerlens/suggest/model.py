@@ -1,0 +1,43 @@
+"""Suggestions: what to change, why, what it saves, and the rewrite when one is proven safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Savings:
+    """Measured by replaying the same history with and without the change."""
+
+    commits: int
+    seconds_per_commit: float
+    push_bytes_per_commit: float
+    pull_bytes_per_commit: float
+    seconds_window: float
+    push_bytes_window: int
+    pull_bytes_window: int
+    before_seconds_per_commit: float
+    after_seconds_per_commit: float
+    estimated: bool
+    rebuilds_avoided: int = 0  # commits that rebuilt something before and nothing after
+    image_bytes: int | None = None  # bytes the image no longer stores (from an image)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    rule: str  # LL001 ...
+    title: str
+    message: str
+    reason: str
+    lines: tuple[int, ...]
+    fixable: bool
+    savings: Savings | None = None
+    dockerfile: str | None = None  # the whole rewritten Dockerfile, when fixable
+    dockerignore: str | None = None  # the whole rewritten .dockerignore, when fixable
+    note: str | None = None  # why there is no automatic fix, or what to check
+
+    @property
+    def rank_key(self) -> tuple:
+        s = self.savings
+        return (-(s.seconds_per_commit if s else 0.0), -(s.push_bytes_per_commit if s else 0.0),
+                -(s.image_bytes or 0 if s else 0), self.rule, self.lines)

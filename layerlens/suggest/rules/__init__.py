@@ -1,0 +1,23 @@
+"""The rule table: one module per rule, each with its own tests (tests/suggest/)."""
+
+from __future__ import annotations
+
+from layerlens.suggest.engine import Rule
+from layerlens.suggest.rules import (
+    ll001_order,
+    ll002_manifests,
+    ll003_volatile_args,
+    ll004_cleanup,
+    ll005_dockerignore,
+    ll006_secrets,
+)
+
+RULES: tuple[Rule, ...] = (
+    ll001_order.RULE,
+    ll002_manifests.RULE,
+    ll003_volatile_args.RULE,
+    ll004_cleanup.RULE,
+    ll005_dockerignore.RULE,
+    ll006_secrets.RULE,
+)
+BY_ID = {r.id: r for r in RULES}

@@ -1,0 +1,114 @@
+"""LL005: keep files that no instruction needs out of the build context.
+
+Docs, tests, CI configuration, editor files, `.git` and the Dockerfile itself churn, and a
+broad COPY rebuilds on every change to them. A candidate is proposed only when it is
+present, copied, and named by no instruction. For each, the rebuilds it caused in the
+window: commits in which it changed and every other copied change was a candidate too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from layerlens.context.patterns import Matcher, read_ignore_lines
+from layerlens.suggest.engine import Rule, Subject
+from layerlens.suggest.model import Suggestion
+
+# (pattern for .dockerignore, what it is)
+CANDIDATES: tuple[tuple[str, str], ...] = (
+    (".git", "version control metadata"),
+    (".github", "CI configuration"),
+    (".gitlab-ci.yml", "CI configuration"),
+    (".circleci", "CI configuration"),
+    (".vscode", "editor settings"),
+    (".idea", "editor settings"),
+    ("docs", "documentation"),
+    ("doc", "documentation"),
+    ("tests", "tests"),
+    ("test", "tests"),
+    ("__pycache__", "Python bytecode"),
+    (".pytest_cache", "test cache"),
+    (".venv", "a local virtualenv"),
+    ("node_modules", "local node modules"),
+    ("README.md", "documentation"),
+    ("CHANGELOG.md", "documentation"),
+    (".gitignore", "version control metadata"),
+    (".dockerignore", "the ignore file itself"),
+    ("Dockerfile", "the Dockerfile itself"),
+)
+
+
+def _named(subject: Subject, name: str) -> bool:
+    """Does any instruction mention the candidate (then it may be needed)?"""
+    for ins in subject.df.instructions:
+        if ins.keyword in ("from", "arg", "label", "expose", "stopsignal", "maintainer"):
+            continue
+        text = ins.original + "".join(h.content for h in ins.heredocs)
+        if name in text:
+            return True
+    return False
+
+
+def check(subject: Subject) -> list[Suggestion]:
+    df = subject.df
+    copies = {ins.index: set(subject.inputs[ins.index].paths) for ins in df.instructions
+              if ins.index in subject.inputs and subject.inputs[ins.index].files}
+    if not copies:
+        return []
+    every = set().union(*copies.values())
+    chosen: dict[str, tuple[str, list[str], list[int]]] = {}
+    df_name = Path(df.path).name
+    for pat, what in CANDIDATES:
+        if pat == "Dockerfile":
+            pat = df_name
+        m = Matcher.from_lines([pat])
+        paths = [p for p in every if m.excludes(p)]
+        if not paths or _named(subject, pat):
+            continue
+        by = [i for i, ps in copies.items() if any(m.excludes(p) for p in ps)]
+        chosen[pat] = (what, paths, by)
+    if not chosen:
+        return []
+    patterns = tuple(chosen)
+    caused = _caused(subject, patterns)
+    old = subject.ignore_text or ""
+    new_ignore = old + ("" if not old or old.endswith("\n") else "\n") + "".join(
+        p + "\n" for p in patterns)
+    savings = subject.measure(subject.text, extra_ignore=patterns)
+    lines = tuple(sorted({df.instructions[i].start_line for _, _, by in chosen.values()
+                          for i in by}))
+    parts = []
+    for pat, (what, paths, _) in chosen.items():
+        n = caused.get(pat)
+        tail = f", caused {n} rebuild(s)" if n is not None else ""
+        parts.append(f"{pat} ({what}, {len(paths)} file{'s' if len(paths) != 1 else ''}{tail})")
+    return [Suggestion(
+        "LL005", "Keep files no instruction needs out of the build context",
+        "add to .dockerignore: " + "; ".join(parts),
+        "A broad COPY rebuilds whenever any file it brings in changes, and the files end up in "
+        "the image. The image will no longer contain them: check that the application does "
+        "not read them at run time.",
+        lines, True, savings, dockerignore=new_ignore,
+    )]
+
+
+def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
+    hist = subject.history
+    if hist is None:
+        return {}
+    matchers = {p: Matcher.from_lines(read_ignore_lines(p)) for p in patterns}
+    copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
+    counts: Counter[str] = Counter()
+    for c in hist.replay.commits:
+        relevant = [p for p in c.changed_paths if p in copied or p.startswith(".git/")]
+        if not relevant:
+            continue
+        hits = {pat for pat, m in matchers.items() for p in relevant if m.excludes(p)}
+        if all(any(m.excludes(p) for m in matchers.values()) for p in relevant):
+            counts.update(hits)
+    return {p: counts.get(p, 0) for p in patterns}
+
+
+RULE = Rule("LL005", "dockerignore", "add .dockerignore entries for churning, unneeded files",
+            check)
