@@ -68,6 +68,7 @@ class _Node:
     layer: int
     size: int
     kind: str
+    meta: tuple | None = None  # (mode, uid, gid, link, digest) when files are kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,8 @@ class Accountant:
             if old.kind == DIR and kind == DIR:
                 old.layer = layer
                 if self.keep_files:
+                    old.meta = (e.mode, e.uid, e.gid, "", None)
+                if self.keep_files:
                     self.records.append(FileRecord(layer, path, kind, 0, change, e.mode, ""))
                 return path
             if old.kind == DIR:
@@ -222,7 +225,8 @@ class Accountant:
                 self._shadow(path, old)
         else:
             lc.added += 1
-        self.visible[path] = _Node(layer, size, kind)
+        self.visible[path] = _Node(layer, size, kind, (e.mode, e.uid, e.gid, e.linkname,
+                                                        e.digest) if self.keep_files else None)
         self._link_parent(path, layer)
         if self.keep_files:
             self.records.append(FileRecord(layer, path, kind, size, change, e.mode, e.linkname))
@@ -268,6 +272,16 @@ class Accountant:
         wasted = sum(x[1] for x in ineff)
         pct = wasted / user_size if user_size else 0.0
         return efficiency, wasted, pct, ineff
+
+    def final_tree(self) -> tuple[tuple, ...]:
+        """The final filesystem: (path, kind, mode, uid, gid, link, sha256), sorted."""
+        out = []
+        for path, n in self.visible.items():
+            mode, uid, gid, link, digest = n.meta or (None, None, None, "", None)
+            if n.kind == HARDLINK:
+                link, _ = clean_path(link)
+            out.append((path, n.kind, mode, uid, gid, link, digest))
+        return tuple(sorted(out))
 
     def visible_bytes(self) -> int:
         return sum(n.size for n in self.visible.values() if n.kind == FILE)

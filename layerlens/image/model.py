@@ -64,6 +64,7 @@ class Image:
     secrets: tuple[SecretFinding, ...]
     warnings: tuple[str, ...]
     files: tuple[FileRecord, ...] = ()  # only when asked for
+    final_tree: tuple[tuple, ...] = ()  # (path, kind, mode, uid, gid, link, sha256), when asked
 
     @property
     def user_size_bytes(self) -> int:

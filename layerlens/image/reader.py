@@ -52,6 +52,7 @@ def read_image(
     *,
     platform: str | None = None,
     keep_files: bool = False,
+    hash_files: bool = False,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Image:
@@ -63,7 +64,7 @@ def read_image(
         history, warnings = _history(config, len(res.layers))
         warnings = list(res.warnings) + warnings
         by_layer = {h.layer: h for h in history if h.layer is not None}
-        acc = Accountant(keep_files=keep_files)
+        acc = Accountant(keep_files=keep_files or hash_files)
         findings: list[SecretFinding] = []
         file_secret_at: dict[tuple[int, str], int] = {}  # (layer, path) -> finding index
         layers: list[Layer] = []
@@ -87,7 +88,7 @@ def read_image(
                     return e.size <= MAX_CONTENT and maybe_secret(e.name)
 
                 try:
-                    for entry in iter_tar(reader, label, lim, want):
+                    for entry in iter_tar(reader, label, lim, want, hash_content=hash_files):
                         path = acc.add(layer, entry)
                         if path and (entry.content is not None or (
                                 entry.size > MAX_CONTENT and maybe_secret(entry.name))):
@@ -157,4 +158,5 @@ def read_image(
         else sum(lay.compressed_bytes or 0 for lay in final_layers),
         sum(lay.shadowed_bytes for lay in final_layers), eff, wasted, pct,
         tuple(ineff), tuple(findings), tuple(warnings), tuple(acc.records),
+        acc.final_tree() if hash_files else (),
     )

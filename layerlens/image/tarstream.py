@@ -209,7 +209,10 @@ class TarEntry:
     size: int
     mode: int
     linkname: str
+    uid: int = 0
+    gid: int = 0
     content: bytes | None = None  # only when asked for
+    digest: str | None = None  # sha256 of the content, only when asked for
 
 
 def _num(field: bytes) -> int:
@@ -254,7 +257,7 @@ def _parse_pax(data: bytes) -> dict[str, str]:
 
 
 def iter_tar(f: ChunkReader, name: str, limits: Limits,
-             want_content=None) -> Iterator[TarEntry]:
+             want_content=None, hash_content: bool = False) -> Iterator[TarEntry]:
     """Headers of a tar stream; `want_content(entry)` may ask for a small file's bytes."""
     long_name: str | None = None
     long_link: str | None = None
@@ -319,6 +322,12 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             data_size = size
         entry = TarEntry(nm, typ, size if typ in (b"0", b"\0", b"7") else 0,
                          _num(hdr[100:108]) & 0o7777, link)
+        if hash_content:
+            entry.uid, entry.gid = _num(hdr[108:116]), _num(hdr[116:124])
+            if "uid" in merged:
+                entry.uid = int(merged["uid"])
+            if "gid" in merged:
+                entry.gid = int(merged["gid"])
         long_name = long_link = None
         pax = {}
         count += 1
@@ -326,6 +335,19 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             raise ImageError(f"more than {limits.max_entries} entries in one layer", path=name)
         if want_content is not None and data_size and want_content(entry):
             entry.content = f.take(data_size)
+            if hash_content:
+                entry.digest = hashlib.sha256(entry.content).hexdigest()
+            f.skip((-data_size) % BLOCK)
+        elif hash_content and typ in (b"0", b"\0", b"7"):
+            h = hashlib.sha256()
+            left = data_size
+            while left > 0:
+                part = f.take(min(left, CHUNK))
+                if not part:
+                    raise ImageError("truncated tar stream", path=name)
+                h.update(part)
+                left -= len(part)
+            entry.digest = h.hexdigest()
             f.skip((-data_size) % BLOCK)
         else:
             padded = data_size + ((-data_size) % BLOCK)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from layerlens.context.patterns import Matcher, read_ignore_lines
+from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
 from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
 
@@ -70,6 +70,13 @@ def check(subject: Subject) -> list[Suggestion]:
         chosen[pat] = (what, paths, by)
     if not chosen:
         return []
+    # A new .dockerignore would itself be copied by a COPY of the whole context: ignore it too,
+    # or the next run would propose exactly that.
+    if subject.ignore_text is None and ".dockerignore" not in chosen and not _named(
+            subject, ".dockerignore") and any(
+            go_clean("/" + s)[1:] == "" for ins in df.instructions if ins.index in copies
+            for s in ins.expanded[:-1]):
+        chosen[".dockerignore"] = ("the ignore file itself", [], [])
     patterns = tuple(chosen)
     caused = _caused(subject, patterns)
     old = subject.ignore_text or ""
@@ -82,7 +89,8 @@ def check(subject: Subject) -> list[Suggestion]:
     for pat, (what, paths, _) in chosen.items():
         n = caused.get(pat)
         tail = f", caused {n} rebuild(s)" if n is not None else ""
-        parts.append(f"{pat} ({what}, {len(paths)} file{'s' if len(paths) != 1 else ''}{tail})")
+        count = f", {len(paths)} file{'s' if len(paths) != 1 else ''}" if paths else ""
+        parts.append(f"{pat} ({what}{count}{tail})")
     return [Suggestion(
         "LL005", "Keep files no instruction needs out of the build context",
         "add to .dockerignore: " + "; ".join(parts),
