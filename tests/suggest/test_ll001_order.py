@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import itertools
+import random
+
+import networkx as nx
+import pytest
+
+from layerlens.dockerfile import parse
+from layerlens.suggest.graph import allowed, stage_graph, system_only_run
+from layerlens.suggest.optimizer import optimize, order_cost
+
+from .helpers import by_rule, with_history
+
+DF = ("FROM alpine\n# the app changes all the time\nCOPY src /app/src\n"
+      "RUN apk add --no-cache curl\nCOPY vendor /app/vendor\nCMD [\"/app/src/run\"]\n")
+
+
+def test_reorders_by_change_frequency(tmp_path) -> None:
+    edits = [("src/main.c", f"int v = {i};\n") for i in range(6)]
+    rep = with_history(tmp_path, DF, {".dockerignore": ".git\n", "src/main.c": "int v;\n",
+                                      "vendor/lib.c": "lib\n"}, edits, select={"LL001"})
+    [s] = by_rule(rep, "LL001")
+    assert s.fixable and s.savings.seconds_per_commit > 0
+    new = parse(s.dockerfile)
+    order = [i.original for i in new.instructions[1:]]
+    assert order == ["RUN apk add --no-cache curl", "COPY vendor /app/vendor",
+                     "COPY src /app/src", 'CMD ["/app/src/run"]']
+    assert "# the app changes all the time\nCOPY src /app/src" in s.dockerfile
+
+
+def test_no_history_no_reorder(tmp_path) -> None:
+    (tmp_path / "src").mkdir()
+    from .helpers import static
+
+    assert by_rule(static(tmp_path, DF), "LL001") == []
+
+
+def test_graph_edges() -> None:
+    df = parse("FROM a\nARG V=1\nWORKDIR /w\nCOPY x .\nRUN make $V\nRUN apt-get update\n"
+               "ENV A=1\nLABEL a=b\nEXPOSE 1\n")
+    g = stage_graph(df, 0)
+    idx = {i.original.split()[0] + str(n): i.index for n, i in enumerate(df.instructions)}
+    assert g.has_edge(idx["ARG1"], idx["RUN4"])  # variable use
+    assert g.has_edge(idx["WORKDIR2"], idx["COPY3"])
+    assert g.has_edge(idx["COPY3"], idx["RUN4"])  # unknown RUN may read the copy
+    assert g.has_edge(idx["RUN4"], idx["RUN5"])  # RUN order kept
+    assert g.has_edge(idx["RUN5"], idx["ENV6"])  # ENV is the environment of every RUN
+    assert g.has_edge(idx["LABEL7"], idx["EXPOSE8"])  # config order kept
+    assert not g.has_edge(idx["COPY3"], idx["LABEL7"])
+
+
+@pytest.mark.parametrize(("cmd", "ok"), [
+    ("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*", True),
+    ("apk add --no-cache git", True),
+    ("useradd app && apt-get install -y x", False),
+    ("make install", False),
+    ("apt-get install -y x && ./configure", False),
+])
+def test_system_only_runs(cmd: str, ok: bool) -> None:
+    df = parse(f"FROM a\nRUN {cmd}\n")
+    assert system_only_run(df.instructions[1]) is ok
+
+
+def test_optimizer_is_exact_against_brute_force() -> None:
+    rng = random.Random(7)
+    for _ in range(60):
+        n = rng.randint(2, 7)
+        nodes = list(range(n))
+        g = nx.DiGraph()
+        g.add_nodes_from(nodes)
+        for a, b in itertools.combinations(nodes, 2):
+            if rng.random() < 0.25:
+                g.add_edge(a, b)
+        weight = {x: rng.choice([0.0, 1.0, 5.0, 20.0]) for x in nodes}
+        mask = {x: rng.getrandbits(12) for x in nodes}
+        res = optimize(g, nodes, weight, mask)
+        best = min(order_cost(p, weight, mask) for p in itertools.permutations(nodes)
+                   if allowed(g, list(p)))
+        assert res.exact and abs(res.cost - best) < 1e-9
+        assert allowed(g, list(res.order))

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from layerlens.dockerfile import parse
+from layerlens.suggest.rules.ll002_manifests import detect
+
+from .helpers import by_rule, static
+
+PIP = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+
+
+@pytest.mark.parametrize(("cmd", "eco", "manifests"), [
+    ("pip install --no-cache-dir -r requirements.txt", "pip", ("requirements.txt",)),
+    ("python -m pip install -r req/base.txt -c constraints.txt", "pip",
+     ("req/base.txt", "constraints.txt")),
+    ("pip-sync requirements.txt", "pip-tools", ("requirements.txt",)),
+    ("poetry install --no-root", "poetry", ("pyproject.toml",)),
+    ("pipenv install --deploy", "pipenv", ("Pipfile",)),
+    ("uv sync --frozen --no-install-project", "uv", ("pyproject.toml",)),
+    ("npm ci", "npm", ("package.json",)),
+    ("yarn install --frozen-lockfile", "yarn", ("package.json",)),
+    ("pnpm install", "pnpm", ("package.json",)),
+    ("go mod download", "go", ("go.mod",)),
+    ("cargo fetch", "cargo", ("Cargo.toml",)),
+    ("bundle install", "bundler", ("Gemfile",)),
+    ("composer install --no-scripts --no-autoloader", "composer", ("composer.json",)),
+    ("mvn -B dependency:go-offline", "maven", ("pom.xml",)),
+])
+def test_ecosystems(cmd: str, eco: str, manifests: tuple[str, ...]) -> None:
+    inst = detect(cmd)
+    assert inst is not None and inst.ecosystem == eco and inst.manifests == manifests
+    assert inst.unsafe is None
+
+
+@pytest.mark.parametrize("cmd", ["pip install .", "pip install -e . -r requirements.txt",
+                                 "poetry install", "uv sync", "composer install",
+                                 "./gradlew dependencies", "dotnet restore"])
+def test_installs_that_need_the_source_are_flagged(cmd: str) -> None:
+    inst = detect(cmd)
+    assert inst is None or inst.unsafe is not None or not inst.manifests
+
+
+def test_pip_fixed(tmp_path) -> None:
+    rep = static(tmp_path, PIP, {"requirements.txt": "flask\n-r extra.txt\n", "extra.txt": "x\n",
+                                 "app.py": "1\n"})
+    [s] = by_rule(rep, "LL002")
+    assert s.fixable
+    lines = [i.original for i in parse(s.dockerfile).instructions]
+    assert lines[2:5] == ["COPY requirements.txt extra.txt ./",
+                          "RUN pip install -r requirements.txt", "COPY . ."]
+
+
+def test_requirements_with_local_paths_not_rewritten(tmp_path) -> None:
+    rep = static(tmp_path, PIP, {"requirements.txt": "-e ./lib\nflask\n"})
+    [s] = by_rule(rep, "LL002")
+    assert not s.fixable and "local paths" in s.note
+
+
+def test_npm_postinstall_not_rewritten(tmp_path) -> None:
+    df = "FROM node\nWORKDIR /a\nCOPY . .\nRUN npm ci\n"
+    rep = static(tmp_path, df, {"package.json": '{"scripts": {"postinstall": "x"}}',
+                                "package-lock.json": "{}", ".dockerignore": "node_modules\n"})
+    [s] = by_rule(rep, "LL002")
+    assert not s.fixable and "postinstall" in s.note
+
+
+def test_node_modules_in_context_not_rewritten(tmp_path) -> None:
+    df = "FROM node\nWORKDIR /a\nCOPY . .\nRUN npm ci\n"
+    rep = static(tmp_path, df, {"package.json": "{}", "package-lock.json": "{}",
+                                "node_modules/x/index.js": "1"})
+    [s] = by_rule(rep, "LL002")
+    assert not s.fixable and "node_modules" in s.note
+
+
+def test_chown_carried_to_the_manifest_copy(tmp_path) -> None:
+    df = "FROM golang\nWORKDIR /src\nCOPY --chown=1000:1000 . .\nRUN go mod download\n"
+    rep = static(tmp_path, df, {"go.mod": "module x\n", "go.sum": ""})
+    [s] = by_rule(rep, "LL002")
+    assert "COPY --chown=1000:1000 go.mod go.sum ./" in s.dockerfile

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .helpers import by_rule, static, with_history
+
+DF = "FROM a\nWORKDIR /app\nCOPY . .\nRUN make\n"
+
+
+def test_dockerignore_candidates_with_rebuilds(tmp_path) -> None:
+    files = {"src/a.c": "1", "docs/x.md": "d", "tests/t.c": "t", ".dockerignore": ".git\n"}
+    edits = [("docs/x.md", "d2"), ("tests/t.c", "t2"), ("src/a.c", "2"), ("docs/x.md", "d3")]
+    rep = with_history(tmp_path, DF, files, edits, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert s.fixable and s.dockerignore == ".git\ndocs\ntests\n.dockerignore\nDockerfile\n"
+    assert "docs (documentation, 1 file, caused 2 rebuild(s))" in s.message
+    assert s.savings.rebuilds_avoided == 3
+
+
+def test_named_paths_are_not_ignored(tmp_path) -> None:
+    df = "FROM a\nWORKDIR /app\nCOPY . .\nRUN make test -C tests\n"
+    rep = static(tmp_path, df, {"tests/t.c": "t", "docs/x.md": "d"}, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert "tests" not in s.dockerignore.split()
+    assert "docs" in s.dockerignore.split()
+
+
+def test_secrets_are_hints(tmp_path) -> None:
+    df = "FROM a\nENV API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\nCOPY . .\n"
+    rep = static(tmp_path, df, {".env": "DB_PASSWORD=hunter2\n"}, select={"LL006"})
+    msgs = [s.message for s in by_rule(rep, "LL006")]
+    assert any("API_TOKEN" in m for m in msgs) and any(".env" in m for m in msgs)
+    assert all(not s.fixable for s in rep.suggestions)
+    assert not any("hunter2" in m or "ghp_abc" in m for m in msgs)
+
+
+def test_pragma_and_select_ignore(tmp_path) -> None:
+    df = ("FROM debian\n# layerlens ignore=LL004\nRUN apt-get update && apt-get install -y x\n"
+          "RUN rm -rf /var/lib/apt/lists/*\n")
+    assert by_rule(static(tmp_path / "a", df), "LL004") == []
+    df2 = "# layerlens ignore=LL005\n" + DF
+    assert by_rule(static(tmp_path / "b", df2, {"x": "1"}), "LL005") == []
+    assert by_rule(static(tmp_path / "c", DF, {"x": "1"}, ignore={"LL005"}), "LL005") == []
+
+
+def test_cli_formats_and_exit_codes(tmp_path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM a\nCOPY x /x\n")
+    (tmp_path / "x").write_text("1")
+    base = [sys.executable, "-m", "layerlens", "suggest", str(tmp_path)]
+    res = subprocess.run(base, capture_output=True, text=True)
+    assert res.returncode == 0 and "nothing to suggest" in res.stdout
+    (tmp_path / "Dockerfile").write_text(DF)
+    res = subprocess.run([*base, "--format", "json"], capture_output=True, text=True)
+    assert res.returncode == 1
+    doc = json.loads(res.stdout)
+    assert {"suggestions", "rewritten"} <= set(doc)
+    assert {"rule", "title", "lines", "fixable", "savings"} <= set(doc["suggestions"][0])
+    res = subprocess.run([*base, "--format", "sarif", "--exit-zero"], capture_output=True,
+                         text=True)
+    assert res.returncode == 0
+    sarif = json.loads(res.stdout)
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
