@@ -10,6 +10,8 @@ from layerlens.suggest.rules import (
     ll004_cleanup,
     ll005_dockerignore,
     ll006_secrets,
+    ll007_merge_split,
+    ll008_base_and_stages,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -19,5 +21,7 @@ RULES: tuple[Rule, ...] = (
     ll004_cleanup.RULE,
     ll005_dockerignore.RULE,
     ll006_secrets.RULE,
+    ll007_merge_split.RULE,
+    ll008_base_and_stages.RULE,
 )
 BY_ID = {r.id: r for r in RULES}
