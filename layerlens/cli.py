@@ -252,6 +252,114 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     return EXIT_FINDINGS
 
 
+def _suggestion_keys(result, rep) -> list[tuple[str, str, int | None, str]]:
+    from layerlens.gate.baseline import layer_key
+
+    df = result.dockerfile
+    out = []
+    for s in rep.suggestions:
+        key = "(file)"
+        line = s.lines[0] if s.lines else None
+        if line is not None:
+            ins = next((i for i in df.instructions if i.start_line == line), None)
+            if ins is not None and ins.stage >= 0:
+                key = layer_key(df.stages[ins.stage].label, ins.original)
+        out.append((s.rule, key, line, s.message))
+    return out
+
+
+def _gate_inputs(ns: argparse.Namespace):
+    from layerlens.analysis import analyze
+    from layerlens.suggest.engine import suggest
+
+    progress = Progress()
+    try:
+        result = analyze(_options(ns), progress)
+        progress("checking suggestions")
+        rep = suggest(result)
+    finally:
+        progress.done()
+    return result, _suggestion_keys(result, rep)
+
+
+def cmd_baseline(ns: argparse.Namespace) -> int:
+    from layerlens.gate.baseline import (
+        build_baseline,
+        default_path,
+        skip_paths,
+        write_baseline,
+    )
+
+    result, sugs = _gate_inputs(ns)
+    path = Path(ns.output) if ns.output else default_path(result.options.dockerfile)
+    write_baseline(path, build_baseline(result, [(r, k) for r, k, _, _ in sugs],
+                                        skip_paths(result, path)))
+    print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_one(ns: argparse.Namespace) -> tuple[int, str, str]:
+    import os
+
+    from layerlens.gate.baseline import default_path, read_baseline, skip_paths
+    from layerlens.gate.check import run_check
+    from layerlens.gate.config import apply_overrides, load_config
+    from layerlens.gate.output import FORMATS, as_markdown
+
+    df = _dockerfile_arg(ns.dockerfile)
+    cfg = load_config(df.parent, Path(ns.config) if ns.config else None)
+    cfg = apply_overrides(cfg, ns.budget, ns.fail_on)
+    if ns.baseline:
+        bpath = Path(ns.baseline)
+    elif cfg.baseline:
+        bpath = (Path(cfg.source).parent if cfg.source else df.parent) / cfg.baseline
+    else:
+        bpath = default_path(df)
+    baseline = read_baseline(bpath)
+    result, sugs = _gate_inputs(ns)
+    res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath))
+    shown = os.path.relpath(df) if not df.is_absolute() else str(df)
+    report = FORMATS[ns.format](res, shown)
+    summary = ns.summary or (os.environ.get("GITHUB_STEP_SUMMARY") if ns.format == "github"
+                             else None)
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(as_markdown(res, shown))
+    return (EXIT_OK if res.ok else EXIT_FINDINGS), report, shown
+
+
+def cmd_check(ns: argparse.Namespace) -> int:
+    code, report, _ = _check_one(ns)
+    _write_output(report, ns.output)
+    return code
+
+
+def cmd_scan(ns: argparse.Namespace) -> int:
+    from layerlens.gate.scan import find_dockerfiles
+
+    root = Path(ns.root or ".")
+    found = find_dockerfiles(root)
+    if not found:
+        from layerlens.errors import LayerlensError
+
+        raise LayerlensError("no Dockerfiles found", path=str(root))
+    worst = EXIT_OK
+    out = []
+    for df in found:
+        args = argparse.Namespace(**{**vars(ns), "dockerfile": str(df), "context": None,
+                                     "baseline": None})
+        from layerlens.errors import LayerlensError
+
+        try:
+            code, report, _ = _check_one(args)
+        except LayerlensError as exc:
+            code, report = EXIT_ERROR, f"{df}: error: {exc}\n"
+        out.append(report)
+        worst = max(worst, code)
+    _write_output("".join(out), ns.output)
+    return worst
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     from layerlens.samples import SAMPLES, unpack
 
@@ -293,6 +401,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when there are suggestions")
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("baseline", help="record sizes and costs for `layerlens check`")
+    _add_input_options(p)
+    p.add_argument("--output", "-o", help="baseline file (default: .layerlens-baseline.json "
+                   "beside the Dockerfile)")
+    p.set_defaults(func=cmd_baseline)
+
+    def gate_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", help="a .layerlens.toml or pyproject.toml to read budgets "
+                       "from (default: the nearest one)")
+        p.add_argument("--budget", action="append", default=[], metavar="METRIC.LIMIT=VALUE",
+                       help="override a budget, e.g. total_size.max_growth=10MiB")
+        p.add_argument("--fail-on", metavar="IDS",
+                       help="fail on newly introduced suggestions of these rules")
+        p.add_argument("--format", choices=("text", "json", "sarif", "github", "junit",
+                                            "markdown"), default="text")
+        p.add_argument("--summary", metavar="FILE",
+                       help="append a Markdown summary (default with --format github: "
+                            "$GITHUB_STEP_SUMMARY)")
+        p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+
+    p = sub.add_parser("check", help="fail when size or rebuild cost grows past budget")
+    _add_input_options(p)
+    p.add_argument("--baseline", help="baseline file (default: beside the Dockerfile)")
+    gate_options(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("scan", help="check every Dockerfile under a directory (monorepos)")
+    p.add_argument("root", nargs="?", help="directory to search (default: .)")
+    p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--platform", default="linux/amd64")
+    p.add_argument("--image", help=argparse.SUPPRESS)
+    p.add_argument("--image-platform", help=argparse.SUPPRESS)
+    for flag, kw in (("--no-history", {"action": "store_true"}), ("--since", {}),
+                     ("--max-commits", {"type": int, "default": 1000}),
+                     ("--pullers", {"type": int, "default": 1}), ("--base-refresh", {}),
+                     ("--build-log", {}),
+                     ("--volatile-arg", {"action": "append", "default": []}),
+                     ("--stable-arg", {"action": "append", "default": []})):
+        p.add_argument(flag, **kw)
+    gate_options(p)
+    p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("image", help="measure an image: layer sizes, shadowed bytes, secrets")
     p.add_argument("ref", help="docker-archive or oci-archive tar, OCI layout directory, "

@@ -1,0 +1,189 @@
+"""The baseline: a small, deterministic, reviewable record of one analysis.
+
+Layers are keyed by stage and instruction text (not line numbers), so moving lines or
+adding unrelated ones does not break the comparison. No timestamps, no absolute paths:
+the same inputs always write the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from layerlens.analysis import Analysis
+from layerlens.errors import LayerlensError
+from layerlens.fsutil import atomic_write_text
+
+SCHEMA = 1
+DEFAULT_NAME = ".layerlens-baseline.json"
+
+
+def default_path(dockerfile: Path) -> Path:
+    name = dockerfile.name
+    return dockerfile.parent / (DEFAULT_NAME if name == "Dockerfile"
+                                else f".layerlens-baseline.{name}.json")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFigures:
+    key: str
+    stage: str
+    instruction: str
+    line: int | None
+    size_bytes: int | None
+    compressed_bytes: int | None
+    shadowed_bytes: int | None
+
+
+def layer_key(stage_label: str, text: str) -> str:
+    return f"{stage_label}: {' '.join(text.split())}"
+
+
+def context_bytes(a: Analysis, skip: frozenset[str] = frozenset()) -> int:
+    """Bytes COPY/ADD bring in from the context, the baseline file itself not counted."""
+    return sum(_inputs_bytes(a, inp, skip) for inp in a.inputs.values() if inp.from_context)
+
+
+def _inputs_bytes(a: Analysis, inp, skip: frozenset[str]) -> int:
+    if not skip or not any(p in skip for p in inp.paths):
+        return inp.bytes
+    sizes = a.context.by_path()
+    return sum(sizes[p].size for p in inp.paths if p not in skip and p in sizes)
+
+
+def skip_paths(a: Analysis, baseline_path: Path) -> frozenset[str]:
+    """The baseline file as a context path, when it lies in the context."""
+    import os
+
+    rel = os.path.relpath(os.path.realpath(baseline_path), os.path.realpath(a.context.root))
+    return frozenset() if rel.startswith("..") else frozenset({rel.replace(os.sep, "/")})
+
+
+def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[LayerFigures]:
+    """One record per layer-making instruction of the final image's chain (and, without an
+    image, the context bytes each COPY/ADD brings in)."""
+    df = a.dockerfile
+    out: list[LayerFigures] = []
+    seen: dict[str, int] = {}
+    by_ins: dict[int, list[int]] = {}
+    for s in a.layer_sources:
+        if s.instruction is not None:
+            by_ins.setdefault(s.instruction, []).append(s.layer)
+    if a.image is not None:
+        base = [s.layer for s in a.layer_sources if s.instruction is None]
+        if base:
+            imgl = [a.image.layers[i] for i in base]
+            out.append(LayerFigures("(base image)", "", "(base image)", None,
+                                    sum(x.size_bytes for x in imgl),
+                                    _sum_or_none([x.compressed_bytes for x in imgl]),
+                                    sum(x.shadowed_bytes for x in imgl)))
+    from layerlens.image.lines import chain_instructions
+
+    if a.image is not None:
+        instructions = chain_instructions(df)
+    else:
+        # without an image, every stage the build runs: its COPYs are what grows
+        needed = df.needed_stages()
+        instructions = [df.instructions[i] for st in df.stages if st.index in needed
+                        for i in st.instructions[1:]]
+    for ins in instructions:
+        if ins.keyword not in ("run", "copy", "add", "workdir"):
+            continue
+        st = df.stages[ins.stage]
+        key = layer_key(st.label, ins.original)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key += f" #{seen[key]}"
+        if a.image is not None:
+            layers = [a.image.layers[i] for i in by_ins.get(ins.index, [])]
+            if not layers and ins.keyword == "workdir":
+                continue
+            size = sum(x.size_bytes for x in layers) if layers else None
+            comp = _sum_or_none([x.compressed_bytes for x in layers]) if layers else None
+            shadow = sum(x.shadowed_bytes for x in layers) if layers else None
+        else:
+            inp = a.inputs.get(ins.index)
+            size = _inputs_bytes(a, inp, skip) if inp is not None and inp.from_context else None
+            comp = shadow = None
+            if ins.keyword == "workdir":
+                continue
+        out.append(LayerFigures(key, st.label, " ".join(ins.original.split()), ins.start_line,
+                                size, comp, shadow))
+    return out
+
+
+def _sum_or_none(values: list[int | None]) -> int | None:
+    if any(v is None for v in values):
+        return None
+    return sum(v or 0 for v in values)
+
+
+def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
+                   skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    layers = current_layers(a, skip)
+    img = a.image
+    totals: dict[str, Any] = {
+        "context_bytes": context_bytes(a, skip),
+        "size_bytes": img.size_bytes if img else None,
+        "compressed_bytes": img.compressed_bytes if img else None,
+        "shadowed_bytes": img.shadowed_bytes if img else None,
+        "efficiency": round(img.efficiency, 6) if img else None,
+        "wasted_bytes": img.wasted_bytes if img else None,
+        "user_wasted_percent": round(img.user_wasted_percent, 6) if img else None,
+    }
+    replay = None
+    if a.history is not None and a.history.costs.commits:
+        c = a.history.costs
+        replay = {"commits": len(c.commits), "rebuild_seconds_per_commit": round(c.mean_seconds, 3),
+                  "push_bytes_per_commit": round(c.mean_push_bytes),
+                  "pull_bytes_per_commit": round(c.mean_pull_bytes), "estimated": c.estimated}
+    return {
+        "schema": SCHEMA,
+        "dockerfile": a.options.dockerfile.name,
+        "image": img is not None,
+        "layers": [{"key": x.key, "line": x.line, "size_bytes": x.size_bytes,
+                    "compressed_bytes": x.compressed_bytes, "shadowed_bytes": x.shadowed_bytes}
+                   for x in layers],
+        "totals": totals,
+        "replay": replay,
+        "suggestions": sorted({f"{rule} {key}" for rule, key in suggestions}),
+    }
+
+
+def write_baseline(path: Path, doc: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LayerlensError("baseline not found; create it with `layerlens baseline`",
+                             path=str(path)) from None
+    except OSError as exc:
+        raise LayerlensError(f"cannot read baseline: {exc.strerror or exc}",
+                             path=str(path)) from None
+    if len(raw) > 32 << 20:
+        raise LayerlensError("baseline is larger than 32 MiB; not a layerlens baseline",
+                             path=str(path))
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise LayerlensError(f"baseline is not valid JSON ({getattr(exc, 'msg', exc)})",
+                             path=str(path), line=line) from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(
+            doc.get("layers"), list) or not isinstance(doc.get("totals"), dict):
+        raise LayerlensError(f"not a layerlens baseline (schema {SCHEMA} expected); recreate "
+                             "it with `layerlens baseline`", path=str(path))
+    for i, layer in enumerate(doc["layers"]):
+        if not isinstance(layer, dict) or not isinstance(layer.get("key"), str):
+            raise LayerlensError(f"baseline layer {i} has no key", path=str(path))
+        for f in ("size_bytes", "compressed_bytes", "shadowed_bytes"):
+            v = layer.get(f)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise LayerlensError(f"baseline layer {i}: {f} must be a byte count",
+                                     path=str(path))
+    return doc
