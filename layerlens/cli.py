@@ -360,6 +360,18 @@ def cmd_scan(ns: argparse.Namespace) -> int:
     return worst
 
 
+def cmd_tui(ns: argparse.Namespace) -> int:
+    from layerlens.errors import LayerlensError
+
+    options = _options(ns)
+    if not options.dockerfile.is_file():
+        raise LayerlensError("no such file", path=str(options.dockerfile))
+    from layerlens.tui.app import run_tui
+
+    run_tui(options)
+    return EXIT_OK
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     from layerlens.samples import SAMPLES, unpack
 
@@ -401,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when there are suggestions")
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("tui", help="explore layers, costs, history and fixes interactively")
+    _add_input_options(p)
+    p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("baseline", help="record sizes and costs for `layerlens check`")
     _add_input_options(p)
@@ -464,7 +480,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    ns = parser.parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args and Path("Dockerfile").is_file() and sys.stdin.isatty() and sys.stdout.isatty():
+        args = ["tui"]  # `layerlens` alone, beside a Dockerfile, opens it
+    ns = parser.parse_args(args)
     if not getattr(ns, "func", None):
         parser.print_help()
         return EXIT_ERROR

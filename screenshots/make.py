@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Regenerate screenshots/*.svg and *.png of every main TUI view from the bundled samples.
+
+    .venv/bin/python screenshots/make.py      # needs rsvg-convert (apt-get install librsvg2-bin)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED = ROOT.parent / "shared" / "images"
+SIZE = (132, 42)
+
+VIEWS = [
+    ("pyweb", "main", ()),
+    ("pyweb", "inputs", ("down", "down", "1")),
+    ("pyweb", "history", ("down", "down", "3")),
+    ("pyweb", "suggestions", ("down", "down", "4")),
+    ("pyweb", "dockerfile", ("down", "down", "5")),
+    ("gokuard", "multistage", ("down",)),
+    ("image", "files", ("down", "down", "down", "2", "c")),
+    ("pyweb", "help", ("question_mark",)),
+]
+
+
+async def shoot(view, keys, out: Path) -> None:
+    from layerlens.tui.app import LayerlensApp
+
+    app = LayerlensApp(view=view)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for k in keys:
+            await pilot.press(k)
+        await pilot.pause()
+        app.save_screenshot(str(out))
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import suggest
+    from layerlens.viewmodel import build_view
+
+    views = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("pyweb", "gokuard"):
+            dest = Path(tmp) / name
+            subprocess.run(["git", "clone", "-q", str(ROOT / "samples" / f"{name}.bundle"),
+                            str(dest)], check=True)
+            a = analyze(AnalyzeOptions(dest / "Dockerfile"))
+            views[name] = build_view(a, suggest(a))
+        if (SHARED / "test-docker-image.tar").exists():
+            a = analyze(AnalyzeOptions(SHARED / "test-image.Dockerfile", context=SHARED,
+                                       image=str(SHARED / "test-docker-image.tar"),
+                                       keep_image_files=True))
+            views["image"] = build_view(a, suggest(a))
+        for sample, name, keys in VIEWS:
+            if sample not in views:
+                continue
+            svg = HERE / f"{name}.svg"
+            asyncio.run(shoot(views[sample], keys, svg))
+            if shutil.which("rsvg-convert"):
+                subprocess.run(["rsvg-convert", "-w", "1400", str(svg), "-o",
+                                str(svg.with_suffix(".png"))], check=True)
+            print(f"wrote screenshots/{name}.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

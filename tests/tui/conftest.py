@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from layerlens.analysis import AnalyzeOptions, analyze
+from layerlens.suggest.engine import suggest
+from layerlens.viewmodel import build_view
+
+from ..conftest import IMAGES, ROOT
+
+
+@pytest.fixture(scope="session")
+def pyweb_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("tui") / "pyweb"
+    subprocess.run(["git", "clone", "-q", str(ROOT / "samples" / "pyweb.bundle"), str(dest)],
+                   check=True)
+    return dest
+
+
+@pytest.fixture
+def pyweb_view(pyweb_repo: Path, tmp_path: Path):
+    # a fresh copy per test, so applying a fix never leaks into another test
+    dest = tmp_path / "pyweb"
+    shutil.copytree(pyweb_repo, dest, symlinks=True)
+    a = analyze(AnalyzeOptions(dest / "Dockerfile"))
+    return build_view(a, suggest(a))
+
+
+@pytest.fixture(scope="session")
+def image_view():
+    a = analyze(AnalyzeOptions(IMAGES / "test-image.Dockerfile", context=IMAGES,
+                               image=str(IMAGES / "test-docker-image.tar"),
+                               keep_image_files=True))
+    return build_view(a, suggest(a))
