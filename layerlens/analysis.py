@@ -16,6 +16,7 @@ from layerlens.context.inputs import CopyInputs, resolve_all
 from layerlens.context.patterns import load_ignore
 from layerlens.context.tree import Context, scan_context
 from layerlens.dockerfile import Dockerfile, load
+from layerlens.errors import LayerlensError
 from layerlens.image.lines import LayerSource
 from layerlens.image.model import Image
 
@@ -67,6 +68,10 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
     say = progress or (lambda _msg: None)
     df = load(options.dockerfile, build_args=options.build_args, platform=options.platform)
     ctx_dir = options.context_dir
+    if not ctx_dir.exists():
+        raise LayerlensError("build context does not exist", path=str(ctx_dir))
+    if not ctx_dir.is_dir():
+        raise LayerlensError("build context is not a directory", path=str(ctx_dir))
     matcher = load_ignore(ctx_dir, options.dockerfile)
     say(f"reading build context {ctx_dir}")
     ctx = scan_context(ctx_dir, matcher, progress=lambda n: say(f"context: {n} files"))

@@ -118,6 +118,8 @@ def _options(ns: argparse.Namespace):
         raise LayerlensError("--pullers must be 0 or more")
     if ns.max_commits < 0:
         raise LayerlensError("--max-commits must be 0 or more")
+    if getattr(ns, "build_log", None) and not Path(ns.build_log).is_file():
+        raise LayerlensError("build log not found", path=ns.build_log)
     hist = HistoryOptions(
         enabled=not ns.no_history,
         since=ns.since,

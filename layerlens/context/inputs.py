@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import warnings
 from dataclasses import dataclass
 
 from layerlens.context.patterns import Matcher, compile_pattern, go_clean, validate_glob
@@ -98,7 +99,12 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("[" + ("^/" if neg else "") + "".join(body) + "]")
         else:
             out.append(re.escape(ch))
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return re.compile("".join(out) + r"\Z", re.DOTALL)
+        except re.error as exc:
+            raise ValueError(f"bad pattern: {exc}") from None
 
 
 class _Index:
