@@ -200,35 +200,15 @@ def _resolve_oci(store, fmt: str, platform: str | None) -> Resolved:
         raise ImageError("index.json has no manifests list", path=store.label)
     desc = _pick(index["manifests"], platform, store.label)
     for _ in range(8):  # nested indexes
-        digest = desc.get("digest")
-        if not isinstance(digest, str):
-            raise ImageError("manifest descriptor without a digest", path=store.label)
-        name = _blob_name(digest)
-        if not store.has(name):
-            raise ImageError(f"missing blob {digest}", path=store.label)
-        raw = store.open(name).read(MAX_JSON_BYTES + 1)
-        _verify_small(raw, digest, store.label)
-        doc = _json(raw, f"{store.label}:{name}")
-        if not isinstance(doc, dict):
-            raise ImageError("manifest is not a JSON object", path=store.label)
+        doc = _json_blob(store, desc.get("digest"), "manifest")
         if doc.get("mediaType") in INDEX_TYPES or "manifests" in doc:
             desc = _pick(doc.get("manifests") or [], platform, store.label)
             continue
         break
     else:
         raise ImageError("indexes nested too deeply", path=store.label)
-    cfg_desc = doc.get("config") or {}
-    cfg_digest = cfg_desc.get("digest")
-    if not isinstance(cfg_digest, str):
-        raise ImageError("manifest has no config", path=store.label)
-    cfg_name = _blob_name(cfg_digest)
-    if not store.has(cfg_name):
-        raise ImageError(f"missing config blob {cfg_digest}", path=store.label)
-    raw = store.open(cfg_name).read(MAX_JSON_BYTES + 1)
-    _verify_small(raw, cfg_digest, store.label)
-    config = _json(raw, f"{store.label}:{cfg_name}")
-    if not isinstance(config, dict):
-        raise ImageError("config is not a JSON object", path=store.label)
+    cfg_digest = (doc.get("config") or {}).get("digest")
+    config = _json_blob(store, cfg_digest, "config")
     layers = []
     for d in doc.get("layers") or []:
         if not isinstance(d, dict) or not isinstance(d.get("digest"), str):
@@ -245,6 +225,22 @@ def _resolve_oci(store, fmt: str, platform: str | None) -> Resolved:
                  if k == "org.opencontainers.image.ref.name")
     return Resolved(store.label, fmt, config, cfg_digest, tuple(layers), plat, tags,
                     tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates)))
+
+
+def _json_blob(store, digest: object, what: str) -> dict:
+    """A small JSON blob (manifest, index, config), its digest checked."""
+    if not isinstance(digest, str):
+        raise ImageError(f"{what} descriptor without a digest", path=store.label)
+    name = _blob_name(digest)
+    if not store.has(name):
+        raise ImageError(f"missing {what} blob {digest}", path=store.label)
+    with store.open(name) as f:
+        raw = f.read(MAX_JSON_BYTES + 1)
+    _verify_small(raw, digest, store.label)
+    doc = _json(raw, f"{store.label}:{name}")
+    if not isinstance(doc, dict):
+        raise ImageError(f"{what} is not a JSON object", path=store.label)
+    return doc
 
 
 def _verify_small(raw: bytes, digest: str, label: str) -> None:

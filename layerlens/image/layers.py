@@ -137,14 +137,7 @@ class Accountant:
         """Remove `path` and everything under it (only entries of layers < below_layer when
         given). Returns how many entries disappeared."""
         removed = 0
-        stack = [path]
-        while stack:
-            p = stack.pop()
-            node = self.visible.get(p)
-            if node is None:
-                continue
-            for c in self.kids.get(p, ()):
-                stack.append(c)
+        for p, node in list(self._subtree(path)):
             if (keep_self and p == path) or (below_layer is not None and node.layer >= below_layer):
                 continue
             del self.visible[p]
@@ -232,18 +225,19 @@ class Accountant:
             self.records.append(FileRecord(layer, path, kind, size, change, e.mode, e.linkname))
         return path
 
-    def _subtree_bytes(self, path: str) -> int:
-        total = 0
+    def _subtree(self, path: str):
+        """(path, node) for `path` and every visible entry below it."""
         stack = [path]
         while stack:
             p = stack.pop()
             node = self.visible.get(p)
             if node is None:
                 continue
-            if node.kind == FILE:
-                total += node.size
             stack.extend(self.kids.get(p, ()))
-        return total
+            yield p, node
+
+    def _subtree_bytes(self, path: str) -> int:
+        return sum(n.size for _, n in self._subtree(path) if n.kind == FILE)
 
     def _remove_all_below(self, layer: int) -> int:
         n = 0
