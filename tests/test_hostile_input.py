@@ -198,3 +198,42 @@ def test_only_git_docker_podman_are_run_and_never_through_a_shell() -> None:
 def test_help_lists_the_commands() -> None:
     res = cli("--help")
     assert res.returncode == 0 and "analyze" in res.stdout
+
+
+def test_unreadable_inputs_are_one_line(tmp_path: Path) -> None:
+    # /proc/self/mem refuses plain reads even for root: a file that exists but cannot be read
+    one_line_error(cli("analyze", "/proc/self/mem", "--context", str(tmp_path),
+                       "--no-history"), "/proc/self/mem", "cannot read")
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\xff\x00garbage" * 100,
+                                     b"#1 [stage-0 1/1] R"])
+def test_bad_build_logs(tmp_path: Path, content: bytes) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "Dockerfile").write_text("FROM a\nRUN x\n")
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c",
+                    "user.email=t@e", "commit", "-qm", "x", "--allow-empty"], check=True)
+    log = tmp_path / "build.log"
+    log.write_bytes(content)
+    res = cli("analyze", str(tmp_path), "--build-log", str(log))
+    if content.startswith(b"#1"):
+        # a truncated log still names a step: a warning, and estimates stay estimates
+        assert res.returncode == 0 and "timed 0 of" in res.stdout
+    else:
+        one_line_error(res, "build.log")
+
+
+def test_duplicate_archive_entries_warn(tmp_path: Path) -> None:
+    import tarfile
+
+    src = Path(__file__).resolve().parent.parent.parent / "shared" / "images"
+    src_tar = src / "test-oci-gzip-image.tar"
+    out = tmp_path / "dup.tar"
+    with tarfile.open(src_tar) as a, tarfile.open(out, "w") as b:
+        members = a.getmembers()
+        for m in members:
+            b.addfile(m, a.extractfile(m) if m.isfile() else None)
+        index = next(m for m in members if m.name == "index.json")
+        b.addfile(index, a.extractfile(index))  # the same entry twice
+    res = cli("image", str(out))
+    assert res.returncode == 0 and "duplicate archive entry 'index.json'" in res.stdout

@@ -92,6 +92,7 @@ class HelpScreen(ModalScreen[None]):
             "  1 … 5       Inputs, Files, History, Suggestions, Dockerfile",
             "  o           inputs: order by size or by churn",
             "  c           files: this layer only / everything up to here",
+            "  z           files: order by size or by name",
             "  /           files: filter by path",
             "  a           apply the selected suggestion's fix (asks first)",
             "  ctrl+p      command palette",
@@ -148,6 +149,7 @@ class LayerlensApp(App[None]):
         Binding("r", "reverse_sort", "Reverse"),
         Binding("o", "input_order", "Inputs order", show=False),
         Binding("c", "toggle_cumulative", "Layer/all", show=False),
+        Binding("z", "files_by_size", "Files by size", show=False),
         Binding("slash", "filter_files", "Filter", show=False),
         Binding("a", "apply_fix", "Apply fix"),
         *[Binding(str(n), f"tab('{t}')", t.title(), show=False)
@@ -163,6 +165,7 @@ class LayerlensApp(App[None]):
         self.sort_reverse = False
         self.input_order = "size"
         self.cumulative = False
+        self.files_by_size = False
         self.row: LayerRow | None = None
 
     # -- layout -----------------------------------------------------------------------
@@ -298,7 +301,8 @@ class LayerlensApp(App[None]):
         files = self.view.inputs_of(self.row, self.input_order)
         tree.clear()
         tree.root.set_label(Text(f"{len(files)} context files, by {self.input_order}"))
-        _fill_lazily(tree, [(f.path, f"{_size(f.size)}  {f.commits} commit(s)", "") for f in files])
+        _fill_lazily(tree, [(f.path, f"{_size(f.size)}  {f.commits} commit(s)", "", f.size)
+                            for f in files], by_size=self.input_order == "size")
         tree.root.expand()
 
     def _render_files(self) -> None:
@@ -311,11 +315,13 @@ class LayerlensApp(App[None]):
         if self.view.analysis.image is None:
             tree.root.set_label(Text("no image: run with --image to browse layer files"))
             return
-        tree.root.set_label(Text(f"{len(nodes)} entries ({mode})"))
+        order = "by size" if self.files_by_size else "by name"
+        tree.root.set_label(Text(f"{len(nodes)} entries ({mode}, {order})"))
         _fill_lazily(tree, [(n.path, f"{n.change}  {_size(n.size)}"
                              + ("  (shadowed)" if n.shadowed else ""),
-                             CHANGE_STYLE[n.change] + (" strike dim" if n.shadowed else ""))
-                            for n in nodes])
+                             CHANGE_STYLE[n.change] + (" strike dim" if n.shadowed else ""),
+                             n.size)
+                            for n in nodes], by_size=self.files_by_size)
         tree.root.expand()
 
     def _render_history(self) -> None:
@@ -413,6 +419,11 @@ class LayerlensApp(App[None]):
         if self.row is not None:
             self._render_files()
 
+    def action_files_by_size(self) -> None:
+        self.files_by_size = not self.files_by_size
+        if self.row is not None:
+            self._render_files()
+
     def action_filter_files(self) -> None:
         self.action_tab("files")
         self.query_one("#files-filter", Input).focus()
@@ -481,27 +492,39 @@ class LayerlensApp(App[None]):
             self._render_table()
 
 
-def _fill_lazily(tree: Tree, items: list[tuple[str, str, str]]) -> None:
+def _fill_lazily(tree: Tree, items: list[tuple[str, str, str, int]],
+                 by_size: bool = False) -> None:
     """Build a path tree; a directory gets its children only when first expanded, so huge
-    layers stay responsive."""
-    children: dict[str, dict | tuple[str, str]] = {}
-    for path, info, style in items:
+    layers stay responsive. Directories carry their total size for ordering."""
+    children: dict = {"": {}, "size": 0, "by_size": by_size}
+    for path, info, style, size in items:
         node = children
+        node["size"] += size
         parts = path.split("/")
         for part in parts[:-1]:
-            node = node.setdefault(part + "/", {})  # type: ignore[assignment]
-        node[parts[-1]] = (info, style)
+            node = node[""].setdefault(part + "/", {"": {}, "size": 0, "by_size": by_size})
+            node["size"] += size
+        node[""][parts[-1]] = (info, style, size)
     _add_children(tree.root, children)
 
 
-def _add_children(node, mapping: dict) -> None:
-    for name in sorted(mapping, key=lambda n: (not n.endswith("/"), n)):
-        val = mapping[name]
+def _add_children(node, folder: dict) -> None:
+    entries = folder[""]
+
+    def key(n: str):
+        v = entries[n]
+        size = v["size"] if isinstance(v, dict) else v[2]
+        return (not n.endswith("/"), -size if folder["by_size"] else 0, n)
+
+    for name in sorted(entries, key=key):
+        val = entries[name]
         if isinstance(val, dict):
             # the children wait in `data` until the node is expanded
-            node.add(Text(name), data=val, allow_expand=True)
+            label = Text(name)
+            label.append(f"\u00a0\u00a0{_size(val['size'])}", style="dim")
+            node.add(label, data=val, allow_expand=True)
         else:
-            info, style = val
+            info, style, _ = val
             label = Text(name, style=style)
             # no-break spaces: SVG screenshots collapse ordinary ones at a style change
             label.append(f"\u00a0\u00a0{info}", style="dim")

@@ -59,6 +59,10 @@ async def test_file_filter_and_cumulative(image_view) -> None:
         await pilot.press("c")
         everything = str(tree.root.label)
         assert "this layer only" in own and "everything up to this layer" in everything
+        await pilot.press("z")
+        assert "by size" in str(tree.root.label)
+        first_dir = str(tree.root.children[0].label)
+        assert first_dir.startswith("bin/")  # 1.1 MiB of busybox: the biggest directory
         await pilot.press("slash")
         await pilot.press(*"somefile1")
         await pilot.pause()
