@@ -139,3 +139,17 @@ def test_cli_missing_docker_is_one_line(tmp_path: Path) -> None:
         assert res.returncode == 2
         assert len(res.stderr.strip().splitlines()) == 1
         assert "not installed" in res.stderr
+
+
+def test_tar_bomb_of_entries_refused(tmp_path: Path) -> None:
+    entries = [(f"f{i}", b"") for i in range(3000)]
+    arch = oci_archive(tmp_path / "many.tar", [_tar_bytes(entries)])
+    with pytest.raises(LayerlensError, match="more than 1000 entries"):
+        read_image(str(arch), limits=Limits(max_entries=1000))
+
+
+def test_oversized_extended_header_refused(tmp_path: Path) -> None:
+    long = "d/" * 40_000 + "f"
+    arch = oci_archive(tmp_path / "long.tar", [_tar_bytes([(long, b"x")])])
+    with pytest.raises(LayerlensError, match="oversized tar extended header"):
+        read_image(str(arch), limits=Limits(max_header_bytes=4096))

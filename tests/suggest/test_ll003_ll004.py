@@ -39,3 +39,14 @@ def test_cleanup_not_folded_past_another_use(tmp_path) -> None:
           "RUN apt-get install -y git\nRUN rm -rf /var/lib/apt/lists/*\n")
     [s] = by_rule(static(tmp_path, df, select={"LL004"}), "LL004")
     assert not s.fixable and "in between" in s.note
+
+
+def test_copied_then_removed_and_cache_hints(tmp_path) -> None:
+    df = ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt "
+          "&& rm -rf tests docs\n")
+    rep = static(tmp_path, df, {"requirements.txt": "x\n", "tests/t.py": "1"},
+                 select={"LL004"})
+    msgs = [s.message for s in by_rule(rep, "LL004")]
+    assert any("removes tests, which COPY at line 3 brought in" in m for m in msgs)
+    assert any("--no-cache-dir" in m for m in msgs)
+    assert all(not s.fixable for s in by_rule(rep, "LL004"))

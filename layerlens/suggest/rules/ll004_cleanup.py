@@ -108,6 +108,75 @@ def check(subject: Subject) -> list[Suggestion]:
     return out
 
 
+_RM = re.compile(r"(?:^|&&|;)\s*rm\s+(?:-[a-zA-Z]+\s+)*([^\s;&|]+(?:\s+[^\s;&|-][^\s;&|]*)*)")
+_NO_CACHE = (
+    (re.compile(r"\bpip3?\s+install\b(?!.*--no-cache-dir)"), "pip install without "
+     "--no-cache-dir keeps its download cache in the layer",
+     "add --no-cache-dir, or RUN --mount=type=cache,target=/root/.cache/pip"),
+    (re.compile(r"\bapk\s+add\b(?!.*--no-cache)"), "apk add without --no-cache keeps the "
+     "package index in the layer", "add --no-cache"),
+    (re.compile(r"\bnpm\s+(ci|install)\b(?!.*cache clean)"), "npm keeps its cache in "
+     "/root/.npm", "RUN --mount=type=cache,target=/root/.npm npm ci"),
+)
+
+
+def copied_then_removed(subject: Subject) -> list[Suggestion]:
+    """`rm` of files an earlier COPY brought in: they stay in the COPY's layer."""
+    from layerlens.context.patterns import go_clean
+
+    df = subject.df
+    out: list[Suggestion] = []
+    for stage in sorted(df.needed_stages()):
+        members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
+        workdir = "/"
+        dests: list[tuple[Instruction, str]] = []
+        for ins in members:
+            if ins.keyword == "workdir" and ins.expanded:
+                w = ins.expanded[0]
+                workdir = go_clean(w if w.startswith("/") else workdir + "/" + w)
+            if ins.keyword in ("copy", "add") and ins.expanded and ins.from_stage is None:
+                d = ins.expanded[-1]
+                dests.append((ins, go_clean(d if d.startswith("/") else workdir + "/" + d)))
+            if ins.keyword != "run" or ins.exec_form or not ins.args:
+                continue
+            for m in _RM.finditer(ins.args[0]):
+                for target in m.group(1).split():
+                    t = go_clean(target if target.startswith("/") else workdir + "/" + target)
+                    for copy, dest in dests:
+                        if t == dest or t.startswith(dest.rstrip("/") + "/"):
+                            out.append(Suggestion(
+                                "LL004", "Files copied only to be deleted stay in the image",
+                                f"RUN at line {ins.start_line} removes {target}, which "
+                                f"{copy.upper} at line {copy.start_line} brought in",
+                                "A file deleted by a later instruction is still stored, pushed "
+                                "and pulled with the COPY's layer.",
+                                (copy.start_line, ins.start_line), False,
+                                note="leave it out with .dockerignore, or read it through "
+                                "RUN --mount=type=bind,source=... without copying it"))
+                            break
+    return out
+
+
+def cache_hints(subject: Subject) -> list[Suggestion]:
+    df = subject.df
+    out: list[Suggestion] = []
+    for ins in df.instructions:
+        if ins.keyword != "run" or ins.exec_form or not ins.args:
+            continue
+        if any(m.type == "cache" for m in ins.mounts):
+            continue
+        body = " ".join(ins.args[0].split())
+        for rx, what, fix in _NO_CACHE:
+            if rx.search(body):
+                out.append(Suggestion("LL004", "Keep package-manager caches out of layers",
+                                      f"RUN at line {ins.start_line}: {what}",
+                                      "Caches written during a RUN are stored in its layer and "
+                                      "pushed and pulled with every image.",
+                                      (ins.start_line,), False, note=fix))
+                break
+    return out
+
+
 def _shadowed_bytes(subject: Subject, source: Instruction) -> int | None:
     a = subject.analysis
     if a.image is None or subject.text != a.dockerfile.source:
@@ -116,4 +185,9 @@ def _shadowed_bytes(subject: Subject, source: Instruction) -> int | None:
     return sum(a.image.layers[i].shadowed_bytes for i in layers) or None
 
 
-RULE = Rule("LL004", "cleanup-later-layer", "cleanup in a later layer frees nothing", check)
+def check_all(subject: Subject) -> list[Suggestion]:
+    return check(subject) + copied_then_removed(subject) + cache_hints(subject)
+
+
+RULE = Rule("LL004", "cleanup-later-layer", "cleanup in a later layer frees nothing",
+            check_all)
