@@ -12,10 +12,10 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from layerlens.errors import LayerlensError
+from layerlens.timeutil import parse_time
 
 _VERTEX = re.compile(r"^#(\d+) \[([^\]]+?)\s+(\d+)/(\d+)\] (.*)$")
 _DONE = re.compile(r"^#(\d+) DONE (\d+(?:\.\d+)?)s\s*$")
@@ -58,19 +58,6 @@ def parse_plain(lines: Iterable[str]) -> list[StepTime]:
                      vid in cached) for vid, (stage, step, text) in meta.items()]
 
 
-def _ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    v = value.replace("Z", "+00:00")
-    m = re.match(r"^(.*\.\d{6})\d*(.*)$", v)  # Go writes nanoseconds; Python takes micro
-    if m:
-        v = m.group(1) + m.group(2)
-    try:
-        return datetime.fromisoformat(v)
-    except ValueError:
-        return None
-
-
 def parse_rawjson(lines: Iterable[str]) -> list[StepTime]:
     seen: dict[str, dict] = {}
     for raw in lines:
@@ -89,7 +76,7 @@ def parse_rawjson(lines: Iterable[str]) -> list[StepTime]:
         m = _NAME.match(v.get("name") or "")
         if not m:
             continue
-        start, end = _ts(v.get("started")), _ts(v.get("completed"))
+        start, end = parse_time(v.get("started")), parse_time(v.get("completed"))
         seconds = (end - start).total_seconds() if start and end and not v.get("cached") \
             else None
         out.append(StepTime(m.group(1), int(m.group(2)), m.group(4), seconds,

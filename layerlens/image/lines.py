@@ -17,6 +17,7 @@ from datetime import datetime
 
 from layerlens.dockerfile.model import Dockerfile, Instruction
 from layerlens.image.model import HistoryEntry, Image
+from layerlens.timeutil import parse_time
 
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
 _SH = re.compile(r"^/bin/sh -c\s+")
@@ -148,19 +149,6 @@ def map_layers(image: Image, df: Dockerfile, target: int | None = None) -> list[
     return out
 
 
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    v = value.replace("Z", "+00:00")
-    m = re.match(r"^(.*\.\d{6})\d*(.*)$", v)
-    if m:
-        v = m.group(1) + m.group(2)
-    try:
-        return datetime.fromisoformat(v)
-    except ValueError:
-        return None
-
-
 def step_seconds(image: Image) -> dict[int, float]:
     """Seconds per layer from history timestamps, where they mean build time.
 
@@ -168,7 +156,7 @@ def step_seconds(image: Image) -> dict[int, float]:
     step ends, so the gap to the previous entry is the step's duration. BuildKit stamps all
     entries of a build alike (or with SOURCE_DATE_EPOCH), which says nothing: then none.
     """
-    times = [(h, _time(h.created)) for h in image.history]
+    times = [(h, parse_time(h.created)) for h in image.history]
     stamps = {t for _, t in times if t is not None}
     if len(stamps) < max(2, len(times) // 2):
         return {}
