@@ -106,7 +106,7 @@ class ViewData:
         if img is None or not row.layers:
             return []
         last = max(row.layers)
-        shadowed = _shadowed_paths(img)
+        shadowed = img.hidden
         out: dict[str, FileNode] = {}
         for rec in img.files:
             if cumulative:
@@ -160,24 +160,6 @@ class ViewData:
         if row.line is None:
             return []
         return [s for s in self.report.suggestions if row.line in s.lines]
-
-
-def _shadowed_paths(img) -> set[tuple[int, str]]:
-    """(layer, path) of entries a later layer overwrote or deleted."""
-    last: dict[str, int] = {}
-    hidden: set[tuple[int, str]] = set()
-    for rec in img.files:
-        prev = last.get(rec.path)
-        if prev is not None and prev != rec.layer:
-            hidden.add((prev, rec.path))
-        if rec.change == "removed":
-            for p, layer in list(last.items()):
-                if p == rec.path or p.startswith(rec.path + "/"):
-                    hidden.add((layer, p))
-                    del last[p]
-        else:
-            last[rec.path] = rec.layer
-    return hidden
 
 
 def build_view(a: Analysis, report: SuggestReport | None) -> ViewData:

@@ -11,7 +11,6 @@ layers x files as when every layer restacks all earlier ones.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from layerlens.image.tarstream import TarEntry
@@ -96,7 +95,7 @@ class Accountant:
     dive: dict[str, list[int]] = field(default_factory=dict)
     records: list[FileRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    on_shadow: Callable[[int, str, int], None] | None = None
+    hidden: set[tuple[int, str]] = field(default_factory=set)  # (layer, path), when kept
 
     def begin_layer(self) -> int:
         self.layers.append(LayerCounts())
@@ -117,6 +116,8 @@ class Accountant:
             path = parent
 
     def _shadow(self, path: str, node: _Node) -> None:
+        if self.keep_files:
+            self.hidden.add((node.layer, path))
         if node.kind == FILE and node.size:
             refs = self.links.get((node.layer, path))
             if refs:
@@ -130,8 +131,6 @@ class Accountant:
             lc = self.layers[node.layer]
             lc.shadowed_bytes += node.size
             lc.shadowed_files += 1
-            if self.on_shadow is not None:
-                self.on_shadow(node.layer, path, node.size)
 
     def _remove(self, path: str, below_layer: int | None = None, keep_self: bool = False) -> int:
         """Remove `path` and everything under it (only entries of layers < below_layer when

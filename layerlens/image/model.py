@@ -65,6 +65,7 @@ class Image:
     warnings: tuple[str, ...]
     files: tuple[FileRecord, ...] = ()  # only when asked for
     final_tree: tuple[tuple, ...] = ()  # (path, kind, mode, uid, gid, link, sha256), when asked
+    hidden: frozenset[tuple[int, str]] = frozenset()  # (layer, path) later layers hide
 
     @property
     def user_size_bytes(self) -> int:

@@ -158,5 +158,5 @@ def read_image(
         else sum(lay.compressed_bytes or 0 for lay in final_layers),
         sum(lay.shadowed_bytes for lay in final_layers), eff, wasted, pct,
         tuple(ineff), tuple(findings), tuple(warnings), tuple(acc.records),
-        acc.final_tree() if hash_files else (),
+        acc.final_tree() if hash_files else (), frozenset(acc.hidden),
     )

@@ -505,7 +505,20 @@ def _fill_lazily(tree: Tree, items: list[tuple[str, str, str, int]],
             node = node[""].setdefault(part + "/", {"": {}, "size": 0, "by_size": by_size})
             node["size"] += size
         node[""][parts[-1]] = (info, style, size)
+    _merge_dir_entries(children)
     _add_children(tree.root, children)
+
+
+def _merge_dir_entries(folder: dict) -> None:
+    """A directory's own entry and the folder of its children are one node."""
+    entries = folder[""]
+    for name in [n for n in entries if not n.endswith("/")]:
+        sub = entries.get(name + "/")
+        if isinstance(sub, dict):
+            del entries[name]
+    for val in entries.values():
+        if isinstance(val, dict):
+            _merge_dir_entries(val)
 
 
 def _add_children(node, folder: dict) -> None:

@@ -15,9 +15,6 @@ from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.graph import uses
 from layerlens.suggest.model import Suggestion
 
-_CONFIG_OK = frozenset({"label", "expose", "cmd", "entrypoint", "healthcheck", "stopsignal",
-                        "volume", "maintainer"})
-
 
 def check(subject: Subject) -> list[Suggestion]:
     df = subject.df
