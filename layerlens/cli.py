@@ -384,7 +384,11 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     repo = unpack(ns.name, Path(ns.dir) if ns.dir else None)
     print(f"sample {ns.name!r} unpacked to {repo}", file=sys.stderr)
     args = ["analyze", str(repo / "Dockerfile"), "--format", ns.format]
-    return cmd_analyze(build_parser().parse_args(args))
+    code = cmd_analyze(build_parser().parse_args(args))
+    if ns.format == "text":
+        print(f"next: layerlens suggest {repo} --diff   (or: layerlens tui {repo})",
+              file=sys.stderr)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,10 +61,11 @@ def analysis_text(result: Analysis) -> str:
             st = hist.costs.instructions.get(ins.index) if hist is not None else None
             if st is not None:
                 line = f"{line:<92}" if len(line) < 92 else line
-                line += f" rebuilt {st.change_rate:6.1%}  share {st.share:6.1%}"
+                line += (f" rebuilt {st.change_rate:6.1%}  ~{duration(st.expected_seconds)}/commit"
+                         f"  share {st.share:6.1%}")
             out.append(line.rstrip())
             if st is not None and st.top_files and st.rebuilds:
-                files = ", ".join(f"{p} ({n})" for p, n in st.top_files[:3])
+                files = ", ".join(f"{_shown(p)} ({n})" for p, n in st.top_files[:3])
                 out.append(f"         churn: {files}")
     text = "\n".join(out) + "\n"
     if result.image is not None:
@@ -72,6 +73,11 @@ def analysis_text(result: Analysis) -> str:
     if result.notices:
         text += "\n" + "".join(f"notice: {n}\n" for n in result.notices)
     return text
+
+
+def _shown(path: str) -> str:
+    # the replay stands for the whole .git directory with one pseudo-file
+    return ".git/ (changes with every commit)" if path == ".git/HEAD" else path
 
 
 def _args_text(ins) -> str:
