@@ -190,7 +190,9 @@ def _parse_log(chunks: Iterator[bytes], prefix_b: bytes, extra_b: set[bytes],
             if status is not None:
                 if tok.startswith(prefix_b) or tok in extra_b:
                     path = tok.decode("utf-8", "surrogateescape")
-                    rel = path[plen:] if tok.startswith(prefix_b) else ""
+                    # slice the bytes: a non-ASCII prefix is longer in bytes than in characters
+                    rel = tok[plen:].decode("utf-8", "surrogateescape") \
+                        if tok.startswith(prefix_b) else ""
                     if status == b"D":
                         changes.append(Change(rel, path, 0, "", "D"))
                     else:
@@ -237,10 +239,11 @@ def read_blobs(toplevel: Path, shas: list[str]) -> dict[str, bytes]:
     if not shas:
         return {}
     unique = list(dict.fromkeys(shas))
+    # names are <commit>:<path>; paths that are not UTF-8 go back as the bytes they were
+    names = ("\n".join(unique) + "\n").encode("utf-8", "surrogateescape")
     try:
         res = subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
-                             input=("\n".join(unique) + "\n").encode(), capture_output=True,
-                             env=_env(), check=True)
+                             input=names, capture_output=True, env=_env(), check=True)
     except subprocess.CalledProcessError as exc:
         raise LayerlensError(f"git cat-file failed: {_decode(exc.stderr).strip()}",
                              path=str(toplevel)) from None

@@ -213,3 +213,16 @@ def test_build_log_seconds_feed_costs(tmp_path: Path) -> None:
     commit = res.history.costs.commits[0]
     assert commit.rebuild_seconds == pytest.approx(42.2)
     assert not res.history.costs.estimated
+
+
+def test_dockerfile_in_a_non_ascii_directory(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("services/café/Dockerfile", "FROM a\nCOPY x /x\n")
+    r.write("services/café/x", "1")
+    r.commit()
+    r.write("services/café/Dockerfile", "FROM a\n# note\nCOPY x /x\n")
+    r.write("services/café/x", "2")
+    r.commit()
+    got = misses(tmp_path / "services" / "café" / "Dockerfile")
+    assert got == [{0: 3}]
