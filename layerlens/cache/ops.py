@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from layerlens.context.inputs import _WILDCARD, glob_regex, source_kind
+from layerlens.context.inputs import glob_base, glob_regex, has_wildcard, source_kind
 from layerlens.context.patterns import Matcher, compile_pattern, go_clean
 from layerlens.dockerfile.model import Dockerfile, Instruction, find_stage
 
@@ -110,14 +110,8 @@ def _reader(src: str, excludes: tuple[str, ...]) -> Reader:
     rel = go_clean("/" + src)[1:]
     pats = [p for p in (compile_pattern(x) for x in excludes) if p]
     exclude = Matcher(pats, "--exclude") if pats else None
-    if _WILDCARD.search(rel):
-        parts = rel.split("/")
-        base = []
-        for part in parts:
-            if _WILDCARD.search(part):
-                break
-            base.append(part)
-        return Reader(rel, glob_regex(rel), len(parts), exclude, "/".join(base))
+    if has_wildcard(rel):
+        return Reader(rel, glob_regex(rel), rel.count("/") + 1, exclude, glob_base(rel))
     return Reader(rel, None, 0, exclude, rel)
 
 

@@ -64,6 +64,20 @@ def source_kind(ins: Instruction, src: str) -> str:
     return "context"
 
 
+def has_wildcard(path: str) -> bool:
+    return _WILDCARD.search(path) is not None
+
+
+def glob_base(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard segment ('' for none)."""
+    base: list[str] = []
+    for part in pattern.split("/"):
+        if _WILDCARD.search(part):
+            break
+        base.append(part)
+    return "/".join(base)
+
+
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """Go filepath.Match as a regex over a whole slash path."""
     validate_glob(pattern)
@@ -157,13 +171,7 @@ def resolve_inputs(ins: Instruction, ctx: Context, index: _Index | None = None) 
             except ValueError:
                 refs.append(SourceRef(src, kind, 0, missing=True))
                 continue
-            root = rel.split("/")
-            base_parts = []
-            for part in root:
-                if _WILDCARD.search(part):
-                    break
-                base_parts.append(part)
-            base = "/".join(base_parts)
+            base = glob_base(rel)
             for cand in index.entries_at_depth(rel.count("/")):
                 if rx.match(cand):
                     if cand in index.dirs:
