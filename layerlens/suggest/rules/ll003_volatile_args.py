@@ -62,6 +62,12 @@ def check(subject: Subject) -> list[Suggestion]:
     return out
 
 
+def _find(df, ins):
+    """The same instruction in a re-parsed text (same stage, same text)."""
+    return next(i for i in df.instructions if i.original == ins.original
+                and i.stage == ins.stage)
+
+
 def _move_group(df, group, target, members) -> str:
     """Move the instructions of `group` (in order) before `target`, or after the stage end."""
     from layerlens.dockerfile import parse
@@ -69,24 +75,14 @@ def _move_group(df, group, target, members) -> str:
 
     text = df.source
     cur = df
-    if target is not None:
-        for ins in group:
-            tgt = next(i for i in cur.instructions if i.original == target.original
-                       and i.stage == target.stage)
-            mov = next(i for i in cur.instructions if i.original == ins.original
-                       and i.stage == ins.stage)
-            text = move_before(cur, mov, tgt)
-            cur = parse(text, df.path)
-        return text
     last = members[-1]
-    for ins in group:  # in order, each after the one moved before it
-        anchor = next(i for i in cur.instructions if i.original == last.original
-                      and i.stage == last.stage)
-        mov = next(i for i in cur.instructions if i.original == ins.original
-                   and i.stage == ins.stage)
-        text = move_after(cur, mov, anchor)
+    for ins in group:  # in order; after the stage end, each after the one moved before it
+        if target is not None:
+            text = move_before(cur, _find(cur, ins), _find(cur, target))
+        else:
+            text = move_after(cur, _find(cur, ins), _find(cur, last))
+            last = ins
         cur = parse(text, df.path)
-        last = ins
     return text
 
 
