@@ -48,6 +48,9 @@ class Reader:
     depth: int  # number of path segments the glob spans
     exclude: Matcher | None
     base: str  # directory that --exclude patterns are relative to
+    # A literal COPY/ADD source: the build fails when it matches nothing. Wildcards may
+    # match nothing (BuildKit copies with AllowEmptyWildcard), and `.` always exists.
+    required: bool = False
 
     def reads(self, path: str) -> bool:
         if self.glob is not None:
@@ -106,13 +109,13 @@ class BuildPlan:
     volatile_args: frozenset[str]
 
 
-def _reader(src: str, excludes: tuple[str, ...]) -> Reader:
+def _reader(src: str, excludes: tuple[str, ...], *, copy_source: bool = False) -> Reader:
     rel = go_clean("/" + src)[1:]
     pats = [p for p in (compile_pattern(x) for x in excludes) if p]
     exclude = Matcher(pats, "--exclude") if pats else None
     if has_wildcard(rel):
         return Reader(rel, glob_regex(rel), rel.count("/") + 1, exclude, glob_base(rel))
-    return Reader(rel, None, 0, exclude, rel)
+    return Reader(rel, None, 0, exclude, rel, required=copy_source and rel != "")
 
 
 def _norm(ins: Instruction) -> str:
@@ -202,7 +205,7 @@ def build_plan(
                 else:
                     for src in sources:
                         if source_kind(ins, src) == "context":
-                            readers.append(_reader(src, excludes))
+                            readers.append(_reader(src, excludes, copy_source=True))
                 definition = json.dumps(
                     {
                         "op": kw, "src": list(sources), "dest": dest,

@@ -69,6 +69,10 @@ def _rounded(metric: str, v: float | None) -> float | None:
     return round(v, 6)
 
 
+def _rate(v: Any) -> str:
+    return f"{v:.0%}" if isinstance(v, int | float) and not isinstance(v, bool) else "unknown"
+
+
 def _judge(metric: str, budget: Budget, base: float | None, cur: float | None) -> str | None:
     """Why the value breaks the budget, or None."""
     if cur is None:
@@ -153,18 +157,25 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         compare("layer_size", where, lay.line, (old or {}).get("size_bytes", 0 if old is None
                                                                   else None),
                 lay.size_bytes, reason)
+        if lay.rebuild_seconds is not None and old is not None:
+            compare("layer_rebuild_seconds", where, lay.line,
+                    old.get("rebuild_seconds_per_commit"), lay.rebuild_seconds,
+                    f" (it now rebuilds at {lay.change_rate:.0%} of commits, was "
+                    f"{_rate(old.get('change_rate'))})")
         if lay.shadowed_bytes is not None:
             budget = cfg.budgets.get("shadowed")
             if budget and budget.max_growth is not None:
                 compare("shadowed", where, lay.line, (old or {}).get("shadowed_bytes", 0),
                         lay.shadowed_bytes, ": a later layer deletes or overwrites what it adds")
     replay = baseline.get("replay")
-    if a.history is not None and a.history.costs.commits:
+    if a.history is not None and a.history.costs.mean_seconds is not None:
         c = a.history.costs
         compare("rebuild_seconds", "per commit", None, (replay or {}).get(
             "rebuild_seconds_per_commit"), c.mean_seconds, "")
-        compare("push_bytes", "per commit", None, (replay or {}).get("push_bytes_per_commit"),
-                c.mean_push_bytes, "")
+        if c.push_complete and (replay or {}).get("unknown_size_layers", 0) == 0:
+            # known parts of sums with unknown layers do not compare: only exact figures
+            compare("push_bytes", "per commit", None,
+                    (replay or {}).get("push_bytes_per_commit"), c.mean_push_bytes, "")
     before = set(baseline.get("suggestions") or [])
     for rule, key, line, message in suggestions:
         if rule in cfg.fail_on_new and f"{rule} {key}" not in before:
