@@ -185,32 +185,43 @@ def _log_seconds(df: Dockerfile, hist_opts: HistoryOptions,
 
 def _missing_source_notices(df: Dockerfile, inputs: Mapping[int, CopyInputs], ctx_dir: Path,
                             options: AnalyzeOptions) -> list[str]:
-    """A notice per COPY/ADD source missing from the context; when the source exists in a
-    directory above the context, say which `--context` would find it."""
+    """A notice per COPY/ADD source missing from the context and, when every missing source
+    exists under one directory above the context, one notice naming that `--context`."""
     out = []
+    missing: list[str] = []
     for ins_index, inp in sorted(inputs.items()):
         ins = df.instructions[ins_index]
         for src in inp.sources:
-            if not src.missing:
-                continue
-            msg = (f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} matches no "
-                   "file in the build context (the build would fail)")
-            if options.context is None:
-                above = _found_above(ctx_dir, src.text)
-                if above is not None:
-                    msg += f"; it exists under {above}: pass --context {above}?"
-            out.append(msg)
+            if src.missing:
+                missing.append(src.text)
+                out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} "
+                           "matches no file in the build context (the build would fail)")
+    if missing and options.context is None:
+        above = _context_above(ctx_dir, missing)
+        if above is not None:
+            out.append(f"{len(missing)} missing COPY/ADD source(s) all exist under {above}: "
+                       f"the build context is probably that directory; pass --context {above}")
     return out
 
 
-def _found_above(ctx_dir: Path, src: str) -> Path | None:
-    rel = src.lstrip("/")
-    if not rel or any(ch in rel for ch in "*?["):
-        return None
+def _context_above(ctx_dir: Path, sources: list[str]) -> Path | None:
+    """The nearest directory above `ctx_dir` (up to the repository root) under which every
+    source path (Go-style globs allowed) matches something."""
     here = ctx_dir.resolve()
-    for parent in list(here.parents)[:6]:
-        if (parent / rel).exists():
+    for parent in here.parents:
+        if all(_exists_under(parent, s) for s in sources):
             return parent
         if (parent / ".git").exists():
             break
     return None
+
+
+def _exists_under(root: Path, src: str) -> bool:
+    rel = src.lstrip("/")
+    while rel.startswith("./"):
+        rel = rel[2:]
+    if not rel or rel == ".":
+        return True
+    if any(ch in rel for ch in "*?["):
+        return next(iter(root.glob(rel)), None) is not None
+    return (root / rel).exists()

@@ -152,12 +152,15 @@ def _options(ns: argparse.Namespace):
             # the command line wins over the file, key by key
             used = []
             if context is None and found.context is not None:
-                context, _ = found.context, used.append("context")
+                context = found.context
+                if found.context.resolve() != df.resolve().parent:
+                    used.append(f"context {found.context}")
             if found.args:
                 build_args = {**found.args, **build_args}
                 used.append("build args")
             if target is None and found.target is not None:
-                target, _ = found.target, used.append("target")
+                target = found.target
+                used.append(f"target {target}")
             if used:
                 source = (f"{found.source} builds this Dockerfile ({found.name}): "
                           f"{', '.join(used)} taken from there (--no-compose to ignore)")

@@ -280,6 +280,8 @@ def _failed_notices(df: Dockerfile, summary: CostSummary) -> list[str]:
             counts[ins] = counts.get(ins, 0) + 1
     out = []
     for ins, n in sorted(counts.items()):
+        if ins < 0:  # an ONBUILD trigger: its COPY is not one of this file's instructions
+            continue
         i = df.instructions[ins]
         out.append(f"{df.path}:{i.start_line}: {i.upper} sources are absent at {n} of "
                    f"{len(summary.commits)} replayed commits (the build fails there); counted "
