@@ -59,6 +59,23 @@ class Analysis:
     notices: tuple[str, ...] = ()
     ignore_text: str | None = None  # the .dockerignore in force, as read (None: none)
     matcher: Matcher = field(default_factory=lambda: Matcher([], ""))
+    # Context files whose content a rule needs (manifests, secret candidates), read once.
+    _file_cache: dict[str, bytes | None] = field(default_factory=dict, compare=False,
+                                                 repr=False)
+
+    def context_file(self, rel: str, limit: int = 1 << 20) -> bytes | None:
+        """The first `limit` bytes of the context file at slash path `rel`, or None when it
+        cannot be read (absent, a directory, unreadable). Read once per analysis: every
+        reader of file contents goes through here."""
+        key = f"{limit}:{rel}"
+        if key not in self._file_cache:
+            path = Path(self.context.root) / rel
+            try:
+                with open(path, "rb") as fh:
+                    self._file_cache[key] = fh.read(limit)
+            except OSError:
+                self._file_cache[key] = None
+        return self._file_cache[key]
 
     def source_of_layer(self, layer: int) -> LayerSource | None:
         for s in self.layer_sources:

@@ -276,3 +276,53 @@ def test_check_fails_when_copy_all_moves_above_the_install(tmp_path: Path, capsy
     r.commit()
     assert main(["check", df]) == 1
     assert "RUN npm install (line 5)" in capsys.readouterr().out
+
+
+def test_moved_dockerfile_and_context_start_where_it_arrived(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write("old/Dockerfile", "FROM alpine\nCOPY . /app\n")
+    r.write("old/a.txt", "0\n")
+    r.commit()
+    r.write("old/a.txt", "1\n")
+    r.commit()
+    from .harness import git
+
+    git(tmp_path, "mv", "old", "svc")
+    moved = r.commit()
+    r.write("svc/a.txt", "2\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "svc" / "Dockerfile"))
+    assert a.history.replay.first == moved
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 2}]
+
+
+def test_merges_symlinks_lfs_pointers_and_empty_windows(tmp_path: Path, capsys) -> None:
+    from .harness import git
+
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY assets /assets\nCOPY . /app\n")
+    r.write("assets/big.bin", "version https://git-lfs.github.com/spec/v1\noid sha256:"
+            + "0" * 64 + "\nsize 999999999\n")
+    r.write("main.c", "0\n")
+    r.commit()
+    (tmp_path / "link").symlink_to("main.c")
+    r.commit()
+    git(tmp_path, "checkout", "-q", "-b", "side")
+    r.write("assets/big.bin", "version https://git-lfs.github.com/spec/v1\noid sha256:"
+            + "1" * 64 + "\nsize 5\n")
+    r.commit()
+    git(tmp_path, "checkout", "-q", "main")
+    r.write("main.c", "1\n")
+    r.commit()
+    git(tmp_path, "merge", "-q", "--no-ff", "-m", "merge", "side",
+        env={"GIT_AUTHOR_DATE": "@1800000000 +0000", "GIT_COMMITTER_DATE": "@1800000000 +0000"})
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    # the merge counts by its first-parent diff: the LFS pointer changed under assets/
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 3}, {0: 3}, {0: 2}]
+    # a window with no commits at all: unknown rates, a notice, no crash
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--since", "2100-01-01",
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
+    assert any("nothing to replay" in n for n in doc["notices"])
