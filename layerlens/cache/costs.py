@@ -109,6 +109,8 @@ def summarize(
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
     rebuilds: Counter[str] = Counter()
     churn: dict[str, Counter[str]] = {ident: Counter() for ident in current}
+    context_ops = [(ident, op) for ident, op in current.items() if op.reads_context]
+    readers_of: dict[str, list[str]] = {}  # changed path -> identities reading it
     out: list[CommitCost] = []
     estimated = False
     for c in result.commits:
@@ -126,9 +128,12 @@ def summarize(
                     push += cost.push_bytes
             rebuilds[op.identity] += 1
         for path in c.changed_paths:
-            for ident, op in current.items():
-                if op.reads_context and op.reads(path):
-                    churn[ident][path] += 1
+            idents = readers_of.get(path)
+            if idents is None:
+                idents = readers_of[path] = [ident for ident, op in context_ops
+                                             if op.reads(path)]
+            for ident in idents:
+                churn[ident][path] += 1
         out.append(CommitCost(
             c.sha, c.time, tuple((m.stage, m.first_line) for m in c.rebuilt),
             tuple(op.instruction for op in c.rebuilt_ops), secs, push, push * pullers, unknown,

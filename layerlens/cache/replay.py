@@ -66,7 +66,7 @@ class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
     hashes), and for each literal source the number of files present under it."""
 
-    __slots__ = ("present", "readers", "xor")
+    __slots__ = ("_by_path", "present", "readers", "xor")
 
     def __init__(self, version: Version, state: dict[str, TreeEntry]) -> None:
         self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
@@ -75,21 +75,31 @@ class _Digests:
         self.present: dict[tuple[int, int], int] = {
             (op.instruction, k): 0 for op in self.readers
             for k, r in enumerate(op.readers) if r.required}
+        # path -> the operations reading it, each with its literal sources that match it;
+        # paths recur across commits, so each is matched against the sources once
+        self._by_path: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
         matcher = version.matcher
         for path, entry in state.items():
             if matcher and matcher.excludes(path):
                 continue
             self._add(path, _file_hash(path, entry), 1)
 
+    def _readers_of(self, path: str) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+        got = self._by_path.get(path)
+        if got is None:
+            got = tuple(
+                (op.instruction, tuple((op.instruction, k) for k, r in enumerate(op.readers)
+                                       if r.required and r.reads(path)))
+                for op in self.readers if op.reads(path))
+            self._by_path[path] = got
+        return got
+
     def _add(self, path: str, h: int, count: int) -> None:
-        for op in self.readers:
-            if not op.reads(path):
-                continue
-            self.xor[op.instruction] ^= h
+        for ins, required in self._readers_of(path):
+            self.xor[ins] ^= h
             if count:
-                for k, r in enumerate(op.readers):
-                    if r.required and r.reads(path):
-                        self.present[(op.instruction, k)] += count
+                for key in required:
+                    self.present[key] += count
 
     def update(self, path: str, old: TreeEntry | None, new: TreeEntry | None) -> None:
         delta = (_file_hash(path, old) if old else 0) ^ (_file_hash(path, new) if new else 0)
