@@ -139,6 +139,7 @@ def _options(ns: argparse.Namespace):
         stable_args=frozenset(ns.stable_arg),
         build_log=Path(ns.build_log) if ns.build_log else None,
         as_built=getattr(ns, "as_built", False),
+        mining=getattr(ns, "mining", None),
     )
     context = Path(ns.context) if ns.context else None
     build_args = _build_args(ns.build_arg)
@@ -380,11 +381,14 @@ def cmd_scan(ns: argparse.Namespace) -> int:
         from layerlens.errors import LayerlensError
 
         raise LayerlensError("no Dockerfiles found", path=str(root))
+    from layerlens.history.mine import MiningCache
+
     worst = EXIT_OK
     out = []
+    mining = MiningCache()  # one git log pass for every Dockerfile of the tree
     for df in found:
         args = argparse.Namespace(**{**vars(ns), "dockerfile": str(df), "context": None,
-                                     "baseline": None})
+                                     "baseline": None, "mining": mining})
         from layerlens.errors import LayerlensError
 
         try:

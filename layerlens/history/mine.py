@@ -170,6 +170,49 @@ def mine(
     return History(info.toplevel, prefix, tuple(commits), base, info.shallow, tuple(notices))
 
 
+def narrow(full: History, prefix: str, extra_paths: tuple[str, ...]) -> History:
+    """The repository-wide `full` history seen from a context at `prefix` ('' or 'dir/'):
+    only the changes under it or on `extra_paths`, with context-relative `rel` paths."""
+    extra = set(extra_paths)
+    plen = len(prefix)
+
+    def keep(path: str) -> bool:
+        return path.startswith(prefix) or path in extra
+
+    commits = tuple(
+        Commit(c.sha, c.time, c.parents, tuple(
+            Change(ch.path[plen:] if ch.path.startswith(prefix) else "", ch.path, ch.mode,
+                   ch.sha, ch.status)
+            for ch in c.changes if keep(ch.path)))
+        for c in full.commits)
+    base = {p: e for p, e in full.base_tree.items() if keep(p)}
+    return History(full.toplevel, prefix, commits, base, full.shallow, full.notices)
+
+
+class MiningCache:
+    """One `git log` pass per repository, head and window, shared by every Dockerfile that
+    asks (`layerlens scan` over a monorepo): the first asker mines the whole repository,
+    later ones take their context's view of it (`narrow`)."""
+
+    def __init__(self) -> None:
+        self._full: dict[tuple[str, str | None, MineOptions], History] = {}
+        self.passes = 0  # git log passes run, for tests and benchmarks
+
+    def mine(self, info: RepoInfo, extra_paths: tuple[str, ...] = (),
+             options: MineOptions | None = None,
+             progress: Callable[[int], None] | None = None) -> History:
+        """As `mine`, from the shared pass."""
+        opts = options or MineOptions()
+        key = (os.path.realpath(info.toplevel), info.head, opts)
+        full = self._full.get(key)
+        if full is None:
+            full = mine(RepoInfo(info.toplevel, "", info.shallow, info.head), (), opts,
+                        progress)
+            self.passes += 1
+            self._full[key] = full
+        return narrow(full, info.prefix, extra_paths)
+
+
 def _parse_log(chunks: Iterator[bytes], prefix_b: bytes, extra_b: set[bytes],
                progress: Callable[[int], None] | None) -> list[Commit]:
     """Parse `git log --name-status -z --format=%x01%H %ct %P` output, keeping only the

@@ -326,3 +326,42 @@ def test_merges_symlinks_lfs_pointers_and_empty_windows(tmp_path: Path, capsys) 
     doc = json.loads(capsys.readouterr().out)
     assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
     assert any("nothing to replay" in n for n in doc["notices"])
+
+
+def test_scan_mines_the_repository_once(tmp_path: Path, monkeypatch, capsys) -> None:
+    import subprocess as sp
+
+    from layerlens.history import mine as mine_mod
+    from layerlens.history.mine import MiningCache
+
+    r = Repo(tmp_path)
+    for svc in ("api", "web", "worker"):
+        r.write(f"{svc}/Dockerfile", "FROM alpine\nCOPY x.txt /x\nCOPY . /app\n")
+        r.write(f"{svc}/x.txt", "0\n")
+    r.write("docs/readme.md", "0\n")
+    r.commit()
+    for i in range(3):
+        r.write(f"{('api', 'web', 'worker')[i]}/x.txt", f"{i + 1}\n")
+        r.write("docs/readme.md", f"{i + 1}\n")
+        r.commit()
+    cache = MiningCache()
+    for svc in ("api", "web", "worker"):
+        alone = analyze(AnalyzeOptions(tmp_path / svc / "Dockerfile"))
+        shared = analyze(AnalyzeOptions(tmp_path / svc / "Dockerfile",
+                                        history=HistoryOptions(mining=cache)))
+        assert shared.history.costs == alone.history.costs
+        assert shared.history.history.commits == alone.history.history.commits
+    assert cache.passes == 1
+    for svc in ("api", "web", "worker"):
+        assert main(["baseline", str(tmp_path / svc / "Dockerfile")]) == 0
+    calls = []
+    real = sp.Popen
+
+    def counting(cmd, *a, **kw):
+        if "log" in cmd:
+            calls.append(cmd)
+        return real(cmd, *a, **kw)
+
+    monkeypatch.setattr(mine_mod.subprocess, "Popen", counting)
+    assert main(["scan", str(tmp_path)]) == 0
+    assert len(calls) == 1
