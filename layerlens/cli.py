@@ -96,6 +96,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="a build arg that changes on every build (commit SHA, date, version)")
     h.add_argument("--stable-arg", action="append", default=[], metavar="NAME",
                    help="a build arg whose name looks volatile but is not")
+    h.add_argument("--no-cache", action="store_true",
+                   help="mine the history afresh and keep nothing under "
+                        "$XDG_CACHE_HOME/layerlens")
     h.add_argument("--as-built", action="store_true",
                    help="also replay each commit with the Dockerfile it had then (what the "
                         "builds of this history actually cost)")
@@ -140,6 +143,7 @@ def _options(ns: argparse.Namespace):
         build_log=Path(ns.build_log) if ns.build_log else None,
         as_built=getattr(ns, "as_built", False),
         mining=getattr(ns, "mining", None),
+        cache=not getattr(ns, "no_cache", False),
     )
     context = Path(ns.context) if ns.context else None
     build_args = _build_args(ns.build_arg)
@@ -385,7 +389,10 @@ def cmd_scan(ns: argparse.Namespace) -> int:
 
     worst = EXIT_OK
     out = []
-    mining = MiningCache()  # one git log pass for every Dockerfile of the tree
+    from layerlens.history.store import HistoryStore
+
+    # one git log pass for every Dockerfile of the tree
+    mining = MiningCache(None if ns.no_cache else HistoryStore())
     for df in found:
         args = argparse.Namespace(**{**vars(ns), "dockerfile": str(df), "context": None,
                                      "baseline": None, "mining": mining})
@@ -499,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
                      ("--max-commits", {"type": int, "default": 1000}),
                      ("--pullers", {"type": int, "default": 1}), ("--base-refresh", {}),
                      ("--build-log", {}),
+                     ("--no-cache", {"action": "store_true"}),
                      ("--volatile-arg", {"action": "append", "default": []}),
                      ("--stable-arg", {"action": "append", "default": []})):
         p.add_argument(flag, **kw)

@@ -25,7 +25,7 @@ from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
 from layerlens.dockerfile.model import find_stage
 from layerlens.errors import LayerlensError
-from layerlens.history.mine import MineOptions, MiningCache, find_repo, mine, read_blobs
+from layerlens.history.mine import MineOptions, MiningCache, find_repo, read_blobs
 from layerlens.history.model import Commit, History
 
 
@@ -44,6 +44,7 @@ class HistoryOptions:
     as_built: bool = False  # also replay each commit with the Dockerfile it had then
     # one mining pass shared by several analyses of one repository (`scan`)
     mining: MiningCache | None = field(default=None, compare=False)
+    cache: bool = True  # keep mined history under $XDG_CACHE_HOME/layerlens (--no-cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +235,15 @@ def analyze_history(
     watched = tuple(p for p in [df_path, *ignore_paths] if p)
     extra = tuple(p for p in watched if not p.startswith(info.prefix))
     say("reading git history")
-    miner = options.mining.mine if options.mining is not None else mine
-    history = miner(info, extra, MineOptions(since=options.since,
-                                             max_commits=options.max_commits,
-                                             first_parent=options.first_parent),
-                    progress=lambda n: say(f"git history: {n} commits"))
+    mining = options.mining
+    if mining is None:
+        from layerlens.history.store import HistoryStore
+
+        mining = MiningCache(HistoryStore() if options.cache else None)
+    history = mining.mine(info, extra, MineOptions(since=options.since,
+                                                   max_commits=options.max_commits,
+                                                   first_parent=options.first_parent),
+                          progress=lambda n: say(f"git history: {n} commits"))
     notices = list(history.notices)
     detected = detect_volatile(df) - options.stable_args
     volatile = frozenset(detected | options.volatile_args) - options.stable_args

@@ -363,5 +363,8 @@ def test_scan_mines_the_repository_once(tmp_path: Path, monkeypatch, capsys) -> 
         return real(cmd, *a, **kw)
 
     monkeypatch.setattr(mine_mod.subprocess, "Popen", counting)
+    assert main(["scan", str(tmp_path), "--no-cache"]) == 0
+    assert len(calls) == 1
+    # with the on-disk cache warm (the baselines above mined it), scan mines nothing
     assert main(["scan", str(tmp_path)]) == 0
     assert len(calls) == 1
