@@ -73,6 +73,7 @@ class CostSummary:
     mean_pull_bytes: float | None
     estimated: bool  # any seconds are defaults
     unknown_push_layers: int = 0  # rebuilt final-image layers of unknown size, all commits
+    builds: int = 0  # commits whose build ran (the denominator of rates and means)
 
     @property
     def push_complete(self) -> bool:
@@ -139,7 +140,10 @@ def summarize(
             tuple(op.instruction for op in c.rebuilt_ops), secs, push, push * pullers, unknown,
             c.error, c.failed,
         ))
-    n = len(out)
+    # Failed builds (a literal COPY source absent) and commits that had no buildable
+    # Dockerfile (as built) are not builds: they are listed, but rates and means are over
+    # the builds that ran.
+    n = sum(1 for c in out if not c.failed and not c.error)
     stats: dict[int, InstructionStats] = {}
     rates = {ident: (rebuilds[ident] / n if n else None) for ident in current}
     total_expected = sum((rates[ident] or 0.0) * (costs.get(ident) or estimate(op, None)).seconds
@@ -170,5 +174,5 @@ def summarize(
         tuple(out), stats, pullers, total_s, total_p, total_p * pullers,
         total_s / n if n else None,
         total_p / n if n and push_known else None,
-        total_p * pullers / n if n and push_known else None, estimated, unknown,
+        total_p * pullers / n if n and push_known else None, estimated, unknown, n,
     )

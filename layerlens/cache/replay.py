@@ -45,7 +45,8 @@ class CommitReplay:
     changed_paths: tuple[str, ...]  # context paths this commit changed
     error: str | None = None
     # COPY/ADD instructions whose literal sources were absent at this commit: the build
-    # fails there; counted as a miss at that COPY (nothing it would produce is cached).
+    # fails there. A failed build is no build: it rebuilds nothing that counts, and the
+    # cache keeps the last build that succeeded.
     failed: tuple[int, ...] = ()
 
 
@@ -55,6 +56,7 @@ class ReplayResult:
     first: str | None  # the replay's oldest commit: the warm cache everything starts from
     plan: BuildPlan | None  # the plan at the newest commit
     skipped: int = 0  # older commits of the mined window that were not replayed
+    first_failed: bool = False  # the warm commit's own build failed (a source was absent)
 
 
 def _file_hash(path: str, entry: TreeEntry) -> int:
@@ -153,8 +155,12 @@ def replay(
     version = version_at(first, blobs)
     digests = _Digests(version, state)
     prev_keys: set[int] = set()
+    first_failed = False
     if version.plan is not None:
-        prev_keys, _by_op, _failed = _chain(version, digests, first, base_refresh)
+        prev_keys, _by_op, first_failed_ops = _chain(version, digests, first, base_refresh)
+        first_failed = bool(first_failed_ops)
+        if first_failed:
+            prev_keys = set()  # nothing was built, so nothing is cached
     results: list[CommitReplay] = []
     for commit in history.commits[start + 1:]:
         version_changed = False
@@ -184,6 +190,10 @@ def replay(
             prev_keys = set()
             continue
         keys, by_op, failed = _chain(version, digests, commit, base_refresh)
+        if failed:
+            results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed), None,
+                                        tuple(sorted(failed))))
+            continue  # the cache still holds the last build that succeeded
         misses: list[StageMiss] = []
         rebuilt: list[Op] = []
         for sp in version.plan.stages:
@@ -196,9 +206,9 @@ def replay(
                     hit_all = False
                 rebuilt.append(op)
         results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
-                                    tuple(changed), None, tuple(sorted(failed))))
+                                    tuple(changed)))
         prev_keys = keys
-    return ReplayResult(tuple(results), first.sha, version.plan, start)
+    return ReplayResult(tuple(results), first.sha, version.plan, start, first_failed)
 
 
 GIT_MARKER = ".git/HEAD"
@@ -268,8 +278,7 @@ def _chain(version: Version, digests: _Digests, commit: Commit,
                 parts.append(digests.xor.get(op.instruction, 0))
             for ref in op.stage_refs:
                 parts.append(final.get(ref, hash(("stage?", ref))))
-            if op.volatile or op.instruction in failed:
-                # a failed step caches nothing: the next build misses here too
+            if op.volatile:
                 parts.append(commit.sha)
             key = hash(tuple(parts))
             keys.add(key)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
@@ -253,7 +253,7 @@ def analyze_history(
     tracked = df_path is not None and (
         df_path in history.base_tree
         or any(ch.path == df_path for c in history.commits for ch in c.changes))
-    if not tracked:
+    if not tracked and history.commits:
         notices.append(f"{dockerfile} is not tracked by git: its text of today is replayed at "
                        "every commit of the window")
     start = _window_start(history, df_path if tracked else None)
@@ -268,10 +268,27 @@ def analyze_history(
                         dict(log_seconds or {}))
     say(f"replaying {len(history.commits) - start} commits")
     result, summary = replay_text(setup, df, matcher, inputs)
+    if result.first_failed:
+        # The file's literal COPY sources came later than the file (a lock file added
+        # after the Dockerfile, say): start where today's file first builds.
+        ok = next((i for i, c in enumerate(result.commits) if not c.failed), None)
+        if ok is not None:
+            new_start = setup.start + 1 + ok
+            c = history.commits[new_start]
+            day = time.strftime("%Y-%m-%d", time.gmtime(c.time))
+            notices.append(
+                f"today's {df.path} first builds at {c.sha[:12]} ({day}), when all its COPY "
+                f"sources exist: the replay starts there; the {new_start - setup.start} "
+                "older commit(s) could not build it")
+            setup = replace(setup, start=new_start)
+            result, summary = replay_text(setup, df, matcher, inputs)
     notices += _failed_notices(df, summary)
     if not result.commits:
         notices.append("fewer than two commits in the window: nothing to replay, rates are "
                        "unknown")
+    elif summary.builds == 0:
+        notices.append("the build fails at every commit of the window (a COPY source is "
+                       "absent): rates are unknown")
     as_built = None
     if options.as_built:
         as_built = _as_built(setup, df_path if tracked else None, tuple(ignore_paths), watched,
@@ -293,8 +310,8 @@ def _failed_notices(df: Dockerfile, summary: CostSummary) -> list[str]:
             continue
         i = df.instructions[ins]
         out.append(f"{df.path}:{i.start_line}: {i.upper} sources are absent at {n} of "
-                   f"{len(summary.commits)} replayed commits (the build fails there); counted "
-                   "as a rebuild from that instruction")
+                   f"{len(summary.commits)} replayed commits: the build fails there, and "
+                   "those commits are left out of the rates")
     return out
 
 
@@ -367,5 +384,5 @@ def _as_built(setup: ReplaySetup, df_path: str | None, ignore_paths: tuple[str, 
     broken = [c for c in result.commits if c.error]
     if broken:
         notices.append(f"{len(broken)} commit(s) could not be built as they were (first: "
-                       f"{broken[0].error}); they count as no rebuild")
+                       f"{broken[0].error}); they are left out of the figures")
     return AsBuilt(result, summary, tuple(notices))

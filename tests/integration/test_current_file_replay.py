@@ -88,7 +88,8 @@ def test_dockerfile_added_in_the_only_commit_window_has_unknown_rates(tmp_path: 
     assert any("nothing to replay" in n for n in a.notices)
 
 
-def test_copy_source_that_appears_later_is_a_failed_step(tmp_path: Path) -> None:
+def test_copy_source_that_appears_later_starts_the_window(tmp_path: Path) -> None:
+    # umami's shape: the lock file the Dockerfile copies arrived after the Dockerfile.
     r = Repo(tmp_path)
     r.write(".dockerignore", ".git\n")
     r.write("Dockerfile", "FROM alpine\nCOPY go.mod go.sum ./\nRUN go mod download\n"
@@ -97,17 +98,56 @@ def test_copy_source_that_appears_later_is_a_failed_step(tmp_path: Path) -> None
     r.write("main.go", "0\n")
     r.commit()
     r.write("main.go", "1\n")
-    r.commit()  # go.sum still absent: the build fails at the COPY
+    r.commit()  # go.sum still absent: today's file cannot build here
     r.write("go.sum", "h1\n")
-    r.commit()  # now it exists: miss at the COPY (nothing was cached there)
+    arrived = r.commit()
     r.write("main.go", "2\n")
-    r.commit()  # a hit on the manifests
+    r.commit()
+    r.write("go.sum", "h2\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert a.history.replay.first == arrived
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 4}, {0: 2}]
+    assert any("first builds at " + arrived[:12] in n for n in a.notices)
+    _assert_chain_never_decreases(a)
+
+
+def test_a_failed_build_mid_window_is_left_out(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY req.txt ./\nRUN install\nCOPY . .\n")
+    r.write("req.txt", "a\n")
+    r.write("main.py", "0\n")
+    r.commit()
+    r.write("main.py", "1\n")
+    r.commit()
+    (tmp_path / "req.txt").unlink()
+    r.commit()  # the build fails: req.txt is absent
+    r.write("req.txt", "b\n")
+    r.commit()  # back, changed: a miss at the COPY against the last build that succeeded
     a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
     commits = a.history.costs.commits
-    assert [dict(c.rebuilt) for c in commits] == [{0: 2}, {0: 2}, {0: 4}]
-    assert [bool(c.failed) for c in commits] == [True, False, False]
+    assert [bool(c.failed) for c in commits] == [False, True, False]
+    assert [dict(c.rebuilt) for c in commits] == [{0: 4}, {}, {0: 2}]
+    assert a.history.costs.builds == 2
+    rates = _rates(a)
+    assert (rates[2], rates[3], rates[4]) == (0.5, 0.5, 1.0)
     assert any(":2: COPY sources are absent at 1 of 3" in n for n in a.notices)
-    _assert_chain_never_decreases(a)
+
+
+def test_a_build_that_always_fails_has_unknown_rates(tmp_path: Path) -> None:
+    # http-echo's shape: the Dockerfile copies a binary that CI builds first
+    r = Repo(tmp_path)
+    r.write("Dockerfile", "FROM scratch\nCOPY bin/app /app\n")
+    r.write("main.go", "0\n")
+    r.commit()
+    r.write("main.go", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert a.history.costs.builds == 0
+    assert a.history.costs.mean_seconds is None
+    assert all(s.change_rate is None for s in a.history.costs.instructions.values())
+    assert any("fails at every commit" in n for n in a.notices)
 
 
 def test_old_versions_of_the_file_do_not_blend_into_the_rates(tmp_path: Path) -> None:
