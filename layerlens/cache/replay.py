@@ -199,8 +199,8 @@ def replay(
         for sp in version.plan.stages:
             hit_all = True
             for op in sp.ops:
-                if hit_all and by_op[op.instruction] in prev_keys:
-                    continue
+                if (hit_all or op.link) and by_op[op.instruction] in prev_keys:
+                    continue  # a --link copy is reused whatever changed before it
                 if hit_all:
                     misses.append(StageMiss(sp.index, op.line, op.instruction))
                     hit_all = False
@@ -273,14 +273,21 @@ def _chain(version: Version, digests: _Digests, commit: Commit,
                 epoch = commit.time // base_refresh
             key = hash(("image", sp.base_image, sp.platform, epoch))
         for op in sp.ops:
-            parts = [key, op.definition]
+            parts = [op.definition]
             if op.reads_context:
                 parts.append(digests.xor.get(op.instruction, 0))
             for ref in op.stage_refs:
                 parts.append(final.get(ref, hash(("stage?", ref))))
             if op.volatile:
                 parts.append(commit.sha)
-            key = hash(tuple(parts))
+            if op.link:
+                # keyed on its own inputs; the layers after it still chain on the merge
+                own = hash(("link", *parts))
+                keys.add(own)
+                by_op[op.instruction] = own
+                key = hash((key, own))
+                continue
+            key = hash((key, *parts))
             keys.add(key)
             by_op[op.instruction] = key
         final[sp.index] = key

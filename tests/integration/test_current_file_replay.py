@@ -34,7 +34,8 @@ def _assert_chain_never_decreases(a) -> None:
     """Within a stage, along its cache chain, a later operation rebuilds at least as often."""
     plan_stages: dict[int, list[float]] = {}
     for i, s in sorted(a.history.costs.instructions.items()):
-        if i < 0 or s.change_rate is None:
+        ins = a.dockerfile.instructions[i] if i >= 0 else None
+        if ins is None or s.change_rate is None or ins.flag("link") is not None:
             continue
         plan_stages.setdefault(a.dockerfile.instructions[i].stage, []).append(s.change_rate)
     for rates in plan_stages.values():
@@ -408,3 +409,21 @@ def test_scan_mines_the_repository_once(tmp_path: Path, monkeypatch, capsys) -> 
     # with the on-disk cache warm (the baselines above mined it), scan mines nothing
     assert main(["scan", str(tmp_path)]) == 0
     assert len(calls) == 1
+
+
+def test_copy_link_is_reused_when_earlier_layers_change(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY src /src\nCOPY --link cfg.yml /etc/cfg.yml\n"
+            "RUN build\n")
+    r.write("src/a.c", "0\n")
+    r.write("cfg.yml", "0\n")
+    r.commit()
+    r.write("src/a.c", "1\n")
+    r.commit()  # the --link copy is reused; the RUN after it rebuilds
+    r.write("cfg.yml", "1\n")
+    r.commit()  # the --link copy and what follows rebuild
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    got = [sorted(a.dockerfile.instructions[i].start_line for i in c.rebuilt_instructions)
+           for c in a.history.costs.commits]
+    assert got == [[2, 4], [3, 4]]
