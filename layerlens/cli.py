@@ -72,8 +72,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", default="linux/amd64",
                    help="target platform for the built-in ARGs (default: linux/amd64)")
     p.add_argument("--image", metavar="REF",
-                   help="an image to measure: docker-archive or oci-archive tar, OCI layout "
-                        "directory, docker:NAME or podman:NAME")
+                   help="an image to measure: an archive or OCI layout path, oci:DIR[:REF], "
+                        "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
+                        "podman:NAME or docker://HOST/REPO:TAG")
     p.add_argument("--image-platform", metavar="OS/ARCH",
                    help="platform to pick from a multi-platform image (default linux/amd64)")
     h = p.add_argument_group("history (git)")
@@ -467,8 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("image", help="measure an image: layer sizes, shadowed bytes, secrets")
-    p.add_argument("ref", help="docker-archive or oci-archive tar, OCI layout directory, "
-                   "docker:NAME or podman:NAME")
+    p.add_argument("ref", help="an archive or OCI layout path, oci:DIR[:REF], "
+                   "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
+                   "podman:NAME or docker://HOST/REPO:TAG (containers-transports(5))")
     p.add_argument("--platform", help="platform to pick from a multi-platform image")
     p.add_argument("--dockerfile", "-f", help="map layers to the lines of this Dockerfile")
     p.add_argument("--format", choices=("text", "json"), default="text")
