@@ -143,13 +143,19 @@ def _options(ns: argparse.Namespace):
     )
 
 
-def _write_output(text: str, out: str | None) -> None:
-    if out:
-        from layerlens.fsutil import atomic_write_text
+def _write_output(text: str, out: str | None, *, utf8: bool = False) -> None:
+    """Write a report atomically to OUT or to stdout; UTF8 for JSON (see jsonout.py)."""
+    from layerlens.jsonout import write_stdout
 
-        atomic_write_text(Path(out), text)
+    if out:
+        from layerlens.fsutil import atomic_write_bytes, atomic_write_text
+
+        if utf8:
+            atomic_write_bytes(Path(out), text.encode("utf-8", "backslashreplace"))
+        else:
+            atomic_write_text(Path(out), text)
     else:
-        sys.stdout.write(text)
+        write_stdout(text, utf8=utf8)
 
 
 def cmd_analyze(ns: argparse.Namespace) -> int:
@@ -161,12 +167,10 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
     finally:
         progress.done()
     if ns.format == "json":
-        import json
-
+        from layerlens.jsonout import dumps
         from layerlens.report import analysis_json
 
-        _write_output(json.dumps(analysis_json(result), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        _write_output(dumps(analysis_json(result)), ns.output, utf8=True)
     else:
         from layerlens.textreport import analysis_text
 
@@ -189,12 +193,10 @@ def cmd_image(ns: argparse.Namespace) -> int:
     finally:
         progress.done()
     if ns.format == "json":
-        import json
-
+        from layerlens.jsonout import dumps
         from layerlens.report import image_json
 
-        _write_output(json.dumps(image_json(img, sources), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        _write_output(dumps(image_json(img, sources)), ns.output, utf8=True)
     else:
         from layerlens.textreport import image_text
 
@@ -203,9 +205,8 @@ def cmd_image(ns: argparse.Namespace) -> int:
 
 
 def cmd_suggest(ns: argparse.Namespace) -> int:
-    import json
-
     from layerlens.analysis import analyze
+    from layerlens.jsonout import dumps
     from layerlens.suggest.engine import suggest
     from layerlens.suggest.output import (
         report_json,
@@ -233,10 +234,9 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
         diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,
                              rep.ignore_path.name)
     if ns.format == "json":
-        _write_output(json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        _write_output(dumps(report_json(rep)), ns.output, utf8=True)
     elif ns.format == "sarif":
-        _write_output(json.dumps(report_sarif(rep, str(df_path)), indent=2) + "\n", ns.output)
+        _write_output(dumps(report_sarif(rep, str(df_path))), ns.output, utf8=True)
     else:
         _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
     if ns.write:
