@@ -37,6 +37,23 @@ class Progress:
             self._width = 0
 
 
+def _size(value: str) -> int:
+    from layerlens.image.tarstream import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 64G)") from None
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
+
+
 def _dockerfile_arg(value: str | None) -> Path:
     p = Path(value or "Dockerfile")
     if p.is_dir():
@@ -180,10 +197,13 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
 
 def cmd_image(ns: argparse.Namespace) -> int:
     from layerlens.image.reader import read_image
+    from layerlens.image.tarstream import Limits
 
     progress = Progress()
     try:
-        img = read_image(ns.ref, platform=ns.platform, progress=progress)
+        img = read_image(ns.ref, platform=ns.platform, progress=progress,
+                         limits=Limits(max_layer_bytes=ns.max_layer_bytes),
+                         tls_verify=ns.tls_verify)
         sources = ()
         if ns.dockerfile:
             from layerlens.dockerfile import load
@@ -472,6 +492,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
                    "podman:NAME or docker://HOST/REPO:TAG (containers-transports(5))")
     p.add_argument("--platform", help="platform to pick from a multi-platform image")
+    p.add_argument("--max-layer-bytes", type=_size, default=64 << 30, metavar="SIZE",
+                   help="refuse a layer that inflates past this (default 64G; e.g. 200G)")
+    p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",
+                   help="registries: verify TLS (default true); false also allows plain http")
     p.add_argument("--dockerfile", "-f", help="map layers to the lines of this Dockerfile")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")

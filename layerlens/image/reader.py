@@ -55,10 +55,18 @@ def read_image(
     hash_files: bool = False,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    tls_verify: bool | None = None,
 ) -> Image:
+    """Read REF (see `layerlens.image.refs`) in one streaming pass per layer.
+
+    PLATFORM picks from a multi-platform index; KEEP_FILES keeps every entry for browsing,
+    HASH_FILES also hashes file contents (for the final tree); LIMITS bounds each layer;
+    TLS_VERIFY applies to registries (None: the process default). Raises ImageError (one
+    line naming the input) for anything unreadable, ambiguous or past the limits.
+    """
     lim = limits or Limits()
     say = progress or (lambda _m: None)
-    with open_image(ref, platform) as res:
+    with open_image(ref, platform, tls_verify=tls_verify) as res:
         config = res.config
         diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
         history, warnings = _history(config, len(res.layers))
@@ -96,8 +104,12 @@ def read_image(
                             if what:
                                 file_secret_at[(layer, path)] = len(findings)
                                 findings.append(SecretFinding("file", layer, path, what))
-                    # drain: padding and anything after the end blocks must still be hashed
-                    reader.drain()
+                    # padding and anything after the end blocks must still be hashed; past
+                    # a bound it is hashed without being inflated (zeros can be a bomb)
+                    if not src.finish(reader.rest()):
+                        warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
+                                        "bytes after the end of its tar stream, not inflated; "
+                                        "its tar length is a lower bound")
                 except (EOFError, OSError) as exc:
                     raise ImageError(f"unreadable layer data ({exc})", path=label) from None
                 tar_bytes = src.out

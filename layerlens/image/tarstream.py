@@ -27,17 +27,38 @@ class ImageError(LayerlensError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_layer_bytes: int = 64 << 30  # uncompressed bytes of one layer
-    max_ratio: int = 2000  # uncompressed / compressed, past 64 MiB of output
+    """Bounds on reading one layer. Only the total is capped by default: a ratio test would
+    refuse real layers (the sparse /var/log/lastlog `useradd` leaves for a large UID
+    compresses by 10^5 and more), and the memory is bounded per chunk regardless."""
+
+    max_layer_bytes: int = 64 << 30  # uncompressed bytes of one layer (--max-layer-bytes)
+    max_ratio: int | None = None  # uncompressed / compressed past 64 MiB of output; off
     max_entries: int = 10_000_000
     max_header_bytes: int = 1 << 20  # one long name or pax record
+    max_trailing_bytes: int = 16 << 20  # inflated after the end-of-archive blocks
+
+
+def parse_size(text: str) -> int:
+    """`1073741824`, `64G`, `512M`, `2T`, `100K` (binary units, optional `iB`/`B`) -> bytes;
+    ValueError for anything else."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    mult = 1
+    for suffix, m in (("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("T", 1 << 40)):
+        if t.endswith(suffix):
+            t, mult = t[:-1], m
+            break
+    value = float(t)
+    if value <= 0 or value != value:
+        raise ValueError(text)
+    return int(value * mult)
 
 
 def _check_bomb(out: int, consumed: int, limits: Limits, name: str) -> None:
     if out > limits.max_layer_bytes:
         raise ImageError(f"layer inflates past {limits.max_layer_bytes} bytes; refusing it "
-                         "(a decompression bomb?)", path=name)
-    if out > 64 << 20 and consumed and out > consumed * limits.max_ratio:
+                         "(a decompression bomb? --max-layer-bytes raises the limit)",
+                         path=name)
+    if limits.max_ratio and out > 64 << 20 and consumed and out > consumed * limits.max_ratio:
         raise ImageError(f"layer inflates more than {limits.max_ratio}x; refusing it "
                          "(a decompression bomb?)", path=name)
 
@@ -125,24 +146,50 @@ class LayerStream:
                     pending = rest
 
     def _zstd(self) -> Iterator[bytes]:
+        # A stream reader bounds each read's output (decompressobj does not: a few KB of
+        # zstd could inflate to gigabytes in one call). Frames may follow one another.
         import zstandard
 
-        d = zstandard.ZstdDecompressor().decompressobj()
-        data = self._head
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            _Source(self), read_size=CHUNK, read_across_frames=True)
         try:
-            while data:
-                while data:
-                    out = d.decompress(data)
-                    if out:
-                        yield self._emit(out)
-                    if d.eof:
-                        data = d.unused_data
-                        d = zstandard.ZstdDecompressor().decompressobj()
-                    else:
-                        data = b""
-                data = self._read(CHUNK)
+            while True:
+                out = reader.read(CHUNK)
+                if not out:
+                    return
+                yield self._emit(out)
         except zstandard.ZstdError as exc:
             raise ImageError(f"corrupt zstd data: {exc}", path=self.name) from None
+
+    def finish(self, extra: Iterator[bytes]) -> bool:
+        """After the end-of-archive blocks: inflate what follows (its length counts in
+        `out`) up to `max_trailing_bytes`, then hash the rest of the stored bytes without
+        inflating them, so trailing zeros cannot hold the reader up. Returns whether all
+        of it was inflated."""
+        budget = self.limits.max_trailing_bytes
+        for chunk in extra:
+            budget -= len(chunk)
+            if budget < 0:
+                break
+        else:
+            return True
+        while self._read(CHUNK):
+            pass
+        return False
+
+
+class _Source:
+    """The stored bytes of a LayerStream as a file, for zstandard's stream reader."""
+
+    def __init__(self, stream: LayerStream) -> None:
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        st = self.stream
+        if st._head:
+            out, st._head = st._head, b""
+            return out
+        return st._read(CHUNK if n is None or n < 0 else n)
 
 
 class ChunkReader:
@@ -200,6 +247,13 @@ class ChunkReader:
         self.buf, self.pos = b"", 0
         for _ in self.it:
             pass
+
+    def rest(self) -> Iterator[bytes]:
+        """The chunks not yet read (what is left of the current one first)."""
+        if self.pos < len(self.buf):
+            yield self.buf[self.pos:]
+        self.buf, self.pos = b"", 0
+        yield from self.it
 
 
 @dataclass(slots=True)
@@ -320,6 +374,11 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             data_size = 0 if typ != b"1" or size == 0 else size
         else:
             data_size = size
+        if data_size > limits.max_layer_bytes:
+            # refused at the header, before inflating any of it
+            raise ImageError(f"entry {nm!r} declares {data_size} bytes, past the layer limit "
+                             f"of {limits.max_layer_bytes} (a decompression bomb? "
+                             "--max-layer-bytes raises the limit)", path=name)
         entry = TarEntry(nm, typ, size if typ in (b"0", b"\0", b"7") else 0,
                          _num(hdr[100:108]) & 0o7777, link)
         if hash_content:
