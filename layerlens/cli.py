@@ -94,6 +94,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                         "podman:NAME or docker://HOST/REPO:TAG")
     p.add_argument("--image-platform", metavar="OS/ARCH",
                    help="platform to pick from a multi-platform image (default linux/amd64)")
+    p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",
+                   help="--image from a registry: verify TLS (default true); false also "
+                        "allows plain http")
     h = p.add_argument_group("history (git)")
     h.add_argument("--no-history", action="store_true", help="static analysis only")
     h.add_argument("--since", help="only commits after this date (as `git log --since`)")
@@ -521,6 +524,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     from layerlens.errors import LayerlensError
 
+    if getattr(ns, "tls_verify", None) is not None:
+        from layerlens.image import registry
+
+        registry.DEFAULT_TLS_VERIFY = ns.tls_verify  # --image reaches read_image via analyze
     try:
         return ns.func(ns)
     except LayerlensError as exc:

@@ -242,7 +242,8 @@ def _present(store, m: dict, depth: int = 0) -> bool:
     return True
 
 
-def _pick(manifests: list, platform: str | None, store, notes: list[str]) -> dict:
+def _pick(manifests: list, platform: str | None, store, notes: list[str],
+          present_fn: Callable[[dict], bool] | None = None) -> dict:
     """The descriptor to read from an index's MANIFESTS.
 
     With --platform, the matching one (an error when its blobs are absent). Without it,
@@ -251,13 +252,14 @@ def _pick(manifests: list, platform: str | None, store, notes: list[str]) -> dic
     error listing them. NOTES gets a line whenever the platform was chosen by elimination.
     """
     label = store.label
+    is_present = present_fn or (lambda m: _present(store, m))
     images = [m for m in manifests if _is_image(m)]
     if not images:
         raise ImageError("the index lists no image manifests", path=label)
     if len(images) == 1 and images[0].get("platform") is None:
         return images[0]
     listed = sorted({_platform_str(m.get("platform")) or "?" for m in images})
-    present = [m for m in images if _present(store, m)]
+    present = [m for m in images if is_present(m)]
     have = sorted({_platform_str(m.get("platform")) or "?" for m in present})
     if platform is not None:
         wanted = [m for m in images if _matches(platform, _platform_str(m.get("platform")))]

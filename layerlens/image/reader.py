@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -110,7 +111,7 @@ def read_image(
                         warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
                                         "bytes after the end of its tar stream, not inflated; "
                                         "its tar length is a lower bound")
-                except (EOFError, OSError) as exc:
+                except (EOFError, OSError, http.client.HTTPException) as exc:
                     raise ImageError(f"unreadable layer data ({exc})", path=label) from None
                 tar_bytes = src.out
             digest = "sha256:" + src.hash.hexdigest()
