@@ -103,6 +103,14 @@ class _TarStore:
         m = self._member(name)
         if m is None:
             raise ImageError(f"archive has no file {name!r}", path=self.label)
+        if not m.issparse():
+            # the member's bytes lie in one run: read them straight from the file, without
+            # tarfile's per-read bookkeeping (a quarter of an uncompressed archive's time)
+            try:
+                return _Slice(open(self.path, "rb"), m.offset_data, m.size)  # type: ignore[return-value]
+            except OSError as exc:
+                raise ImageError(f"cannot read {name}: {exc.strerror or exc}",
+                                 path=self.label) from None
         f = self.tar.extractfile(m)
         if f is None:
             raise ImageError(f"cannot read {name!r}", path=self.label)
@@ -114,6 +122,33 @@ class _TarStore:
             raise ImageError(f"{name} is too large for a JSON document", path=self.label)
         with self.open(name) as f:
             return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
+
+
+class _Slice:
+    """SIZE bytes of FILE from OFFSET, as a read-only binary file (closes FILE)."""
+
+    def __init__(self, f: BinaryIO, offset: int, size: int) -> None:
+        f.seek(offset)
+        self.f = f
+        self.left = size
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > self.left:
+            n = self.left
+        if n <= 0:
+            return b""
+        data = self.f.read(n)
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self) -> _Slice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
 
 
 class _DirStore:

@@ -21,6 +21,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
+_ZERO_BLOCK = bytes(BLOCK)
+_NO_PAX: dict[str, str] = {}
+
+
 class ImageError(LayerlensError):
     """An image archive that is not what it claims to be."""
 
@@ -61,6 +65,17 @@ def _check_bomb(out: int, consumed: int, limits: Limits, name: str) -> None:
     if limits.max_ratio and out > 64 << 20 and consumed and out > consumed * limits.max_ratio:
         raise ImageError(f"layer inflates more than {limits.max_ratio}x; refusing it "
                          "(a decompression bomb?)", path=name)
+
+
+def _inflater():
+    """ISA-L's inflate (PyPI `isal`, zlib's API) when installed: the same output, 1.4-1.8x
+    faster on layer data. zlib otherwise."""
+    try:
+        from isal import isal_zlib
+
+        return isal_zlib
+    except ImportError:  # pragma: no cover - isal is a dependency; this keeps zlib usable
+        return zlib
 
 
 class LayerStream:
@@ -117,7 +132,8 @@ class LayerStream:
 
     def _gunzip(self) -> Iterator[bytes]:
         # gzip members may follow one another (eStargz writes one per file)
-        d = zlib.decompressobj(31)
+        z = _inflater()
+        d = z.decompressobj(31)
         started = False
         pending = self._head
         while True:
@@ -130,13 +146,13 @@ class LayerStream:
             started = True
             try:
                 out = d.decompress(data, 4 * CHUNK)
-            except zlib.error as exc:
+            except z.error as exc:
                 raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
             if out:
                 yield self._emit(out)
             if d.eof:
                 rest = d.unused_data
-                d = zlib.decompressobj(31)
+                d = z.decompressobj(31)
                 started = False
                 if rest:
                     if rest[:2] != GZIP_MAGIC:
@@ -281,13 +297,19 @@ def _str(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
+def _byte_sum(data: bytes) -> int:
+    """Sum of the bytes of DATA (at most 512): Adler-32's first half is 1 + that sum modulo
+    65521, exact for 256 bytes (at most 65,280), and computed in C."""
+    return (zlib.adler32(data[:256]) & 0xFFFF) + (zlib.adler32(data[256:]) & 0xFFFF) - 2
+
+
 def _checksum_ok(hdr: bytes) -> bool:
     try:
         want = _num(hdr[148:156])
     except ValueError:
         return False
     # the checksum field itself counts as eight spaces
-    return want == sum(hdr) - sum(hdr[148:156]) + 256
+    return want == _byte_sum(hdr) - _byte_sum(hdr[148:156]) + 256
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
@@ -327,7 +349,7 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             raise ImageError("tar stream ends without its end-of-archive blocks", path=name)
         if len(hdr) < BLOCK:
             raise ImageError("truncated tar stream", path=name)
-        if hdr == b"\0" * BLOCK:
+        if hdr == _ZERO_BLOCK:
             return
         if not _checksum_ok(hdr):
             raise ImageError("not a tar stream (bad header checksum)" if first else
@@ -353,16 +375,16 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                 gpax.update(_parse_pax(data))
             continue
         nm = _str(hdr[0:100])
-        if hdr[257:262] == b"ustar":
+        if hdr[345] and hdr[257:262] == b"ustar":
             prefix = _str(hdr[345:500])
             if prefix:
                 nm = prefix + "/" + nm
-        merged = {**gpax, **pax}
+        merged = {**gpax, **pax} if gpax or pax else _NO_PAX
         if long_name is not None:
             nm = long_name
         if "path" in merged:
             nm = merged["path"]
-        link = long_link if long_link is not None else _str(hdr[157:257])
+        link = long_link if long_link is not None else (_str(hdr[157:257]) if hdr[157] else "")
         if "linkpath" in merged:
             link = merged["linkpath"]
         if "size" in merged:
@@ -388,7 +410,8 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             if "gid" in merged:
                 entry.gid = int(merged["gid"])
         long_name = long_link = None
-        pax = {}
+        if pax:
+            pax = {}
         count += 1
         if count > limits.max_entries:
             raise ImageError(f"more than {limits.max_entries} entries in one layer", path=name)
