@@ -18,7 +18,14 @@ from layerlens.image.secrets import (
     maybe_secret,
     value_finding,
 )
-from layerlens.image.tarstream import ChunkReader, ImageError, LayerStream, Limits, iter_tar
+from layerlens.image.tarstream import (
+    ChunkReader,
+    ImageError,
+    LayerStream,
+    Limits,
+    Prefetch,
+    iter_tar,
+)
 
 
 def _history(config: dict, n_layers: int) -> tuple[list[HistoryEntry], list[str]]:
@@ -90,7 +97,8 @@ def read_image(
             with raw:
                 src = LayerStream(raw, blob.size, lim, label)
                 kind = src.kind
-                reader = ChunkReader(src.chunks())
+                ahead = Prefetch(src.chunks())
+                reader = ChunkReader(ahead)
 
                 def want(e) -> bool:
                     # the raw name is enough to rule a file out; most are
@@ -107,12 +115,14 @@ def read_image(
                                 findings.append(SecretFinding("file", layer, path, what))
                     # padding and anything after the end blocks must still be hashed; past
                     # a bound it is hashed without being inflated (zeros can be a bomb)
-                    if not src.finish(reader.rest()):
+                    if not src.finish(reader.rest(), stop=ahead.close):
                         warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
                                         "bytes after the end of its tar stream, not inflated; "
                                         "its tar length is a lower bound")
                 except (EOFError, OSError, http.client.HTTPException) as exc:
                     raise ImageError(f"unreadable layer data ({exc})", path=label) from None
+                finally:
+                    ahead.close()
                 tar_bytes = src.out
             digest = "sha256:" + src.hash.hexdigest()
             if blob.digest and blob.digest.startswith("sha256:") and blob.digest != digest:

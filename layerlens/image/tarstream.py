@@ -177,7 +177,7 @@ class LayerStream:
         except zstandard.ZstdError as exc:
             raise ImageError(f"corrupt zstd data: {exc}", path=self.name) from None
 
-    def finish(self, extra: Iterator[bytes]) -> bool:
+    def finish(self, extra: Iterator[bytes], stop=None) -> bool:
         """After the end-of-archive blocks: inflate what follows (its length counts in
         `out`) up to `max_trailing_bytes`, then hash the rest of the stored bytes without
         inflating them, so trailing zeros cannot hold the reader up. Returns whether all
@@ -189,6 +189,8 @@ class LayerStream:
                 break
         else:
             return True
+        if stop is not None:
+            stop()  # the producer must be gone before the stream is read directly
         while self._read(CHUNK):
             pass
         return False
@@ -206,6 +208,72 @@ class _Source:
             out, st._head = st._head, b""
             return out
         return st._read(CHUNK if n is None or n < 0 else n)
+
+
+class Prefetch:
+    """Run a chunk generator in a thread, DEPTH chunks ahead of the consumer.
+
+    Reading, hashing and inflating release the GIL, so they overlap the tar walk in the
+    calling thread; the queue keeps memory at DEPTH chunks. Exceptions (an ImageError from
+    the bomb check, an OSError) reach the consumer in order. `close()` stops the producer
+    and waits for it, after which the underlying stream may be read directly again.
+    """
+
+    _END = object()
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 4) -> None:
+        import queue
+        import threading
+
+        self._q: queue.Queue = queue.Queue(depth)
+        self._full = queue.Full
+        self._stop = threading.Event()
+        self._done = False
+        self._t = threading.Thread(target=self._run, args=(chunks,), daemon=True,
+                                   name="layerlens-prefetch")
+        self._t.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.05)
+                return True
+            except self._full:
+                continue
+        return False
+
+    def _run(self, chunks: Iterator[bytes]) -> None:
+        try:
+            for chunk in chunks:
+                if not self._put(chunk):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._done:
+            raise StopIteration
+        item = self._q.get()
+        if item is self._END:
+            self._done = True
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._t.join()
+        self._done = True
 
 
 class ChunkReader:
