@@ -465,7 +465,8 @@ def _resolve_docker(store: _TarStore, platform: str | None, ref: ImageRef | None
     cfg_name = entry.get("Config")
     if not isinstance(cfg_name, str) or not store.has(cfg_name):
         raise ImageError(f"config {cfg_name!r} missing from the archive", path=store.label)
-    raw = store.open(cfg_name).read(MAX_JSON_BYTES + 1)
+    with store.open(cfg_name) as f:
+        raw = f.read(MAX_JSON_BYTES + 1)
     base = cfg_name.rsplit("/", 1)[-1].removesuffix(".json").removeprefix("sha256:")
     if _HEX64.match(base):
         _verify_small(raw, "sha256:" + base, store.label)
