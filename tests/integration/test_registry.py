@@ -134,6 +134,15 @@ def test_registry_reads_like_the_oci_archive(built, tmp_path: Path) -> None:
         res = _cli("analyze", "--no-history", "--tls-verify=false", "--image",
                    f"docker://{ref}", str(built[1].parent / "ctx" / "Dockerfile"))
         assert res.returncode == 0, res.stderr
+        # and so do baseline and check: CI gates the image it pushed without pulling it
+        df = str(built[1].parent / "ctx" / "Dockerfile")
+        base = tmp_path / "baseline.json"
+        res = _cli("baseline", "--no-history", "--tls-verify=false", "--image",
+                   f"docker://{ref}", "-o", str(base), df)
+        assert res.returncode == 0, res.stderr
+        res = _cli("check", "--no-history", "--tls-verify=false", "--image", f"docker://{ref}",
+                   "--baseline", str(base), df)
+        assert res.returncode == 0, res.stdout + res.stderr
         res = _cli("image", "--tls-verify=false", f"docker://{reg.host}/team/nope:1")
         assert res.returncode == 2 and "no such manifest" in res.stderr
     finally:
