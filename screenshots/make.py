@@ -53,8 +53,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("pyweb", "gokuard"):
             dest = Path(tmp) / name
-            subprocess.run(["git", "clone", "-q", str(ROOT / "samples" / f"{name}.bundle"),
-                            str(dest)], check=True)
+            bundle = ROOT / "layerlens" / "sample_bundles" / f"{name}.bundle"
+            subprocess.run(["git", "clone", "-q", str(bundle), str(dest)], check=True)
             a = analyze(AnalyzeOptions(dest / "Dockerfile"))
             views[name] = build_view(a, suggest(a))
         if (IMAGES / "test-docker-image.tar").exists():

@@ -17,8 +17,8 @@ from ..conftest import IMAGES, ROOT
 @pytest.fixture(scope="session")
 def pyweb_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("tui") / "pyweb"
-    subprocess.run(["git", "clone", "-q", str(ROOT / "samples" / "pyweb.bundle"), str(dest)],
-                   check=True)
+    bundle = ROOT / "layerlens" / "sample_bundles" / "pyweb.bundle"
+    subprocess.run(["git", "clone", "-q", str(bundle), str(dest)], check=True)
     return dest
 
 

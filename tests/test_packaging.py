@@ -1,0 +1,81 @@
+"""What a non-editable install ships: the wheel built from this tree, installed on its own.
+
+The suite itself runs against an editable install, where files outside the package still
+resolve; these tests build the real wheel (`pip wheel --no-deps`, offline, with the
+setuptools of the test environment) and check what `pip install .` would put on a user's
+machine.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from layerlens.samples import SAMPLES
+
+ROOT = Path(__file__).resolve().parent.parent
+# Not part of the source a wheel is built from: environments, caches, build output, git.
+_SKIP = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__",
+                               ".pytest_cache", ".ruff_cache", ".hypothesis")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("wheel")
+    # build from a copy, so setuptools' build/ and egg-info never land in the checkout
+    src = tmp / "src"
+    shutil.copytree(ROOT, src, ignore=_SKIP, symlinks=True)
+    out = tmp / "dist"
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                          "--no-build-isolation", "--no-index", "-w", str(out), str(src)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    (whl,) = out.glob("*.whl")
+    return whl
+
+
+def _metadata(whl: Path) -> email.message.Message:
+    with zipfile.ZipFile(whl) as z:
+        name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        return email.message_from_bytes(z.read(name))
+
+
+def test_wheel_ships_every_sample_bundle(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        for sample in SAMPLES:
+            entry = f"layerlens/sample_bundles/{sample}.bundle"
+            assert entry in names, f"{entry} is not package data"
+            src = ROOT / "layerlens" / "sample_bundles" / f"{sample}.bundle"
+            assert z.read(entry) == src.read_bytes()
+
+
+@pytest.mark.integration
+def test_installed_wheel_runs_demo_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    # Install the wheel alone into a target folder and run it from an unrelated directory,
+    # with the dependencies of this environment; PYTHONPATH puts the installed copy ahead
+    # of the editable one, which the assertion on __file__ proves.
+    site = tmp_path / "site"
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "--no-index", "--target", str(site), str(wheel)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("LAYERLENS_SAMPLES", None)
+    where = subprocess.run([sys.executable, "-c", "import layerlens; print(layerlens.__file__)"],
+                           cwd=work, env=env, capture_output=True, text=True, check=True)
+    assert Path(where.stdout.strip()).is_relative_to(site)
+    res = subprocess.run([sys.executable, "-m", "layerlens", "demo", "pyweb"], cwd=work,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "COPY . ." in res.stdout
+    assert (tmp_path / "cache" / "layerlens" / "samples" / "pyweb" / ".git").is_dir()
