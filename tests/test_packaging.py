@@ -57,6 +57,15 @@ def test_wheel_ships_every_sample_bundle(wheel: Path) -> None:
             assert z.read(entry) == src.read_bytes()
 
 
+def test_wheel_name_and_command(wheel: Path) -> None:
+    # `layerlens` on PyPI is an unrelated deep-learning library; ours is published as:
+    assert _metadata(wheel)["Name"] == "layerlens-docker"
+    with zipfile.ZipFile(wheel) as z:
+        ep = next(n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        assert "layerlens = layerlens.cli:main" in z.read(ep).decode()
+        assert "layerlens/__init__.py" in z.namelist()
+
+
 @pytest.mark.integration
 def test_installed_wheel_runs_demo_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
     # Install the wheel alone into a target folder and run it from an unrelated directory,
