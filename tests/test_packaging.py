@@ -8,6 +8,7 @@ machine.
 
 from __future__ import annotations
 
+import ast
 import email
 import os
 import shutil
@@ -64,6 +65,19 @@ def test_wheel_name_and_command(wheel: Path) -> None:
         ep = next(n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt"))
         assert "layerlens = layerlens.cli:main" in z.read(ep).decode()
         assert "layerlens/__init__.py" in z.namelist()
+
+
+def test_dockerfile_parse_is_a_bench_extra_only(wheel: Path) -> None:
+    requires = _metadata(wheel).get_all("Requires-Dist") or []
+    runtime = [r for r in requires if "extra ==" not in r]
+    assert not any(r.startswith("dockerfile-parse") for r in runtime), runtime
+    assert any(r.startswith("dockerfile-parse") and 'extra == "bench"' in r for r in requires)
+    # and no runtime module needs it
+    for py in (ROOT / "layerlens").rglob("*.py"):
+        for node in ast.walk(ast.parse(py.read_text(), str(py))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "dockerfile_parse" for n in names), py
 
 
 @pytest.mark.integration
