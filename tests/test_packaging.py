@@ -80,6 +80,21 @@ def test_dockerfile_parse_is_a_bench_extra_only(wheel: Path) -> None:
             assert not any(n.split(".")[0] == "dockerfile_parse" for n in names), py
 
 
+def test_nothing_reads_beside_the_checkout() -> None:
+    # A fresh clone has no ../shared: tests, benchmarks and scripts use tests/data/ copies.
+    for folder in ("tests", "bench", "screenshots", "samples", "layerlens"):
+        for py in (ROOT / folder).rglob("*.py"):
+            if py == Path(__file__).resolve():
+                continue  # this guard names what it looks for
+            for node in ast.walk(ast.parse(py.read_text(), str(py))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    assert node.value != "shared" and "../shared" not in node.value, py
+                if isinstance(node, ast.Attribute) and node.attr == "parent":
+                    # ROOT.parent / ... leaves the checkout
+                    inner = node.value
+                    assert not (isinstance(inner, ast.Name) and inner.id == "ROOT"), py
+
+
 @pytest.mark.integration
 def test_installed_wheel_runs_demo_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
     # Install the wheel alone into a target folder and run it from an unrelated directory,
