@@ -63,7 +63,12 @@ def scripts_of(ins: Instruction) -> tuple[RunScript, ...]:
     if ins.keyword != "run":
         return ()
     if ins.exec_form:
-        return (exec_script(tuple(ins.args)),)
+        argv = tuple(ins.args)
+        if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] == "-c":
+            inner = parse_script(argv[2])  # `["sh", "-c", "..."]`: the string is a program
+            return (RunScript(inner.source, inner.commands, inner.comments, inner.operators,
+                              inner.compound, inner.errors, True),)
+        return (exec_script(argv),)
     body = ins.args[0] if ins.args else ""
     if not ins.heredocs:
         return (parse_script(body),)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,24 +32,31 @@ class Install:
     unsafe: str | None  # why the install may need more than the manifests
 
 
-def _words(cmd: str) -> list[str]:
-    try:
-        return shlex.split(cmd, comments=False)
-    except ValueError:
-        return cmd.split()
-
-
 def _segments(run: str) -> list[list[str]]:
-    return [_words(seg) for seg in re.split(r"&&|\|\||;|\n", run) if seg.strip()]
+    """The words of each simple command, from the RUN model (a non-literal word as written)."""
+    from layerlens.runmodel import parse_script
+
+    return [[w.value if w.value is not None else w.raw for w in c.words]
+            for c in parse_script(run).commands]
 
 
 def detect(run: str) -> Install | None:
-    """The dependency install a RUN performs, if it is one layerlens knows."""
-    for w in _segments(run):
+    """The dependency install a shell command line performs, if it is one layerlens knows."""
+    return _detect(_segments(run))
+
+
+def detect_instruction(ins: Instruction) -> Install | None:
+    """The same for a RUN in any form: shell, exec, or a heredoc program."""
+    from layerlens.runmodel import scripts_of
+
+    return _detect([[w.value if w.value is not None else w.raw for w in c.words]
+                    for sc in scripts_of(ins) for c in sc.commands])
+
+
+def _detect(segments: list[list[str]]) -> Install | None:
+    for w in segments:
         if not w:
             continue
-        while w and ("=" in w[0] and not w[0].startswith("-")):
-            w = w[1:]  # VAR=value prefixes
         if len(w) >= 2 and w[0] in ("python", "python3") and w[1:3] == ["-m", "pip"]:
             w = ["pip", *w[3:]]
         if w[:2] == ["uv", "pip"]:
@@ -208,9 +214,9 @@ def check(subject: Subject) -> list[Suggestion]:
     for stage in sorted(df.needed_stages()):
         for idx in df.stages[stage].instructions[1:]:
             run = df.instructions[idx]
-            if run.keyword != "run" or run.exec_form or not run.args:
+            if run.keyword != "run" or not run.args:
                 continue
-            inst = detect(run.args[0])
+            inst = detect_instruction(run)
             if inst is None:
                 continue
             copy = _broad_copy(df, stage, run)

@@ -1,0 +1,75 @@
+"""LL004 folds through the RUN's syntax tree (issue 12, items 5 and 6)."""
+
+from __future__ import annotations
+
+from layerlens.dockerfile import parse
+
+from .helpers import by_rule, static
+
+INSTALL = "apt-get update && apt-get install -y curl"
+
+
+def _fold(tmp_path, df: str):
+    [s] = by_rule(static(tmp_path, df, select={"LL004"}), "LL004")
+    return s
+
+
+def test_fold_lands_before_a_trailing_comment(tmp_path) -> None:
+    s = _fold(tmp_path, f"FROM debian\nRUN {INSTALL} # tools\nRUN rm -rf /var/lib/apt/lists/*\n")
+    assert s.fixable
+    assert s.dockerfile == (f"FROM debian\nRUN {INSTALL} && rm -rf /var/lib/apt/lists/* "
+                            "# tools\n")
+    run = parse(s.dockerfile).instructions[1]
+    assert "rm -rf" in run.args[0].split("#")[0]
+
+
+def test_fold_honours_the_escape_directive(tmp_path) -> None:
+    df = (f"# escape=`\nFROM debian\nRUN {INSTALL}\nRUN rm -rf /var/lib/apt/lists/*\n")
+    s = _fold(tmp_path, df)
+    assert s.dockerfile == (f"# escape=`\nFROM debian\nRUN {INSTALL} `\n"
+                            "    && rm -rf /var/lib/apt/lists/*\n")
+    assert parse(s.dockerfile).instructions[1].args[0].endswith("rm -rf /var/lib/apt/lists/*")
+
+
+def test_fold_into_a_heredoc_run(tmp_path) -> None:
+    df = ("FROM debian\nRUN <<EOF\nset -e\napt-get update\napt-get install -y curl  # tools\n"
+          "EOF\nRUN apt-get clean && rm -rf /var/lib/apt/lists/*\n")
+    s = _fold(tmp_path, df)
+    assert s.fixable
+    assert ("apt-get install -y curl && apt-get clean && rm -rf /var/lib/apt/lists/*  # tools\n"
+            "EOF\n") in s.dockerfile
+    assert len(parse(s.dockerfile).instructions) == 2
+
+
+def test_mixed_cleanup_run_is_folded(tmp_path) -> None:
+    df = (f"FROM debian\nRUN {INSTALL}\nRUN apt-get autoremove -y && apt-get clean \\\n"
+          "    && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*\n")
+    s = _fold(tmp_path, df)
+    assert s.fixable and "apt lists" in s.message and "apt cache" in s.message
+    assert s.dockerfile.endswith("&& apt-get autoremove -y && apt-get clean && rm -rf "
+                                 "/var/lib/apt/lists/* /var/cache/apt/archives/*\n")
+
+
+def test_exec_form_install_gets_a_hint(tmp_path) -> None:
+    df = ('FROM debian\nRUN ["sh", "-c", "apt-get update && apt-get install -y curl"]\n'
+          "RUN rm -rf /var/lib/apt/lists/*\n")
+    s = _fold(tmp_path, df)
+    assert not s.fixable and "exec-form" in s.note
+
+
+def test_unbounded_run_in_between_blocks_the_fold(tmp_path) -> None:
+    df = (f"FROM debian\nRUN {INSTALL}\nRUN ./configure\nRUN rm -rf /var/lib/apt/lists/*\n")
+    s = _fold(tmp_path, df)
+    assert not s.fixable and "may read those files" in s.note
+
+
+def test_deleted_dir_an_install_created_is_not_copied_then_deleted(tmp_path) -> None:
+    # node_modules is in .dockerignore: `npm ci` made it, no COPY brought it in.
+    df = ("FROM node\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && "
+          "rm -rf node_modules tests\n")
+    rep = static(tmp_path, df, {".dockerignore": "node_modules\n", "package.json": "{}",
+                                "node_modules/x/i.js": "1", "tests/t.js": "1"},
+                 select={"LL004"})
+    msgs = [s.message for s in by_rule(rep, "LL004")]
+    assert any("removes tests," in m for m in msgs)
+    assert not any("node_modules" in m for m in msgs)
