@@ -219,7 +219,7 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     try:
         result = analyze(_options(ns), progress)
         progress("measuring suggestions")
-        rep = suggest(result, select=select, ignore=ignore)
+        rep = suggest(result, select=select, ignore=ignore, unsafe_fixes=ns.unsafe_fixes)
     finally:
         progress.done()
     df_path = result.options.dockerfile
@@ -413,7 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")
     p.add_argument("--diff", action="store_true", help="show the rewrite as a unified diff")
     p.add_argument("--write", action="store_true",
-                   help="apply the fixable suggestions to the Dockerfile and .dockerignore")
+                   help="apply the safe fixes to the Dockerfile and .dockerignore")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="with --write (or --diff), apply the unsafe fixes too: they may change "
+                   "the image, and each says why")
     p.add_argument("--select", metavar="IDS", help="only these rules, e.g. LL001,LL002")
     p.add_argument("--ignore", metavar="IDS", help="skip these rules")
     p.add_argument("--exit-zero", action="store_true",

@@ -3,8 +3,8 @@
 Every rule reads a `Subject` (a Dockerfile text with its context, derived from the one
 immutable `Analysis`) and returns suggestions. Savings are measured, not guessed: the same
 mined history is replayed with the current text and with the rewrite. The combined rewrite
-applies the best fixable suggestion, re-reads the result, and repeats until nothing fixable
-is left, so `--write` is idempotent.
+applies the best fix of the classes asked for (safe; with --unsafe-fixes unsafe too), re-reads
+the result, and repeats until none is left, so `--write` is idempotent.
 """
 
 from __future__ import annotations
@@ -144,6 +144,8 @@ class SuggestReport:
     ignore_path: Path
     applied: tuple[str, ...]  # rule ids applied to build the rewrite, in order
     steps: tuple[Suggestion, ...] = ()  # each applied fix, measured on the text before it
+    unsafe_fixes: bool = False  # were unsafe fixes applied too
+    replayed: bool = False  # was a git history replayed to measure savings
 
     @property
     def total_savings(self) -> Savings | None:
@@ -207,7 +209,7 @@ def run_rules(subject: Subject, rules: Iterable[Rule], select: set[str] | None,
             continue
         if rule.id in ignore:
             continue
-        found += [_verified(subject, s) for s in rule.check(subject)]
+        found += [_worth_it(_verified(subject, s)) for s in rule.check(subject)]
     return sorted(_filter(found, subject.df, select, ignore), key=lambda s: s.rank_key)
 
 
@@ -231,8 +233,36 @@ def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
     return sug
 
 
+# A fix whose replayed saving is below all of these is not offered: reshuffling a file for
+# nothing costs the reader's trust and review time (issue 12, "honest savings").
+MIN_SECONDS_PER_COMMIT = 0.1
+MIN_BYTES_PER_COMMIT = 1 << 20  # pushed per commit
+MIN_IMAGE_BYTES = 1 << 20
+
+
+def _worth_it(sug: Suggestion) -> Suggestion:
+    """Demote a fix whose measured saving is below the thresholds to a hint."""
+    from dataclasses import replace
+
+    s = sug.savings
+    if not sug.fixable or s is None or not s.commits:
+        return sug
+    if s.seconds_per_commit >= MIN_SECONDS_PER_COMMIT or \
+            s.push_bytes_per_commit >= MIN_BYTES_PER_COMMIT or \
+            (s.image_bytes or 0) >= MIN_IMAGE_BYTES or s.rebuilds_avoided:
+        return sug
+    why = (f"not offered as a fix: the replayed saving is below the threshold "
+           f"({MIN_SECONDS_PER_COMMIT} s or {MIN_BYTES_PER_COMMIT >> 20} MiB pushed per commit, "
+           "or 1 MiB of image)")
+    return replace(sug, fixable=False, dockerfile=None, dockerignore=None,
+                   note=f"{why}; {sug.note}" if sug.note else why)
+
+
 def suggest(analysis: Analysis, *, select: set[str] | None = None,
-            ignore: set[str] | None = None, max_rounds: int = 12) -> SuggestReport:
+            ignore: set[str] | None = None, max_rounds: int = 12,
+            unsafe_fixes: bool = False) -> SuggestReport:
+    """Run the rules, then build the combined rewrite from the fixes `--write` applies:
+    the safe ones, and with `unsafe_fixes` the unsafe ones too (never hints)."""
     from layerlens.suggest.rules import RULES
 
     ignore = ignore or set()
@@ -245,9 +275,8 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     steps: list[Suggestion] = []
     cur, cur_sugs = subject, first
     for _ in range(max_rounds):
-        fix = next((s for s in cur_sugs if s.fixable and (s.savings is None or
-                                                          s.savings.seconds_per_commit >= 0)),
-                   None)
+        fix = next((s for s in cur_sugs if s.applies(unsafe_fixes) and (
+            s.savings is None or s.savings.seconds_per_commit >= 0)), None)
         if fix is None:
             break
         if fix.dockerfile is not None:
@@ -269,4 +298,4 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
         else Path(analysis.context.root) / ".dockerignore"
     return SuggestReport(tuple(first), text if changed_df else None,
                          itext if changed_ig else None, ignore_path, tuple(applied),
-                         tuple(steps))
+                         tuple(steps), unsafe_fixes, analysis.history is not None)

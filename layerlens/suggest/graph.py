@@ -101,6 +101,9 @@ def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str]) -> bool
         run, copy = (a, b) if ka == "run" else (b, a)
         eff = effects(run)
         d = dests.get(copy.index, "/")
+        if copy.flag("chown") is not None and (eff.may_write("/etc/passwd") or
+                                               eff.may_write("/etc/group")):
+            return True  # --chown=name looks the name up in the image's user database
         return eff.may_read(d) or eff.may_write(d)
     if ka in ("copy", "add") and kb in ("copy", "add"):
         return _overlap(dests.get(a.index, "/"), dests.get(b.index, "/"))

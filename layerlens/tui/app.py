@@ -344,7 +344,7 @@ class LayerlensApp(App[None]):
             saving = ""
             if s.savings is not None and s.savings.commits:
                 saving = f" — saves {_secs(max(0.0, s.savings.seconds_per_commit))}/commit"
-            fix = "fix" if s.fixable else "hint"
+            fix = {"safe": "safe fix", "unsafe": "unsafe fix"}.get(s.fix_class, "hint")
             lv.append(ListItem(Label(Text(f"{s.rule} [{fix}] {s.title}{saving}"))))
         self._show_diff(sugs[0] if sugs else None)
 
@@ -447,8 +447,10 @@ class LayerlensApp(App[None]):
         target = self.view.analysis.options.dockerfile
         what = ", ".join(x for x, y in (("the Dockerfile", chosen.dockerfile),
                                         (".dockerignore", chosen.dockerignore)) if y)
-        self.push_screen(ConfirmScreen(f"{chosen.rule}: {chosen.title}\n\nRewrite {what} of "
-                                       f"{target}?"),
+        warn = (f"\n\nUNSAFE: {chosen.unsafe_reason}. It may change the image."
+                if chosen.fix_class == "unsafe" else "")
+        self.push_screen(ConfirmScreen(f"{chosen.rule}: {chosen.title}{warn}\n\nRewrite {what} "
+                                       f"of {target}?"),
                          lambda ok: self._apply(chosen) if ok else None)
 
     def _apply(self, s) -> None:

@@ -62,3 +62,46 @@ def test_cli_formats_and_exit_codes(tmp_path) -> None:
     assert res.returncode == 0
     sarif = json.loads(res.stdout)
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+
+
+def test_files_build_tools_read_are_never_offered(tmp_path) -> None:
+    # black and locust: hatch-vcs reads .git, and pyproject names README.md.
+    pyproject = ('[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n'
+                 '[project]\nname = "x"\nreadme = "README.md"\ndynamic = ["version"]\n'
+                 '[tool.hatch.version]\nsource = "vcs"\n')
+    df = "FROM python\nWORKDIR /src\nCOPY . .\nRUN pip install .\n"
+    rep = with_history(tmp_path, df, {"pyproject.toml": pyproject, "README.md": "r",
+                                      "docs/a.md": "d", "x/__init__.py": ""},
+                       [("docs/a.md", "d2")], select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    offered = s.message.split(":", 1)[1]
+    assert ".git " not in offered and "README.md" not in offered and "docs" in offered
+    assert "hatch-vcs" in s.note and "pyproject.toml [project] readme" in s.note
+    assert s.unsafe_reason
+
+
+def test_git_kept_for_go_builds_and_git_commands(tmp_path) -> None:
+    for run, why in (("go build -o /app .", "go build"), ("git describe --tags > /v", "git")):
+        df = f"FROM golang\nWORKDIR /src\nCOPY . .\nRUN {run}\n"
+        d = tmp_path / why.replace(" ", "_")
+        rep = with_history(d, df, {"main.go": "package main\n", "docs/a.md": "d"},
+                           [("docs/a.md", "d2")], select={"LL005"})
+        [s] = by_rule(rep, "LL005")
+        assert ".git " not in s.message.split(":", 1)[1] and why in s.note
+
+
+def test_dockerfile_a_run_reads_is_not_offered(tmp_path) -> None:
+    df = "FROM a\nWORKDIR /src\nCOPY . .\nRUN cp /src/Dockerfile /usr/share/doc/\n"
+    rep = static(tmp_path, df, {"docs/a.md": "d"}, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert "Dockerfile" not in s.dockerignore.split()
+
+
+def test_write_applies_no_unsafe_fix_without_the_flag(tmp_path) -> None:
+    files = {"src/a.c": "1", "docs/x.md": "d", ".dockerignore": ".git\n"}
+    edits = [("docs/x.md", f"d{i}") for i in range(4)]
+    rep = with_history(tmp_path, DF, files, edits)
+    assert any(s.fix_class == "unsafe" for s in rep.suggestions)
+    assert "LL005" not in rep.applied and rep.rewritten_ignore is None
+    rep2 = with_history(tmp_path / "u", DF, files, edits, unsafe_fixes=True)
+    assert "LL005" in rep2.applied and "docs" in rep2.rewritten_ignore.split()

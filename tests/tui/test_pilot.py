@@ -80,13 +80,14 @@ async def test_apply_fix_after_confirmation(pyweb_view) -> None:
         await pilot.press("n")  # declined: nothing written
         assert path.read_text() == before
         lv = app.query_one("#sugs", ListView)
-        rules = [s.rule for s in pyweb_view.suggestions_for(app.row)]
-        lv.index = rules.index("LL002")
-        await pilot.press("a", "y")
-        await app.workers.wait_for_complete()
+        sugs = pyweb_view.suggestions_for(app.row)
+        # LL002 saves nothing while ARG GIT_SHA busts every layer (issue 12: no fixes below
+        # the threshold), so it is a hint here and `a` must not write it.
+        lv.index = [s.rule for s in sugs].index("LL002")
+        assert sugs[lv.index].fix_class == "hint"
+        await pilot.press("a")
         await pilot.pause()
-        assert path.read_text() != before
-        assert "COPY requirements.txt ./" in path.read_text()
+        assert path.read_text() == before
 
 
 def test_core_never_imports_textual() -> None:
@@ -97,3 +98,28 @@ def test_core_never_imports_textual() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_apply_a_safe_fix_after_confirmation(tmp_path) -> None:
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import suggest
+    from layerlens.viewmodel import build_view
+
+    path = tmp_path / "Dockerfile"
+    before = ("FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+              "RUN rm -rf /var/lib/apt/lists/*\n")
+    path.write_text(before)
+    a = analyze(AnalyzeOptions(path))
+    view = build_view(a, suggest(a))
+    app = LayerlensApp(view=view)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        while app.row.line != 2:
+            await pilot.press("down")
+        await pilot.press("4", "a", "n")
+        assert path.read_text() == before
+        await pilot.press("a", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert path.read_text() == ("FROM debian\nRUN apt-get update && apt-get install -y curl"
+                                    " \\\n    && rm -rf /var/lib/apt/lists/*\n")

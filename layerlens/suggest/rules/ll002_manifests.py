@@ -271,7 +271,10 @@ def check(subject: Subject) -> list[Suggestion]:
                 "LL002", title,
                 f"copy {', '.join(files)} and run the {inst.ecosystem} install (line "
                 f"{run.start_line}) before {copy.upper} at line {copy.start_line}",
-                reason, lines, True, savings, dockerfile=new_text,
+                reason, lines, True, savings, dockerfile=new_text, safety="unsafe",
+                unsafe_reason=f"the {inst.ecosystem} install is not a command with known "
+                "effects: it might read a file only the broad COPY brings in, or write where "
+                "that COPY then writes",
             ))
     return out
 

@@ -165,8 +165,14 @@ def check(subject: Subject) -> list[Suggestion]:
                                       "cleanup onto; fold it in by hand"))
                 continue
             savings = subject.measure(text, image_bytes=image_bytes)
-            out.append(Suggestion("LL004", title, msg, reason, lines, True, savings,
-                                  dockerfile=text))
+            eff = effects(source)
+            out.append(Suggestion(
+                "LL004", title, msg, reason, lines, True, savings, dockerfile=text,
+                safety="safe" if eff.bounded else "unsafe",
+                unsafe_reason=None if eff.bounded else (
+                    f"the RUN at line {source.start_line} has commands whose effects layerlens "
+                    f"does not know ({eff.why[0]}): the chained cleanup may not run as the "
+                    "separate RUN did")))
     return out
 
 

@@ -2,8 +2,9 @@
 
 Docs, tests, CI configuration, editor files, `.git` and the Dockerfile itself churn, and a
 broad COPY rebuilds on every change to them. A candidate is proposed only when it is
-present, copied, and named by no instruction. For each, the rebuilds it caused in the
-window: commits in which it changed and every other copied change was a candidate too.
+present, copied, named by no instruction and read by no build tool (suggest/buildreads.py).
+Every entry is an unsafe fix: it removes files from the image. For each, the rebuilds it
+caused in the window: commits in which it changed and every other copied change was a candidate too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
+from layerlens.suggest.buildreads import git_reader, metadata_files
 from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
 
@@ -58,7 +60,11 @@ def check(subject: Subject) -> list[Suggestion]:
         return []
     every = set().union(*copies.values())
     chosen: dict[str, tuple[str, list[str], list[int]]] = {}
+    kept: dict[str, str] = {}  # candidates a build tool reads: never offered, and why
     df_name = Path(df.path).name
+    root = Path(subject.context.root)
+    git_why = git_reader(df, root)
+    named = metadata_files(root)
     for pat, what in CANDIDATES:
         if pat == "Dockerfile":
             pat = df_name
@@ -66,10 +72,19 @@ def check(subject: Subject) -> list[Suggestion]:
         paths = [p for p in every if m.excludes(p)]
         if not paths or _named(subject, pat):
             continue
+        if pat == ".git" and git_why:
+            kept[pat] = git_why
+            continue
+        meta = next((named[p] for p in paths if p in named), None)
+        if meta:
+            kept[pat] = f"named by {meta}"
+            continue
         by = [i for i, ps in copies.items() if any(m.excludes(p) for p in ps)]
         chosen[pat] = (what, paths, by)
     if not chosen:
         return []
+    kept_note = ("not offered, since the build reads them: " + "; ".join(
+        f"{k} ({v})" for k, v in kept.items())) if kept else None
     # A new .dockerignore would itself be copied by a COPY of the whole context: ignore it too,
     # or the next run would propose exactly that.
     if subject.ignore_text is None and ".dockerignore" not in chosen and not _named(
@@ -97,7 +112,9 @@ def check(subject: Subject) -> list[Suggestion]:
         "A broad COPY rebuilds whenever any file it brings in changes, and the files end up in "
         "the image. The image will no longer contain them: check that the application does "
         "not read them at run time.",
-        lines, True, savings, dockerignore=new_ignore,
+        lines, True, savings, dockerignore=new_ignore, note=kept_note, safety="unsafe",
+        unsafe_reason="every .dockerignore entry removes files from the image and from what "
+        "the build can read",
     )]
 
 
