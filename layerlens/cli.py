@@ -211,6 +211,7 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
         report_sarif,
         report_text,
         unified_diff,
+        verify_text,
     )
 
     select = {x.strip().upper() for x in ns.select.split(",")} if ns.select else None
@@ -231,14 +232,31 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
 
         diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,
                              rep.ignore_path.name)
+    verification = None
+    if ns.verify and (rep.rewritten is not None or rep.rewritten_ignore is not None):
+        from layerlens.suggest.engine import verify_report
+
+        progress2 = Progress()
+        try:
+            progress2("verifying: building the original and the rewrite")
+            verification = verify_report(result, rep)
+        finally:
+            progress2.done()
     if ns.format == "json":
-        _write_output(json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        doc = report_json(rep)
+        if ns.verify:
+            doc["verify"] = verification.as_json() if verification is not None else None
+        _write_output(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", ns.output)
     elif ns.format == "sarif":
         _write_output(json.dumps(report_sarif(rep, str(df_path)), indent=2) + "\n", ns.output)
     else:
         _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
-    if ns.write:
+    if verification is not None:
+        print(verify_text(verification), file=sys.stderr)
+    if ns.write and verification is not None and not verification.identical:
+        print("nothing written: the rewrite is not proven to build the same image",
+              file=sys.stderr)
+    elif ns.write:
         from layerlens.fsutil import atomic_write_text
 
         if rep.rewritten is not None:
@@ -417,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe-fixes", action="store_true",
                    help="with --write (or --diff), apply the unsafe fixes too: they may change "
                    "the image, and each says why")
+    p.add_argument("--verify", action="store_true",
+                   help="build the original and the rewrite (buildah, podman or docker buildx) "
+                   "and write only when the final images are identical")
     p.add_argument("--select", metavar="IDS", help="only these rules, e.g. LL001,LL002")
     p.add_argument("--ignore", metavar="IDS", help="skip these rules")
     p.add_argument("--exit-zero", action="store_true",

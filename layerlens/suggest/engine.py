@@ -299,3 +299,25 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     return SuggestReport(tuple(first), text if changed_df else None,
                          itext if changed_ig else None, ignore_path, tuple(applied),
                          tuple(steps), unsafe_fixes, analysis.history is not None)
+
+
+def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):
+    """Prove `rep`'s rewrite by building it and the original (layerlens/suggest/proof.py).
+
+    Returns a `Verification`; the files a new .dockerignore drops on purpose are passed as
+    intended, so they are listed rather than counted as differences."""
+    from layerlens.suggest.proof import find_builder, storage_from_env, verify_rewrite
+
+    old_ignore = read_ignore_text(analysis)
+    dropped: tuple[str, ...] = ()
+    if rep.rewritten_ignore is not None:
+        before = {f.path for f in analysis.context.files}
+        after = {f.path for f in Subject(analysis, analysis.dockerfile.source,
+                                         rep.rewritten_ignore).context.files}
+        dropped = tuple(sorted(before - after))
+    opts = analysis.options
+    return verify_rewrite(
+        Path(analysis.context.root), Path(opts.dockerfile), analysis.dockerfile.source,
+        rep.rewritten, old_ignore, rep.rewritten_ignore, dropped,
+        build_args=dict(opts.build_args), target=opts.target, platform=opts.platform,
+        builder=builder or find_builder(storage_from_env()))

@@ -145,3 +145,16 @@ def report_sarif(rep: SuggestReport, dockerfile: str) -> dict[str, Any]:
             "results": [result(s) for s in rep.suggestions],
         }],
     }
+
+
+def verify_text(v) -> str:
+    """One paragraph on a `Verification` (layerlens/suggest/proof.py)."""
+    if v.error:
+        return f"verify: not proven: {v.error}"
+    head = (f"verify ({v.builder}): the final images are identical" if v.identical else
+            f"verify ({v.builder}): the images differ in {len(v.differences)} place(s): "
+            + ", ".join(v.differences[:12]) + (" ..." if len(v.differences) > 12 else ""))
+    if v.intended:
+        head += (f"; {len(v.intended)} path(s) dropped on purpose by .dockerignore: "
+                 + ", ".join(v.intended[:12]) + (" ..." if len(v.intended) > 12 else ""))
+    return head
