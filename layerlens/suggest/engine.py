@@ -68,6 +68,21 @@ class Subject:
     def history(self):
         return self.analysis.history
 
+    @cached_property
+    def pushed_stages(self) -> frozenset[int]:
+        """Stages whose layers are in the final image (the target and its bases); a builder
+        stage's layers are never pushed or pulled, only built."""
+        out = set()
+        cur: int | None = len(self.df.stages) - 1
+        while cur is not None:
+            out.add(cur)
+            cur = self.df.stages[cur].base_stage
+        return frozenset(out)
+
+    def shipped(self, stage: int, pushed: str, built: str) -> str:
+        """`pushed` for a stage in the final image, `built` for a builder stage."""
+        return pushed if stage in self.pushed_stages else built
+
     def image_costs(self) -> Mapping[str, OpCost]:
         a = self.analysis
         if a.image is None:

@@ -73,3 +73,13 @@ def test_deleted_dir_an_install_created_is_not_copied_then_deleted(tmp_path) -> 
     msgs = [s.message for s in by_rule(rep, "LL004")]
     assert any("removes tests," in m for m in msgs)
     assert not any("node_modules" in m for m in msgs)
+
+
+def test_builder_stages_are_never_said_to_be_pushed(tmp_path) -> None:
+    df = (f"FROM debian AS build\nRUN {INSTALL}\nRUN rm -rf /var/lib/apt/lists/*\n"
+          "COPY . /src\nRUN pip install -r /src/req.txt && rm -rf /src/tests\n"
+          "FROM scratch\nCOPY --from=build /usr/bin/curl /curl\n")
+    rep = static(tmp_path, df, {"req.txt": "x\n", "tests/t.py": "1"}, select={"LL004"})
+    sugs = by_rule(rep, "LL004")
+    assert [s.lines for s in sugs] == [(2, 3)]  # no copied-then-deleted, no cache hints
+    assert "pushed and pulled" not in sugs[0].reason and "never pushed" in sugs[0].reason

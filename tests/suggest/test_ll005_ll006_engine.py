@@ -105,3 +105,14 @@ def test_write_applies_no_unsafe_fix_without_the_flag(tmp_path) -> None:
     assert "LL005" not in rep.applied and rep.rewritten_ignore is None
     rep2 = with_history(tmp_path / "u", DF, files, edits, unsafe_fixes=True)
     assert "LL005" in rep2.applied and "docs" in rep2.rewritten_ignore.split()
+
+
+def test_template_files_are_not_secrets_unless_values_look_real(tmp_path) -> None:
+    df = "FROM a\nCOPY . .\n"
+    files = {".env.example": "DB_PASSWORD=changeme-please\nAPI_TOKEN=your-token-here\n",
+             ".env.default": "SECRET_KEY=\n",
+             "config/.env.dist": "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"}
+    rep = static(tmp_path, df, files, select={"LL006"})
+    msgs = [s.message for s in by_rule(rep, "LL006")]
+    assert not any(".env.example" in m or ".env.default" in m for m in msgs), msgs
+    assert any("config/.env.dist" in m for m in msgs), msgs

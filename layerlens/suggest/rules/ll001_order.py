@@ -67,8 +67,11 @@ def check(subject: Subject) -> list[Suggestion]:
             f"stage {df.stages[stage].label}: reordering {len(moved)} instructions cuts the "
             f"replayed rebuild cost by {gap:.0%} ({'optimal' if res.exact else 'heuristic'} "
             "order the dependency graph allows)",
-            "When a layer changes, it and every layer after it are rebuilt, pushed and pulled; "
-            "instructions whose inputs change rarely belong first.",
+            subject.shipped(stage, "When a layer changes, it and every layer after it are "
+                            "rebuilt, pushed and pulled; ",
+                            "When a layer of this builder stage changes, it and every layer "
+                            "after it are rebuilt (a builder stage is never pushed); ")
+            + "instructions whose inputs change rarely belong first.",
             tuple(sorted(moved)), True, savings, dockerfile=new_text,
         ))
     return out

@@ -145,8 +145,11 @@ def check(subject: Subject) -> list[Suggestion]:
             whats = ", ".join(c.what for c in kinds)
             title = "Clean up in the same layer that made the mess"
             reason = ("A file deleted by a later instruction stays in the earlier layer: it is "
-                      "still stored, pushed and pulled. Remove caches in the RUN that creates "
-                      "them, or use RUN --mount=type=cache.")
+                      + subject.shipped(stage, "still stored, pushed and pulled. ",
+                                        "still written and stored by every build of this "
+                                        "builder stage (which is never pushed). ")
+                      + "Remove caches in the RUN that creates them, or use "
+                      "RUN --mount=type=cache.")
             image_bytes = _shadowed_bytes(subject, source)
             lines = (source.start_line, ins.start_line)
             msg = (f"fold the {whats} cleanup at line {ins.start_line} into the RUN at line "
@@ -305,7 +308,7 @@ def copied_then_removed(subject: Subject) -> list[Suggestion]:
 
     df = subject.df
     out: list[Suggestion] = []
-    for stage in sorted(df.needed_stages()):
+    for stage in sorted(subject.pushed_stages):  # a builder stage's layers never ship
         members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
         workdir = "/"
         dests: list[tuple[Instruction, list[str]]] = []
@@ -347,8 +350,9 @@ def cache_hints(subject: Subject) -> list[Suggestion]:
     df = subject.df
     out: list[Suggestion] = []
     for ins in df.instructions:
-        if ins.keyword != "run" or ins.exec_form or not ins.args:
-            continue
+        if ins.keyword != "run" or ins.exec_form or not ins.args or \
+                ins.stage not in subject.pushed_stages:
+            continue  # a builder stage's caches never ship
         if any(m.type == "cache" for m in ins.mounts):
             continue
         body = " ".join(ins.args[0].split())

@@ -30,13 +30,17 @@ def check(subject: Subject) -> list[Suggestion]:
     for stage in sorted(df.needed_stages()):
         members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
         if summary is not None:
-            out += _merge_hints(members, rebuilt)
+            out += _merge_hints(members, rebuilt, subject.shipped(
+                stage, "Every layer is stored, pushed and pulled separately; layers that always "
+                "change together cost more than one.", "Every layer is snapshotted and stored "
+                "separately (a builder stage is never pushed); layers that always change "
+                "together cost more than one."))
         for r in (m for m in members if m.keyword == "run"):
             out += _split_hint(r, volatile)
     return out
 
 
-def _merge_hints(members, rebuilt: dict[int, set[int]]) -> list[Suggestion]:
+def _merge_hints(members, rebuilt: dict[int, set[int]], reason: str) -> list[Suggestion]:
     """One hint per run of consecutive RUNs that rebuilt in exactly the same commits."""
     out: list[Suggestion] = []
     groups: list[list] = []
@@ -57,8 +61,7 @@ def _merge_hints(members, rebuilt: dict[int, set[int]]) -> list[Suggestion]:
             "LL007", "Merge RUNs that always rebuild together",
             f"the {len(g)} RUNs at lines {where} rebuilt in the same {n} commits: as one RUN "
             f"they make {len(g) - 1} layer{'s' if len(g) > 2 else ''} fewer",
-            "Every layer is stored, pushed and pulled separately; layers that always change "
-            "together cost more than one.", lines, False,
+            reason, lines, False,
             note="join them with && if none relies on another being a separate layer"))
     return out
 
