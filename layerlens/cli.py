@@ -207,6 +207,7 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     from layerlens.analysis import analyze
     from layerlens.suggest.engine import suggest
     from layerlens.suggest.output import (
+        diff_label,
         report_json,
         report_sarif,
         report_text,
@@ -226,12 +227,12 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     df_path = result.options.dockerfile
     diff = ""
     if rep.rewritten is not None:
-        diff += unified_diff(result.dockerfile.source, rep.rewritten, df_path.name)
+        diff += unified_diff(result.dockerfile.source, rep.rewritten, diff_label(df_path))
     if rep.rewritten_ignore is not None:
         from layerlens.suggest.engine import read_ignore_text
 
         diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,
-                             rep.ignore_path.name)
+                             diff_label(rep.ignore_path))
     verification = None
     if ns.verify and (rep.rewritten is not None or rep.rewritten_ignore is not None):
         from layerlens.suggest.engine import verify_report

@@ -253,6 +253,9 @@ def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
 MIN_SECONDS_PER_COMMIT = 0.1
 MIN_BYTES_PER_COMMIT = 1 << 20  # pushed per commit
 MIN_IMAGE_BYTES = 1 << 20
+# Rules whose fixes save mainly image bytes: without an image those are unknown, not zero,
+# so a small replayed time saving does not make the fix worthless.
+IMAGE_SAVING_RULES = frozenset({"LL004"})
 
 
 def _worth_it(sug: Suggestion) -> Suggestion:
@@ -261,6 +264,8 @@ def _worth_it(sug: Suggestion) -> Suggestion:
 
     s = sug.savings
     if not sug.fixable or s is None or not s.commits:
+        return sug
+    if sug.rule in IMAGE_SAVING_RULES and s.image_bytes is None:
         return sug
     if s.seconds_per_commit >= MIN_SECONDS_PER_COMMIT or \
             s.push_bytes_per_commit >= MIN_BYTES_PER_COMMIT or \

@@ -112,6 +112,18 @@ def unmeasured_reason(rep: SuggestReport, s: Suggestion) -> str:
     return "the replay could not cost this change"
 
 
+def diff_label(path) -> str:
+    """The path as `git apply` wants it: relative to the repository root holding it (the
+    nearest directory with a .git), else just the file name."""
+    from pathlib import Path
+
+    p = Path(path).resolve()
+    for d in p.parents:
+        if (d / ".git").exists():
+            return p.relative_to(d).as_posix()
+    return p.name
+
+
 def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(keepends=True),
                                         new.splitlines(keepends=True),

@@ -83,3 +83,22 @@ def test_builder_stages_are_never_said_to_be_pushed(tmp_path) -> None:
     sugs = by_rule(rep, "LL004")
     assert [s.lines for s in sugs] == [(2, 3)]  # no copied-then-deleted, no cache hints
     assert "pushed and pulled" not in sugs[0].reason and "never pushed" in sugs[0].reason
+
+
+def test_diff_applies_from_the_repository_root(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from ..integration.harness import Repo
+
+    repo = Repo(tmp_path)
+    df = f"FROM debian\nRUN {INSTALL}\nRUN rm -rf /var/lib/apt/lists/*\n"
+    repo.write("deploy/Dockerfile", df)
+    repo.commit()
+    out = subprocess.run([sys.executable, "-m", "layerlens", "suggest", "deploy/Dockerfile",
+                          "--diff", "--no-history", "--exit-zero"], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert "--- a/deploy/Dockerfile\n+++ b/deploy/Dockerfile\n" in out
+    patch = out[out.index("--- a/"):]
+    subprocess.run(["git", "apply", "-"], input=patch, cwd=tmp_path, text=True, check=True)
+    assert "&& rm -rf /var/lib/apt/lists/*" in (tmp_path / "deploy/Dockerfile").read_text()
