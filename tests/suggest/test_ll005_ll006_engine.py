@@ -116,3 +116,14 @@ def test_template_files_are_not_secrets_unless_values_look_real(tmp_path) -> Non
     msgs = [s.message for s in by_rule(rep, "LL006")]
     assert not any(".env.example" in m or ".env.default" in m for m in msgs), msgs
     assert any("config/.env.dist" in m for m in msgs), msgs
+
+
+def test_readme_rules_table_is_generated_from_the_rules() -> None:
+    from pathlib import Path
+
+    from layerlens.suggest.rules import RULES, rules_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert rules_table() in readme
+    for r in RULES:  # metadata declared once, complete
+        assert r.title and r.reason and r.docs and set(r.fixes) <= {"safe", "unsafe", "hint"}

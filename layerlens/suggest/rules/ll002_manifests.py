@@ -15,9 +15,9 @@ from pathlib import Path
 
 from layerlens.context.patterns import go_clean
 from layerlens.dockerfile.model import Dockerfile, Instruction
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rewrite import insert_before, move_before
+from layerlens.suggest.rule import Rule, Subject
 
 _BETWEEN_OK = frozenset({"label", "expose", "cmd", "entrypoint", "healthcheck", "stopsignal",
                          "volume", "maintainer", "onbuild"})
@@ -255,9 +255,7 @@ def check(subject: Subject) -> list[Suggestion]:
                         and not unsafe:
                     unsafe = (f"the context holds {w}/, which the install creates and the broad "
                               f"COPY would overwrite: add {w} to .dockerignore first")
-            title = "Copy dependency manifests first and install before the broad COPY"
-            reason = ("Every change to any copied file reinstalls all dependencies; with the "
-                      "manifests copied first the install layer stays cached until they change.")
+            title, reason = RULE.title, RULE.reason
             lines = (copy.start_line, run.start_line)
             if unsafe or not files:
                 out.append(Suggestion("LL002", title,
@@ -301,4 +299,11 @@ def _rewrite(df: Dockerfile, copy: Instruction, run: Instruction, files: list[st
     return move_before(df2, run2, copy2)
 
 
-RULE = Rule("LL002", "manifests-first", "copy dependency manifests before the source", check)
+RULE = Rule(
+    "LL002", "manifests-first",
+    "Copy dependency manifests first and install before the broad COPY",
+    "Every change to any copied file reinstalls all dependencies; with the manifests copied "
+    "first the install layer stays cached until they change.", ("unsafe", "hint"),
+    "copy dependency manifests first and install from them before the broad `COPY . .` (pip, "
+    "pip-tools, Poetry, Pipenv, uv, npm, yarn, pnpm, Go modules, Cargo, Bundler, Composer, "
+    "Maven; Gradle and .NET as hints); unsafe, since the install tool may read more", check)

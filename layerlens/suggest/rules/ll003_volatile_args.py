@@ -8,10 +8,10 @@ only what follows that use.
 from __future__ import annotations
 
 from layerlens.runmodel import effects
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.graph import uses
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rewrite import move_before
+from layerlens.suggest.rule import Rule, Subject
 
 LAYER = ("run", "copy", "add", "workdir")
 
@@ -44,7 +44,7 @@ def check(subject: Subject) -> list[Suggestion]:
             runs = [x for x in between if x.keyword == "run"]
             if not runs or blockers:
                 continue
-            title = "Declare a per-build ARG after the layers that do not use it"
+            title = RULE.title
             reason = (f"{name} changes on every build; every RUN after its ARG sees it in its "
                       "environment and misses the cache. RUNs left before it no longer get it: "
                       "the move is safe only past RUNs whose commands are known not to read it.")
@@ -95,5 +95,10 @@ def _move_group(df, group, target, members) -> str:
     return text
 
 
-RULE = Rule("LL003", "volatile-args", "per-build ARG/ENV declared before layers that ignore "
-            "it", check)
+RULE = Rule(
+    "LL003", "volatile-args", "Declare a per-build ARG after the layers that do not use it",
+    "A per-build ARG changes on every build; every RUN after it sees it in its environment and "
+    "misses the cache.", ("safe", "unsafe"),
+    "a per-build ARG (commit SHA, date, version) early in a stage: move it, with the LABELs "
+    "that read it, past the layers that do not use it; unsafe past a RUN whose commands may "
+    "read it from the environment", check)

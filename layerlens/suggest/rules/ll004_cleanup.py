@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from layerlens.dockerfile.model import Instruction
 from layerlens.runmodel import Command, effects, parse_script, scripts_of
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ def check(subject: Subject) -> list[Suggestion]:
             if source is None:
                 continue
             whats = ", ".join(c.what for c in kinds)
-            title = "Clean up in the same layer that made the mess"
+            title = RULE.title
             reason = ("A file deleted by a later instruction stays in the earlier layer: it is "
                       + subject.shipped(stage, "still stored, pushed and pulled. ",
                                         "still written and stored by every build of this "
@@ -379,5 +379,11 @@ def check_all(subject: Subject) -> list[Suggestion]:
     return check(subject) + copied_then_removed(subject) + cache_hints(subject)
 
 
-RULE = Rule("LL004", "cleanup-later-layer", "cleanup in a later layer frees nothing",
-            check_all)
+RULE = Rule(
+    "LL004", "cleanup-later-layer", "Clean up in the same layer that made the mess",
+    "A file deleted by a later instruction stays in the earlier layer.", ("safe", "unsafe", "hint"),
+    "cleanup in a later layer frees nothing (apt lists and cache, apk/yum/pip/npm caches, in "
+    "any mix): fold it into the RUN that made the mess, through its syntax tree; files a COPY "
+    "brought in only to be deleted; caches kept by `pip` without `--no-cache-dir`, `apk add` "
+    "without `--no-cache`, npm. Safe when the RUN is bounded; a hint when a RUN in between may "
+    "read the files", check_all)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
 from layerlens.suggest.buildreads import git_reader, metadata_files
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
 # (pattern for .dockerignore, what it is)
 CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -107,11 +107,9 @@ def check(subject: Subject) -> list[Suggestion]:
         count = f", {len(paths)} file{'s' if len(paths) != 1 else ''}" if paths else ""
         parts.append(f"{pat} ({what}{count}{tail})")
     return [Suggestion(
-        "LL005", "Keep files no instruction needs out of the build context",
+        "LL005", RULE.title,
         "add to .dockerignore: " + "; ".join(parts),
-        "A broad COPY rebuilds whenever any file it brings in changes, and the files end up in "
-        "the image. The image will no longer contain them: check that the application does "
-        "not read them at run time.",
+        RULE.reason,
         lines, True, savings, dockerignore=new_ignore, note=kept_note, safety="unsafe",
         unsafe_reason="every .dockerignore entry removes files from the image and from what "
         "the build can read",
@@ -135,5 +133,12 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     return {p: counts.get(p, 0) for p in patterns}
 
 
-RULE = Rule("LL005", "dockerignore", "add .dockerignore entries for churning, unneeded files",
-            check)
+RULE = Rule(
+    "LL005", "dockerignore", "Keep files no instruction needs out of the build context",
+    "A broad COPY rebuilds whenever any file it brings in changes, and the files end up in the "
+    "image. The image will no longer contain them: check that the application does not read "
+    "them at run time.", ("unsafe", "hint"),
+    "`.dockerignore` entries for copied files no instruction names (`.git`, docs, tests, CI "
+    "and editor files, the Dockerfile), with the rebuilds each caused; always unsafe, and never "
+    "for files build tools read (`.git` for git, Go and VCS-versioned Python builds; files "
+    "package metadata names)", check)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from layerlens.image.secrets import candidate, file_finding, value_finding
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
 TITLE = "Keep secrets out of layers: use RUN --mount=type=secret"
 REASON = ("Anything a layer stores, or the image config carries, can be read by everyone who "
@@ -88,4 +88,7 @@ def check(subject: Subject) -> list[Suggestion]:
     return out
 
 
-RULE = Rule("LL006", "secrets", "secrets in the context, ENV/ARG or layers", check)
+RULE = Rule(
+    "LL006", "secrets", TITLE, REASON, ("hint",),
+    "secrets in the context, ENV/ARG or image layers: use `RUN --mount=type=secret` "
+    "(template files such as `.env.example` only when a value looks real)", check)

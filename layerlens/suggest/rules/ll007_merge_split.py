@@ -12,9 +12,9 @@ from __future__ import annotations
 import itertools
 
 from layerlens.runmodel import scripts_of
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.graph import uses
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
 
 def check(subject: Subject) -> list[Suggestion]:
@@ -89,4 +89,8 @@ def _split_hint(r, volatile: set[str]) -> list[Suggestion]:
         note="move the commands that use the per-build arg into a later RUN")]
 
 
-RULE = Rule("LL007", "merge-split", "RUNs that change together or apart", check)
+RULE = Rule(
+    "LL007", "merge-split", "Merge RUNs that always rebuild together",
+    "Every layer is stored separately; layers that always change together cost more than one.",
+    ("hint",), "RUNs that always rebuild together (one hint per run of them: merge); a RUN "
+    "whose commands change at different rates (split)", check)

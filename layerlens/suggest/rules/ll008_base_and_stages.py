@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
 # Packages that are compilers or headers (installed by a package manager) ...
 _BUILD_PACKAGES = re.compile(r"^(build-essential|gcc|g\+\+|clang|make|cmake|golang(-go)?|"
@@ -97,4 +97,9 @@ def check(subject: Subject) -> list[Suggestion]:
     return out
 
 
-RULE = Rule("LL008", "base-and-stages", "build tools in the final image; a heavy base", check)
+RULE = Rule(
+    "LL008", "base-and-stages", "Build in a separate stage and copy only the artifacts",
+    "Compilers, headers and build caches in the final image are pushed and pulled by every "
+    "machine that runs it.", ("hint",),
+    "build tools in the final image (multi-stage), a full base image (slim/alpine/distroless)",
+    check)
