@@ -11,7 +11,7 @@ from layerlens.runmodel import effects
 from layerlens.suggest.graph import allowed, stage_graph
 from layerlens.suggest.optimizer import optimize, order_cost
 
-from .helpers import by_rule, with_history
+from .helpers import by_rule, fixture_cases, run_fixture, with_history
 
 DF = ("FROM alpine\n# the app changes all the time\nCOPY src /app/src\n"
       "RUN apk add --no-cache curl\nCOPY vendor /app/vendor\nCMD [\"/app/src/run\"]\n")
@@ -103,3 +103,8 @@ def test_optimizer_is_exact_against_brute_force() -> None:
                    if allowed(g, list(p)))
         assert res.exact and abs(res.cost - best) < 1e-9
         assert allowed(g, list(res.order))
+
+
+@pytest.mark.parametrize("case", fixture_cases("LL001"))
+def test_fixtures(case: str, tmp_path) -> None:
+    run_fixture(tmp_path, "LL001", case)

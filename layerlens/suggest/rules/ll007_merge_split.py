@@ -26,7 +26,11 @@ def check(subject: Subject) -> list[Suggestion]:
         for n, c in enumerate(summary.commits):
             for i in c.rebuilt_instructions:
                 rebuilt.setdefault(i, set()).add(n)
-    volatile = set(subject.history.volatile_args) if subject.history is not None else set()
+    from layerlens.cache.ops import detect_volatile
+
+    # as LL003: the replay's per-build args, or without history the ones their names give away
+    volatile = set(subject.history.volatile_args) if subject.history is not None else set(
+        detect_volatile(df))
     for stage in sorted(df.needed_stages()):
         members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
         if summary is not None:

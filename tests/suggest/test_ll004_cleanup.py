@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from layerlens.dockerfile import parse
 
-from .helpers import by_rule, static
+from .helpers import by_rule, fixture_cases, run_fixture, static
 
 INSTALL = "apt-get update && apt-get install -y curl"
 
@@ -102,3 +104,37 @@ def test_diff_applies_from_the_repository_root(tmp_path) -> None:
     patch = out[out.index("--- a/"):]
     subprocess.run(["git", "apply", "-"], input=patch, cwd=tmp_path, text=True, check=True)
     assert "&& rm -rf /var/lib/apt/lists/*" in (tmp_path / "deploy/Dockerfile").read_text()
+
+
+def test_cleanup_folded_into_its_run(tmp_path) -> None:
+    df = ("FROM debian\nRUN apt-get update && apt-get install -y curl\nCOPY x /x\n"
+          "RUN rm -rf /var/lib/apt/lists/*\n")
+    rep = static(tmp_path, df, {"x": "1"}, select={"LL004"})
+    [s] = by_rule(rep, "LL004")
+    assert s.fixable
+    ins = parse(s.dockerfile).instructions
+    assert [i.keyword for i in ins] == ["from", "run", "copy"]
+    assert ins[1].args[0].rstrip().endswith("&& rm -rf /var/lib/apt/lists/*")
+
+
+def test_cleanup_not_folded_past_another_use(tmp_path) -> None:
+    df = ("FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+          "RUN apt-get install -y git\nRUN rm -rf /var/lib/apt/lists/*\n")
+    [s] = by_rule(static(tmp_path, df, select={"LL004"}), "LL004")
+    assert not s.fixable and "in between" in s.note
+
+
+def test_copied_then_removed_and_cache_hints(tmp_path) -> None:
+    df = ("FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt "
+          "&& rm -rf tests docs\n")
+    rep = static(tmp_path, df, {"requirements.txt": "x\n", "tests/t.py": "1"},
+                 select={"LL004"})
+    msgs = [s.message for s in by_rule(rep, "LL004")]
+    assert any("removes tests, which COPY at line 3 brought in" in m for m in msgs)
+    assert any("--no-cache-dir" in m for m in msgs)
+    assert all(not s.fixable for s in by_rule(rep, "LL004"))
+
+
+@pytest.mark.parametrize("case", fixture_cases("LL004"))
+def test_fixtures(case: str, tmp_path) -> None:
+    run_fixture(tmp_path, "LL004", case)
