@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, ListView, Static, TabbedContent, Tree
@@ -123,3 +126,37 @@ async def test_apply_a_safe_fix_after_confirmation(tmp_path) -> None:
         await pilot.pause()
         assert path.read_text() == ("FROM debian\nRUN apt-get update && apt-get install -y curl"
                                     " \\\n    && rm -rf /var/lib/apt/lists/*\n")
+
+
+@pytest.mark.skipif(not shutil.which("buildah") or os.geteuid() != 0,
+                    reason="buildah as root is needed")
+async def test_verify_a_fix_before_applying_it(tmp_path, monkeypatch) -> None:
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import suggest
+    from layerlens.viewmodel import build_view
+
+    from ..integration.harness import BUSYBOX, PRELUDE
+
+    tools = Path(__file__).resolve().parents[1] / "integration" / "fake_tools"
+    shutil.copy(BUSYBOX, tmp_path / "busybox")
+    shutil.copytree(tools, tmp_path / "tools")
+    path = tmp_path / "Dockerfile"
+    path.write_text(PRELUDE + "COPY tools/ /usr/local/bin/\n"
+                    "RUN apt-get update && apt-get install -y curl\n"
+                    "RUN rm -rf /var/lib/apt/lists/*\n")
+    monkeypatch.setenv("LAYERLENS_VERIFY_STORAGE", str(tmp_path / "store"))
+    a = analyze(AnalyzeOptions(path))
+    app = LayerlensApp(view=build_view(a, suggest(a)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        while app.row.line != 5:
+            await pilot.press("down")
+        await pilot.press("4", "v")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        confirm = str(app.screen.query_one("#confirm").query_one(Static).render())
+        assert "the final images are identical" in confirm
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert "&& rm -rf /var/lib/apt/lists/*" in path.read_text()
