@@ -92,3 +92,25 @@ def test_dockerignore_fix_lists_the_files_it_drops(tmp_path: Path) -> None:
     assert v["identical"] is True, v
     assert "srv/docs/a.md" in v["intended"] and "srv/docs" in v["intended"]
     assert "docs" in (repo.root / ".dockerignore").read_text().split()
+
+
+def test_written_then_removed_is_measured_from_the_image(tmp_path: Path) -> None:
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import suggest
+
+    from .harness import Buildah
+
+    df = PRELUDE + ("RUN mkdir -p /root/.cache/build && "
+                    "dd if=/dev/zero of=/root/.cache/build/blob bs=1024 count=64 && "
+                    "echo built > /out\n"
+                    "RUN cat /out > /out2 && rm -rf /root/.cache/build\n")
+    repo = _project(tmp_path / "p", df, {".dockerignore": ".git\n"})
+    b = Buildah(tmp_path / "state")
+    b.bud(repo.root, "wtr")
+    b.push("wtr", f"docker-archive:{tmp_path / 'img.tar'}:wtr:latest")
+    res = analyze(AnalyzeOptions(repo.root / "Dockerfile", image=str(tmp_path / "img.tar"),
+                                 keep_image_files=True))
+    sugs = [s for s in suggest(res, select={"LL004"}).suggestions if s.lines == (4, 5)]
+    assert len(sugs) == 1 and not sugs[0].fixable
+    assert "removes what the RUN at line 4 wrote" in sugs[0].message
+    assert sugs[0].savings.image_bytes == 64 * 1024

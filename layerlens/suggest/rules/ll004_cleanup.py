@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from layerlens.dockerfile.model import Instruction
 from layerlens.runmodel import Command, effects, parse_script, scripts_of
-from layerlens.suggest.model import Suggestion
+from layerlens.suggest.model import Savings, Suggestion
 from layerlens.suggest.rule import Rule, Subject
 
 
@@ -375,8 +375,70 @@ def _shadowed_bytes(subject: Subject, source: Instruction) -> int | None:
     return sum(a.image.layers[i].shadowed_bytes for i in layers) or None
 
 
+def written_then_removed(subject: Subject) -> list[Suggestion]:
+    """A RUN that removes what an earlier RUN wrote (a build cache, a download): the files
+    stay in the earlier layer. Needs the image: its layers say what the earlier RUN really
+    wrote and what the later one hides (shadowed files and bytes). Pure cleanup RUNs are
+    `check`'s fold and are left to it."""
+    from layerlens.context.patterns import go_clean
+
+    a = subject.analysis
+    img = a.image
+    if img is None or subject.text != a.dockerfile.source:
+        return []
+    df = subject.df
+    sizes: dict[tuple[int, str], int] = {(r.layer, r.path): r.size for r in img.files}
+    out: list[Suggestion] = []
+    for stage in sorted(subject.pushed_stages):
+        members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
+        workdir = "/"
+        for k, ins in enumerate(members):
+            if ins.keyword == "workdir" and ins.expanded:
+                w = ins.expanded[0]
+                workdir = go_clean(w if w.startswith("/") else workdir + "/" + w)
+            if ins.keyword != "run" or _cleanup_parts(ins):
+                continue
+            targets = []
+            for sc in scripts_of(ins):
+                for cmd in sc.commands:
+                    if cmd.name == "rm":
+                        for w in cmd.args:
+                            v = w.value
+                            if v and not v.startswith("-"):
+                                base = v.split("*", 1)[0] if w.glob else v
+                                targets.append(go_clean(base if base.startswith("/")
+                                                        else workdir + "/" + base))
+            for prev in members[:k]:
+                if prev.keyword != "run" or not targets:
+                    continue
+                layers = set(a.layers_of_instruction(prev.index))
+                hidden = sorted(p for (layer, p) in img.hidden if layer in layers and any(
+                    "/" + p.strip("/") == t.rstrip("/") or
+                    ("/" + p.strip("/")).startswith(t.rstrip("/") + "/") for t in targets))
+                if not hidden:
+                    continue
+                got = [sizes[(layer, p)] for layer in layers for p in hidden
+                       if (layer, p) in sizes]
+                nbytes = sum(got) if got else None
+                from layerlens.textreport import size as fmt
+
+                what = f"{len(hidden)} file(s)" + (f", {fmt(nbytes)}" if nbytes else "")
+                out.append(Suggestion(
+                    "LL004", "Merge a RUN with the later RUN that removes what it wrote",
+                    f"RUN at line {ins.start_line} removes what the RUN at line "
+                    f"{prev.start_line} wrote ({what} still in that layer, e.g. /{hidden[0]})",
+                    "A file deleted by a later instruction stays in the earlier layer, stored, "
+                    "pushed and pulled with it.", (prev.start_line, ins.start_line), False,
+                    Savings(0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0, False, 0, nbytes)
+                    if nbytes else None,
+                    note="do the work and the removal in one RUN, or keep the cache out of "
+                    "the layer with RUN --mount=type=cache"))
+    return out
+
+
 def check_all(subject: Subject) -> list[Suggestion]:
-    return check(subject) + copied_then_removed(subject) + cache_hints(subject)
+    return (check(subject) + copied_then_removed(subject) + written_then_removed(subject)
+            + cache_hints(subject))
 
 
 RULE = Rule(
@@ -384,6 +446,8 @@ RULE = Rule(
     "A file deleted by a later instruction stays in the earlier layer.", ("safe", "unsafe", "hint"),
     "cleanup in a later layer frees nothing (apt lists and cache, apk/yum/pip/npm caches, in "
     "any mix): fold it into the RUN that made the mess, through its syntax tree; files a COPY "
-    "brought in only to be deleted; caches kept by `pip` without `--no-cache-dir`, `apk add` "
+    "brought in only to be deleted; with an image, what one RUN wrote and a later RUN removes "
+    "(merge them; the image's shadowed bytes); caches kept by `pip` without `--no-cache-dir`, "
+    "`apk add` "
     "without `--no-cache`, npm. Safe when the RUN is bounded; a hint when a RUN in between may "
     "read the files", check_all)
