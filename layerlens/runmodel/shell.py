@@ -201,7 +201,7 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
     tree = _parser().parse(data)
     commands: list[Command] = []
     comments: list[Comment] = []
-    operators: list[str] = []
+    operators: list[tuple[int, str]] = []  # (offset, operator): sorted by position below
     compound: list[str] = []
 
     def visit(n, nested: bool) -> None:
@@ -233,7 +233,7 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
                 for c in body.children:
                     _visit_words(c)
                 for c in n.children:
-                    if c is not body:
+                    if c.id != body.id:  # nodes are new objects on each access
                         _visit_words(c)
                 return
             if body is not None:
@@ -244,7 +244,7 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
         if t in ("list", "pipeline", "program"):
             for c in n.children:
                 if not c.is_named and _text(c) in ("&&", "||", ";", "|", "&", "|&", ";;"):
-                    operators.append(_text(c))
+                    operators.append((c.start_byte, _text(c)))
         if t == "variable_assignment":  # a bare `A=b` statement
             commands.append(Command((), (_assignment(n),), (), n.start_byte, n.end_byte, nested))
             _visit_words(n)
@@ -261,7 +261,8 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
             _visit_words(c)
 
     visit(tree.root_node, False)
-    return RunScript(data, tuple(commands), tuple(comments), tuple(operators), tuple(compound),
+    return RunScript(data, tuple(commands), tuple(comments),
+                     tuple(op for _, op in sorted(operators)), tuple(compound),
                      tree.root_node.has_error, exec_form)
 
 
