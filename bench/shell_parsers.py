@@ -56,7 +56,13 @@ def main() -> None:
         if tree.root_node.has_error:
             ts_fail.append((where, "", ""))
     t2 = time.perf_counter()
-    print(f"RUN bodies: {len(runs)}")
+    uniq = {b for _, b in runs}
+    bl_u = sum(1 for b in uniq if any(b == body for w, body in runs
+                                      if w in {f[0] for f in bl_fail}))
+    ts_u = sum(1 for b in uniq if any(b == body for w, body in runs
+                                      if w in {f[0] for f in ts_fail}))
+    print(f"RUN bodies: {len(runs)} ({len(uniq)} distinct; failures among distinct: "
+          f"bashlex {bl_u}, tree-sitter {ts_u})")
     print(f"bashlex:     {len(runs) - len(bl_fail)} parsed, {len(bl_fail)} failed, "
           f"{t1 - t0:.2f} s")
     print(f"tree-sitter: {len(runs) - len(ts_fail)} parsed, {len(ts_fail)} failed, "
