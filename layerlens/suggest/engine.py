@@ -205,10 +205,10 @@ def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):
     old_ignore = read_ignore_text(analysis)
     dropped: tuple[str, ...] = ()
     if rep.rewritten_ignore is not None:
-        before = {f.path for f in analysis.context.files}
-        after = {f.path for f in Subject(analysis, analysis.dockerfile.source,
-                                         rep.rewritten_ignore).context.files}
-        dropped = tuple(sorted(before - after))
+        new_ctx = Subject(analysis, analysis.dockerfile.source, rep.rewritten_ignore).context
+        before = {f.path for f in analysis.context.files} | set(analysis.context.dirs)
+        after = {f.path for f in new_ctx.files} | set(new_ctx.dirs)
+        dropped = tuple(sorted(before - after))  # files and (empty) directories
     opts = analysis.options
     return verify_rewrite(
         Path(analysis.context.root), Path(opts.dockerfile), analysis.dockerfile.source,

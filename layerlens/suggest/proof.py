@@ -180,7 +180,7 @@ def _compare(builder: str, before: dict[str, tuple], after: dict[str, tuple],
         return any(p == d or p.endswith("/" + d) for d in drop)
 
     gone = [p for p in before if p not in after]
-    gone_files = {p for p in gone if is_dropped(p)}
+    gone_files = {p for p in gone if is_dropped(p)}  # files and directories left out
     for p in sorted(set(before) | set(after)):
         if before.get(p) == after.get(p):
             continue
