@@ -1,7 +1,7 @@
 """`suggest --write --verify` on the FROM-scratch mirrors of the samples (the projects of
 tests/integration/test_suggest_safety.py), safe fixes only and with --unsafe-fixes.
 
-Usage: python bench/verify_mirrors.py     (needs buildah as root; takes a few minutes)
+Usage: python bench/verify_mirrors.py [PROJECT...]   (buildah as root; a few minutes)
 Prints, per project and mode, the fixes applied and the verdict of the real build.
 """
 
@@ -22,7 +22,10 @@ from tests.integration.test_suggest_safety import PROJECTS, make_project
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="verify-mirrors-"))
     env = {**os.environ, "LAYERLENS_VERIFY_STORAGE": str(tmp / "store")}
+    wanted = set(sys.argv[1:]) or set(PROJECTS)
     for name, (files, edits) in sorted(PROJECTS.items()):
+        if name not in wanted:
+            continue
         for mode in ("safe", "unsafe"):
             repo = make_project(tmp / f"{name}-{mode}", files, edits)
             flags = ["--unsafe-fixes"] if mode == "unsafe" else []
