@@ -31,6 +31,7 @@ from pathlib import Path
 CONFIG_KEYS = ("Env", "Cmd", "Entrypoint", "Labels", "ExposedPorts", "User", "WorkingDir",
                "Volumes", "StopSignal", "Healthcheck", "Shell", "OnBuild")
 BUILD_TIMEOUT = 3600  # seconds per build: a real project may take long, never forever
+BUILDERS = {"buildah": "buildah", "podman": "podman", "docker buildx": "docker"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,19 +57,21 @@ class Builder:
     storage: Path | None = None
     extra: tuple[str, ...] = field(default=())
 
-    def _base(self) -> list[str]:
-        if self.name in ("buildah", "podman"):
-            cmd = [self.name]
-            if self.storage is not None:
-                cmd += ["--root", str(self.storage / "root"), "--runroot",
-                        str(self.storage / "runroot"), "--storage-driver", "vfs"]
-            return cmd
-        return ["docker"]
+    def __post_init__(self) -> None:
+        if self.name not in BUILDERS:
+            raise ValueError(f"unknown builder {self.name!r}")
+
+    def _storage(self) -> list[str]:
+        if self.name in ("buildah", "podman") and self.storage is not None:
+            return ["--root", str(self.storage / "root"), "--runroot",
+                    str(self.storage / "runroot"), "--storage-driver", "vfs"]
+        return []
 
     def build(self, context: Path, dockerfile: Path, ignorefile: Path | None,
               build_args: dict[str, str], target: str | None, platform: str,
               out: Path) -> str | None:
         """Build and export to a docker-archive at `out`; the error text, or None."""
+        exe = BUILDERS[self.name]  # one of a fixed set of executables, never a shell
         tag = f"localhost/layerlens-verify-{uuid.uuid4().hex[:12]}"
         args = [f"--build-arg={k}={v}" for k, v in sorted(build_args.items())]
         if target:
@@ -76,20 +79,20 @@ class Builder:
         args.append(f"--platform={platform}")
         if self.name in ("buildah", "podman"):
             sub = "bud" if self.name == "buildah" else "build"
-            cmd = [*self._base(), sub, "--layers", "-t", tag, "-f", str(dockerfile), *args]
-            if self.name == "buildah":
-                cmd += ["--isolation", "chroot"]
+            opts = ["--isolation", "chroot"] if self.name == "buildah" else []
             if ignorefile is not None:
-                cmd += ["--ignorefile", str(ignorefile)]
-            steps = [[*cmd, *self.extra, str(context)],
-                     [*self._base(), "push", tag, f"docker-archive:{out}:{tag}"],
-                     [*self._base(), "rmi", "-f", tag]]
+                opts += ["--ignorefile", str(ignorefile)]
+            steps = [[exe, *self._storage(), sub, "--layers", "-t", tag, "-f", str(dockerfile),
+                      *args, *opts, *self.extra, str(context)],
+                     [exe, *self._storage(), "push", tag, f"docker-archive:{out}:{tag}"],
+                     [exe, *self._storage(), "rmi", "-f", tag]]
         else:
             if ignorefile is not None:  # BuildKit reads <Dockerfile>.dockerignore beside it
                 shutil.copy(ignorefile, str(dockerfile) + ".dockerignore")
-            steps = [["docker", "buildx", "build", "-f", str(dockerfile), *args, "--output",
+            steps = [[exe, "buildx", "build", "-f", str(dockerfile), *args, "--output",
                       f"type=docker,dest={out},name={tag}", *self.extra, str(context)]]
-        for n, cmd in enumerate(steps):
+        for n, step in enumerate(steps):
+            cmd = [exe, *step[1:]]  # every step runs the builder's own executable
             try:
                 res = subprocess.run(cmd, capture_output=True, text=True,
                                      timeout=BUILD_TIMEOUT, errors="replace")
