@@ -138,3 +138,11 @@ def test_copied_then_removed_and_cache_hints(tmp_path) -> None:
 @pytest.mark.parametrize("case", fixture_cases("LL004"))
 def test_fixtures(case: str, tmp_path) -> None:
     run_fixture(tmp_path, "LL004", case)
+
+
+def test_cache_hints_read_commands_not_text(tmp_path) -> None:
+    df = ("FROM python\nRUN python -m pip install --no-cache-dir flask && pip install gunicorn\n"
+          "RUN PIP_NO_CACHE_DIR=1 pip install rich\nRUN echo 'pip install x' > /notes\n"
+          "RUN apk add --no-cache curl\nRUN npm ci && npm cache clean --force\n")
+    rep = static(tmp_path, df, select={"LL004"})
+    assert [s.lines for s in by_rule(rep, "LL004")] == [(2,)]

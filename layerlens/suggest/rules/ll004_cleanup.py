@@ -9,7 +9,6 @@ RUN model (layerlens/runmodel), and the fold is an edit through its syntax tree.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from layerlens.dockerfile.model import Instruction
@@ -266,15 +265,6 @@ def _fold_heredoc(src: Instruction, lines: list[str], cleanup: str) -> str | Non
     return text[:pos] + f" && {cleanup}" + text[pos:]
 
 
-_NO_CACHE = (
-    (re.compile(r"\bpip3?\s+install\b(?!.*--no-cache-dir)"), "pip install without "
-     "--no-cache-dir keeps its download cache in the layer",
-     "add --no-cache-dir, or RUN --mount=type=cache,target=/root/.cache/pip"),
-    (re.compile(r"\bapk\s+add\b(?!.*--no-cache)"), "apk add without --no-cache keeps the "
-     "package index in the layer", "add --no-cache"),
-    (re.compile(r"\bnpm\s+(ci|install)\b(?!.*cache clean)"), "npm keeps its cache in "
-     "/root/.npm", "RUN --mount=type=cache,target=/root/.npm npm ci"),
-)
 
 
 def _copied_paths(subject: Subject, copy: Instruction, dest: str) -> list[str]:
@@ -346,18 +336,46 @@ def copied_then_removed(subject: Subject) -> list[Suggestion]:
     return out
 
 
+# (tool, subcommands, flag or command that keeps the cache out, what, fix). Sources: pip's
+# --no-cache-dir (pip install --help), apk's --no-cache (apk(8)), npm's cache in ~/.npm
+# (npm-cache(1)), removed by `npm cache clean --force`.
+_NO_CACHE = (
+    ("pip", ("install",), "--no-cache-dir", "pip install without --no-cache-dir keeps its "
+     "download cache in the layer", "add --no-cache-dir, or RUN "
+     "--mount=type=cache,target=/root/.cache/pip"),
+    ("apk", ("add",), "--no-cache", "apk add without --no-cache keeps the package index in "
+     "the layer", "add --no-cache"),
+    ("npm", ("ci", "install", "i"), "cache clean", "npm keeps its cache in /root/.npm",
+     "RUN --mount=type=cache,target=/root/.npm npm ci"),
+)
+
+
 def cache_hints(subject: Subject) -> list[Suggestion]:
+    """Package-manager caches a RUN keeps in its layer (from the RUN model's commands)."""
     df = subject.df
     out: list[Suggestion] = []
     for ins in df.instructions:
-        if ins.keyword != "run" or ins.exec_form or not ins.args or \
-                ins.stage not in subject.pushed_stages:
+        if ins.keyword != "run" or ins.stage not in subject.pushed_stages:
             continue  # a builder stage's caches never ship
         if any(m.type == "cache" for m in ins.mounts):
             continue
-        body = " ".join(ins.args[0].split())
-        for rx, what, fix in _NO_CACHE:
-            if rx.search(body):
+        cmds = [[w.value or "" for w in c.words] for sc in scripts_of(ins) for c in sc.commands]
+        cmds = [(["pip", *w[3:]] if w[:3] in (["python", "-m", "pip"], ["python3", "-m", "pip"])
+                 else w) for w in cmds]
+        env = {k for sc in scripts_of(ins) for c in sc.commands for k, _ in c.assignments}
+        env |= {k for k, _ in ins.env}
+        for tool, subs, keeper, what, fix in _NO_CACHE:
+            uses = [w for w in cmds if w and w[0] in (tool, tool + "3")
+                    and next((x for x in w[1:] if not x.startswith("-")), None) in subs]
+            if not uses:
+                continue
+            if tool == "npm":
+                kept = any(w[:3] == ["npm", "cache", "clean"] for w in cmds)
+            else:
+                kept = all(keeper in w for w in uses)
+            if tool == "pip" and "PIP_NO_CACHE_DIR" in env:
+                kept = True
+            if not kept:
                 out.append(Suggestion("LL004", "Keep package-manager caches out of layers",
                                       f"RUN at line {ins.start_line}: {what}",
                                       "Caches written during a RUN are stored in its layer and "
