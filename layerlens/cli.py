@@ -272,10 +272,12 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     from layerlens.jsonout import dumps
     from layerlens.suggest.engine import suggest
     from layerlens.suggest.output import (
+        diff_label,
         report_json,
         report_sarif,
         report_text,
         unified_diff,
+        verify_text,
     )
 
     select = {x.strip().upper() for x in ns.select.split(",")} if ns.select else None
@@ -284,25 +286,43 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     try:
         result = analyze(_options(ns), progress)
         progress("measuring suggestions")
-        rep = suggest(result, select=select, ignore=ignore)
+        rep = suggest(result, select=select, ignore=ignore, unsafe_fixes=ns.unsafe_fixes)
     finally:
         progress.done()
     df_path = result.options.dockerfile
     diff = ""
     if rep.rewritten is not None:
-        diff += unified_diff(result.dockerfile.source, rep.rewritten, df_path.name)
+        diff += unified_diff(result.dockerfile.source, rep.rewritten, diff_label(df_path))
     if rep.rewritten_ignore is not None:
         from layerlens.suggest.engine import read_ignore_text
 
         diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,
-                             rep.ignore_path.name)
+                             diff_label(rep.ignore_path))
+    verification = None
+    if ns.verify and (rep.rewritten is not None or rep.rewritten_ignore is not None):
+        from layerlens.suggest.engine import verify_report
+
+        progress2 = Progress()
+        try:
+            progress2("verifying: building the original and the rewrite")
+            verification = verify_report(result, rep)
+        finally:
+            progress2.done()
     if ns.format == "json":
-        _write_output(dumps(report_json(rep)), ns.output, utf8=True)
+        doc = report_json(rep)
+        if ns.verify:
+            doc["verify"] = verification.as_json() if verification is not None else None
+        _write_output(dumps(doc), ns.output, utf8=True)
     elif ns.format == "sarif":
         _write_output(dumps(report_sarif(rep, str(df_path))), ns.output, utf8=True)
     else:
         _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
-    if ns.write:
+    if verification is not None:
+        print(verify_text(verification), file=sys.stderr)
+    if ns.write and verification is not None and not verification.identical:
+        print("nothing written: the rewrite is not proven to build the same image",
+              file=sys.stderr)
+    elif ns.write:
         from layerlens.fsutil import atomic_write_text
 
         if rep.rewritten is not None:
@@ -483,7 +503,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")
     p.add_argument("--diff", action="store_true", help="show the rewrite as a unified diff")
     p.add_argument("--write", action="store_true",
-                   help="apply the fixable suggestions to the Dockerfile and .dockerignore")
+                   help="apply the safe fixes to the Dockerfile and .dockerignore")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="with --write (or --diff), apply the unsafe fixes too: they may change "
+                   "the image, and each says why")
+    p.add_argument("--verify", action="store_true",
+                   help="build the original and the rewrite (buildah, podman or docker buildx) "
+                   "and write only when the final images are identical")
     p.add_argument("--select", metavar="IDS", help="only these rules, e.g. LL001,LL002")
     p.add_argument("--ignore", metavar="IDS", help="skip these rules")
     p.add_argument("--exit-zero", action="store_true",

@@ -49,12 +49,21 @@ class CopyInputs:
         return any(s.kind == "context" for s in self.sources)
 
 
+def _heredoc_source(src: str, name: str) -> bool:
+    """`<<EOT`, `<<-EOT` (tab-stripping), quoted `<<"EOT"`/`<<-'EOT'`, with an fd prefix."""
+    i = src.find("<<")
+    if i < 0:
+        return False
+    rest = src[i + 2:].removeprefix("-").strip("\"'")
+    return rest == name
+
+
 def source_kind(ins: Instruction, src: str) -> str:
     if ins.from_stage is not None:
         return "stage"
     if ins.from_image is not None:
         return "image"
-    if any(src == f"<<{h.name}" or src.endswith(f"<<{h.name}") for h in ins.heredocs):
+    if any(_heredoc_source(src, h.name) for h in ins.heredocs):
         return "heredoc"
     if ins.keyword == "add":
         if _GIT_URL.search(src) and ("://" in src or src.startswith("git@")):

@@ -3,129 +3,26 @@
 Every rule reads a `Subject` (a Dockerfile text with its context, derived from the one
 immutable `Analysis`) and returns suggestions. Savings are measured, not guessed: the same
 mined history is replayed with the current text and with the rewrite. The combined rewrite
-applies the best fixable suggestion, re-reads the result, and repeats until nothing fixable
-is left, so `--write` is idempotent.
+applies the best fix of the classes asked for (safe; with --unsafe-fixes unsafe too), re-reads
+the result, and repeats until none is left, so `--write` is idempotent.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from layerlens.analysis import Analysis
-from layerlens.cache.costs import CostSummary
-from layerlens.context.inputs import CopyInputs, resolve_all
-from layerlens.context.tree import Context
 from layerlens.dockerfile import Dockerfile, parse
 from layerlens.errors import LayerlensError
 from layerlens.suggest.model import Savings, Suggestion
+from layerlens.suggest.rule import Rule, Subject, read_ignore_text, sum_known
+
+__all__ = ["Rule", "Subject", "SuggestReport", "read_ignore_text", "suggest", "verify_report"]
 
 _PRAGMA = re.compile(r"^\s*#\s*layerlens\s+ignore\s*=\s*([A-Za-z0-9_, ]+)\s*$")
-
-
-@dataclass
-class Subject:
-    """A Dockerfile text under consideration, with what rules need to judge it."""
-
-    analysis: Analysis
-    text: str
-    ignore_text: str | None  # the .dockerignore in force (None: there is none)
-    _measure_cache: dict = field(default_factory=dict)
-
-    @cached_property
-    def df(self) -> Dockerfile:
-        return self.analysis.parse_text(self.text)
-
-    @property
-    def df_build_args(self) -> Mapping[str, str]:
-        return self.analysis.options.build_args
-
-    @cached_property
-    def context(self) -> Context:
-        return self.analysis.context_for_ignore(self.ignore_text)
-
-    @cached_property
-    def analysis_ignore_text(self) -> str | None:
-        return self.analysis.ignore_text
-
-    @cached_property
-    def inputs(self) -> Mapping[int, CopyInputs]:
-        if self.text == self.analysis.dockerfile.source and self.context is self.analysis.context:
-            return self.analysis.inputs
-        return resolve_all(self.df.instructions, self.context)
-
-    @property
-    def history(self):
-        return self.analysis.history
-
-    def summary(self, text: str, extra_ignore: tuple[str, ...] = ()) -> CostSummary | None:
-        """The replayed cost of `text` with this subject's ignore file plus `extra_ignore`
-        patterns (the analysis's one mined history, image costs and build-log seconds)."""
-        if self.history is None:
-            return None
-        key = (text, extra_ignore)
-        if key not in self._measure_cache:
-            ignore = self.ignore_text
-            if extra_ignore:
-                ignore = (ignore or "").rstrip("\n") + "\n" + "\n".join(extra_ignore) + "\n"
-            self._measure_cache[key] = self.analysis.replay_text(text, ignore)
-        return self._measure_cache[key]
-
-    def measure(self, new_text: str, extra_ignore: tuple[str, ...] = (),
-                image_bytes: int | None = None) -> Savings | None:
-        """Savings of `new_text` (and extra ignore patterns) over this subject's text."""
-        before = self.summary(self.text)
-        after = self.summary(new_text, extra_ignore)
-        if before is None or after is None or before.mean_seconds is None \
-                or after.mean_seconds is None:
-            if image_bytes:
-                return Savings(0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0, True, 0, image_bytes)
-            return None
-        n = len(before.commits)
-        avoided = sum(1 for b, a in zip(before.commits, after.commits, strict=True)
-                      if b.rebuilt and not a.rebuilt)
-        # A push saving is a difference of exact sums only when every pushed layer's size is
-        # known on both sides; otherwise it is unknown, not the difference of known parts.
-        exact = before.push_complete and after.push_complete
-        return Savings(
-            n,
-            before.mean_seconds - after.mean_seconds,
-            _diff(before.mean_push_bytes, after.mean_push_bytes, exact),
-            _diff(before.mean_pull_bytes, after.mean_pull_bytes, exact),
-            before.total_seconds - after.total_seconds,
-            _diff(before.total_push_bytes, after.total_push_bytes, exact),
-            _diff(before.total_pull_bytes, after.total_pull_bytes, exact),
-            before.mean_seconds, after.mean_seconds,
-            before.estimated or after.estimated, avoided, image_bytes,
-        )
-
-
-def _diff(before, after, exact: bool):
-    if not exact or before is None or after is None:
-        return None
-    return before - after
-
-
-def _sum_known(values):
-    """The sum, or None when any part is unknown."""
-    vals = list(values)
-    return None if any(v is None for v in vals) else sum(vals)
-
-
-def read_ignore_text(analysis: Analysis) -> str | None:
-    """The ignore file in force, as the analysis read it (None when there is none)."""
-    return analysis.ignore_text
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    name: str
-    summary: str
-    check: Callable[[Subject], list[Suggestion]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +33,8 @@ class SuggestReport:
     ignore_path: Path
     applied: tuple[str, ...]  # rule ids applied to build the rewrite, in order
     steps: tuple[Suggestion, ...] = ()  # each applied fix, measured on the text before it
+    unsafe_fixes: bool = False  # were unsafe fixes applied too
+    replayed: bool = False  # was a git history replayed to measure savings
 
     @property
     def total_savings(self) -> Savings | None:
@@ -146,10 +45,10 @@ class SuggestReport:
         first, last = got[0], got[-1]
         return Savings(
             first.commits, sum(g.seconds_per_commit for g in got),
-            _sum_known(g.push_bytes_per_commit for g in got),
-            _sum_known(g.pull_bytes_per_commit for g in got),
-            sum(g.seconds_window for g in got), _sum_known(g.push_bytes_window for g in got),
-            _sum_known(g.pull_bytes_window for g in got), first.before_seconds_per_commit,
+            sum_known(g.push_bytes_per_commit for g in got),
+            sum_known(g.pull_bytes_per_commit for g in got),
+            sum(g.seconds_window for g in got), sum_known(g.push_bytes_window for g in got),
+            sum_known(g.pull_bytes_window for g in got), first.before_seconds_per_commit,
             last.after_seconds_per_commit, any(g.estimated for g in got),
             sum(g.rebuilds_avoided for g in got),
             sum(g.image_bytes or 0 for g in got) or None,
@@ -200,7 +99,7 @@ def run_rules(subject: Subject, rules: Iterable[Rule], select: set[str] | None,
             continue
         if rule.id in ignore:
             continue
-        found += [_verified(subject, s) for s in rule.check(subject)]
+        found += [_worth_it(_verified(subject, s)) for s in rule.check(subject)]
     return sorted(_filter(found, subject.df, select, ignore), key=lambda s: s.rank_key)
 
 
@@ -224,8 +123,41 @@ def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
     return sug
 
 
+# A fix whose replayed saving is below all of these is not offered: reshuffling a file for
+# nothing costs the reader's trust and review time (issue 12, "honest savings").
+MIN_SECONDS_PER_COMMIT = 0.1
+MIN_BYTES_PER_COMMIT = 1 << 20  # pushed per commit
+MIN_IMAGE_BYTES = 1 << 20
+# Rules whose fixes save mainly image bytes: without an image those are unknown, not zero,
+# so a small replayed time saving does not make the fix worthless.
+IMAGE_SAVING_RULES = frozenset({"LL004"})
+
+
+def _worth_it(sug: Suggestion) -> Suggestion:
+    """Demote a fix whose measured saving is below the thresholds to a hint."""
+    from dataclasses import replace
+
+    s = sug.savings
+    if not sug.fixable or s is None or not s.commits:
+        return sug
+    if sug.rule in IMAGE_SAVING_RULES and s.image_bytes is None:
+        return sug
+    if s.seconds_per_commit >= MIN_SECONDS_PER_COMMIT or \
+            (s.push_bytes_per_commit or 0) >= MIN_BYTES_PER_COMMIT or \
+            (s.image_bytes or 0) >= MIN_IMAGE_BYTES or s.rebuilds_avoided:
+        return sug
+    why = (f"not offered as a fix: the replayed saving is below the threshold "
+           f"({MIN_SECONDS_PER_COMMIT} s or {MIN_BYTES_PER_COMMIT >> 20} MiB pushed per commit, "
+           "or 1 MiB of image)")
+    return replace(sug, fixable=False, dockerfile=None, dockerignore=None,
+                   note=f"{why}; {sug.note}" if sug.note else why)
+
+
 def suggest(analysis: Analysis, *, select: set[str] | None = None,
-            ignore: set[str] | None = None, max_rounds: int = 12) -> SuggestReport:
+            ignore: set[str] | None = None, max_rounds: int = 12,
+            unsafe_fixes: bool = False) -> SuggestReport:
+    """Run the rules, then build the combined rewrite from the fixes `--write` applies:
+    the safe ones, and with `unsafe_fixes` the unsafe ones too (never hints)."""
     from layerlens.suggest.rules import RULES
 
     ignore = ignore or set()
@@ -238,9 +170,8 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     steps: list[Suggestion] = []
     cur, cur_sugs = subject, first
     for _ in range(max_rounds):
-        fix = next((s for s in cur_sugs if s.fixable and (s.savings is None or
-                                                          s.savings.seconds_per_commit >= 0)),
-                   None)
+        fix = next((s for s in cur_sugs if s.applies(unsafe_fixes) and (
+            s.savings is None or s.savings.seconds_per_commit >= 0)), None)
         if fix is None:
             break
         if fix.dockerfile is not None:
@@ -262,4 +193,26 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
         else Path(analysis.context.root) / ".dockerignore"
     return SuggestReport(tuple(first), text if changed_df else None,
                          itext if changed_ig else None, ignore_path, tuple(applied),
-                         tuple(steps))
+                         tuple(steps), unsafe_fixes, analysis.history is not None)
+
+
+def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):
+    """Prove `rep`'s rewrite by building it and the original (layerlens/suggest/proof.py).
+
+    Returns a `Verification`; the files a new .dockerignore drops on purpose are passed as
+    intended, so they are listed rather than counted as differences."""
+    from layerlens.suggest.proof import find_builder, storage_from_env, verify_rewrite
+
+    old_ignore = read_ignore_text(analysis)
+    dropped: tuple[str, ...] = ()
+    if rep.rewritten_ignore is not None:
+        new_ctx = Subject(analysis, analysis.dockerfile.source, rep.rewritten_ignore).context
+        before = {f.path for f in analysis.context.files} | set(analysis.context.dirs)
+        after = {f.path for f in new_ctx.files} | set(new_ctx.dirs)
+        dropped = tuple(sorted(before - after))  # files and (empty) directories
+    opts = analysis.options
+    return verify_rewrite(
+        Path(analysis.context.root), Path(opts.dockerfile), analysis.dockerfile.source,
+        rep.rewritten, old_ignore, rep.rewritten_ignore, dropped,
+        build_args=dict(opts.build_args), target=opts.target, platform=opts.platform,
+        builder=builder or find_builder(storage_from_env()))

@@ -1,4 +1,4 @@
-"""Suggestions: what to change, why, what it saves, and the rewrite when one is proven safe."""
+"""Suggestions: what to change, why, what it saves, its fix class, and the rewrite."""
 
 from __future__ import annotations
 
@@ -35,6 +35,20 @@ class Suggestion:
     dockerfile: str | None = None  # the whole rewritten Dockerfile, when fixable
     dockerignore: str | None = None  # the whole rewritten .dockerignore, when fixable
     note: str | None = None  # why there is no automatic fix, or what to check
+    # For a fix: "safe" (provably the same final image, only layer boundaries and order
+    # change) or "unsafe" (plausibly right but able to change the image: applied only with
+    # --unsafe-fixes), with the reason it may change the image. As ruff classes its fixes.
+    safety: str = "safe"
+    unsafe_reason: str | None = None
+
+    @property
+    def fix_class(self) -> str:
+        """"safe", "unsafe" or "hint" (never applied)."""
+        return self.safety if self.fixable else "hint"
+
+    def applies(self, unsafe_fixes: bool) -> bool:
+        """Would `--write` (with or without --unsafe-fixes) apply it?"""
+        return self.fix_class == "safe" or (unsafe_fixes and self.fix_class == "unsafe")
 
     @property
     def rank_key(self) -> tuple:

@@ -70,6 +70,13 @@ class Failed(Message):
         self.error = error
 
 
+class Verified(Message):
+    def __init__(self, suggestion, verification) -> None:
+        super().__init__()
+        self.suggestion = suggestion
+        self.verification = verification
+
+
 class ProgressNote(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -95,6 +102,7 @@ class HelpScreen(ModalScreen[None]):
             "  z           files: order by size or by name",
             "  /           files: filter by path",
             "  a           apply the selected suggestion's fix (asks first)",
+            "  v           verify it first: build the original and the fix, compare images",
             "  ctrl+p      command palette",
             "  q           quit",
         ]
@@ -152,6 +160,7 @@ class LayerlensApp(App[None]):
         Binding("z", "files_by_size", "Files by size", show=False),
         Binding("slash", "filter_files", "Filter", show=False),
         Binding("a", "apply_fix", "Apply fix"),
+        Binding("v", "verify_fix", "Verify fix"),
         *[Binding(str(n), f"tab('{t}')", t.title(), show=False)
           for n, t in enumerate(TABS, 1)],
     ]
@@ -347,7 +356,7 @@ class LayerlensApp(App[None]):
             saving = ""
             if s.savings is not None and s.savings.commits:
                 saving = f" — saves {_secs(max(0.0, s.savings.seconds_per_commit))}/commit"
-            fix = "fix" if s.fixable else "hint"
+            fix = {"safe": "safe fix", "unsafe": "unsafe fix"}.get(s.fix_class, "hint")
             lv.append(ListItem(Label(Text(f"{s.rule} [{fix}] {s.title}{saving}"))))
         self._show_diff(sugs[0] if sugs else None)
 
@@ -436,9 +445,9 @@ class LayerlensApp(App[None]):
         if self.row is not None:
             self._render_files()
 
-    def action_apply_fix(self) -> None:
+    def _chosen_fix(self):
         if self.view is None or self.row is None:
-            return
+            return None
         sugs = [s for s in self.view.suggestions_for(self.row) if s.fixable]
         idx = self.query_one("#sugs", ListView).index or 0
         all_sugs = self.view.suggestions_for(self.row)
@@ -446,12 +455,47 @@ class LayerlensApp(App[None]):
             sugs[0] if sugs else None)
         if chosen is None:
             self.notify("no fixable suggestion for this layer", severity="warning")
+        return chosen
+
+    def action_verify_fix(self) -> None:
+        chosen = self._chosen_fix()
+        if chosen is not None:
+            self.notify(f"verifying {chosen.rule}: building the original and the fix…")
+            self._verify(chosen)
+
+    @work(thread=True, exclusive=True, group="verify")
+    def _verify(self, s) -> None:
+        """The same proof as `suggest --verify`, for one fix, in a worker thread."""
+        from layerlens.suggest.engine import SuggestReport, verify_report
+
+        assert self.view is not None and self.view.report is not None
+        one = SuggestReport((s,), s.dockerfile, s.dockerignore, self.view.report.ignore_path,
+                            (s.rule,), (s,))
+        v = verify_report(self.view.analysis, one)
+        self.post_message(Verified(s, v))
+
+    def on_verified(self, msg: Verified) -> None:
+        from layerlens.suggest.output import verify_text
+
+        if not msg.verification.identical:
+            self.notify(verify_text(msg.verification), severity="error", timeout=15)
             return
+        self._confirm(msg.suggestion, verify_text(msg.verification))
+
+    def action_apply_fix(self) -> None:
+        chosen = self._chosen_fix()
+        if chosen is not None:
+            self._confirm(chosen, "")
+
+    def _confirm(self, chosen, proof: str) -> None:
+        assert self.view is not None
         target = self.view.analysis.options.dockerfile
         what = ", ".join(x for x, y in (("the Dockerfile", chosen.dockerfile),
                                         (".dockerignore", chosen.dockerignore)) if y)
-        self.push_screen(ConfirmScreen(f"{chosen.rule}: {chosen.title}\n\nRewrite {what} of "
-                                       f"{target}?"),
+        warn = (f"\n\nUNSAFE: {chosen.unsafe_reason}. It may change the image."
+                if chosen.fix_class == "unsafe" else "") + (f"\n\n{proof}" if proof else "")
+        self.push_screen(ConfirmScreen(f"{chosen.rule}: {chosen.title}{warn}\n\nRewrite {what} "
+                                       f"of {target}?"),
                          lambda ok: self._apply(chosen) if ok else None)
 
     def _apply(self, s) -> None:

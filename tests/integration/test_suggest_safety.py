@@ -153,13 +153,16 @@ def test_rewrite_builds_the_same_image_and_costs_less(name: str, tmp_path: Path)
     files, edits = PROJECTS[name]
     repo = make_project(tmp_path / name, files, edits)
     res = analyze(AnalyzeOptions(repo.root / "Dockerfile"))
-    # Everything but the .dockerignore rule keeps the filesystem identical by construction.
-    rep = suggest(res, ignore={"LL005"})
+    # Everything but the .dockerignore rule keeps the filesystem identical here; LL002 and
+    # LL003 are unsafe in general (the install or the script may read more), so this build
+    # is what proves them on these projects.
+    rep = suggest(res, ignore={"LL005"}, unsafe_fixes=True)
     assert rep.rewritten is not None, [s.message for s in rep.suggestions]
     total = rep.total_savings
     assert total is not None and total.seconds_per_commit > 0
     # the broad-COPY problem is named and fixed; the service exercises the other fixes
-    expected = {"service": {"LL001", "LL004"}, "pyweb": {"LL002", "LL003", "LL004"}}.get(
+    # (pyweb's LL004 fold is a hint now: the pip RUN in between may read the apt lists)
+    expected = {"service": {"LL001", "LL004"}, "pyweb": {"LL002", "LL003"}}.get(
         name, {"LL002"})
     assert expected <= set(rep.applied), rep.applied
     b = Buildah(tmp_path / "state")
@@ -176,15 +179,21 @@ def test_rewrite_builds_the_same_image_and_costs_less(name: str, tmp_path: Path)
 
 
 def test_dockerignore_rewrite_drops_exactly_the_ignored_files(tmp_path: Path) -> None:
-    files, edits = PROJECTS["nodeapp"]
-    repo = make_project(tmp_path / "nodeapp", files, edits)
+    # pyweb without its per-build ARG (which rebuilds everything anyway) and with a
+    # .dockerignore; nodeapp no longer qualifies: its `npm run build` may run git, so .git
+    # is kept and ignoring the rest saves nothing.
+    files, edits = dict(PROJECTS["pyweb"][0]), PROJECTS["pyweb"][1]
+    files["Dockerfile"] = files["Dockerfile"].replace(
+        "ARG GIT_SHA=unknown\nLABEL org.opencontainers.image.revision=$GIT_SHA\n", "")
+    files[".dockerignore"] = "__pycache__\n"
+    repo = make_project(tmp_path / "pyweb", files, edits)
     res = analyze(AnalyzeOptions(repo.root / "Dockerfile"))
-    rep = suggest(res, select={"LL005"})
+    rep = suggest(res, select={"LL005"}, unsafe_fixes=True)
     assert rep.rewritten is None and rep.rewritten_ignore is not None
     old = set(files[".dockerignore"].split())
     patterns = [p for p in rep.rewritten_ignore.splitlines() if p and p not in old]
     assert rep.rewritten_ignore.startswith(files[".dockerignore"])
-    assert ".git" in patterns and "README.md" in patterns
+    assert ".git" in patterns and "docs" in patterns
     assert rep.total_savings is not None and rep.total_savings.rebuilds_avoided > 0
     b = Buildah(tmp_path / "state")
     before, cfg_before = build_tree(b, repo.root, "before", tmp_path / "before.tar")
@@ -193,8 +202,8 @@ def test_dockerignore_rewrite_drops_exactly_the_ignored_files(tmp_path: Path) ->
     assert cfg_after == cfg_before
 
     def ignored(path: str) -> bool:
-        rel = path.removeprefix("usr/src/app/")
-        return path.startswith("usr/src/app/") and any(
+        rel = path.removeprefix("app/")
+        return path.startswith("app/") and any(
             rel == p or rel.startswith(p + "/") for p in patterns)
 
     assert [e for e in before if not ignored(e[0])] == list(after)

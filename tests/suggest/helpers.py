@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 from layerlens.analysis import AnalyzeOptions, analyze
@@ -35,3 +37,41 @@ def with_history(tmp_path: Path, dockerfile: str, files: dict[str, str],
 
 def by_rule(rep, rule: str):
     return [s for s in rep.suggestions if s.rule == rule]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_cases(rule: str) -> list[str]:
+    """The fixture cases of a rule: directories under fixtures/<RULE>/, each a build context
+    with a Dockerfile and expected.json (the rule's suggestions, as ruff and hadolint keep
+    theirs). Regenerate an expectation with LAYERLENS_UPDATE_FIXTURES=1, then review it."""
+    return sorted(d.name for d in (FIXTURES / rule).iterdir() if d.is_dir())
+
+
+def _as_json(s) -> dict:
+    return {"lines": list(s.lines), "fix": s.fix_class, "message": s.message,
+            "unsafe_reason": s.unsafe_reason, "note": s.note, "dockerfile": s.dockerfile,
+            "dockerignore": s.dockerignore}
+
+
+def run_fixture(tmp_path: Path, rule: str, case: str) -> None:
+    """Suggest (no history) over a copy of the case and compare with expected.json."""
+    import os
+
+    src = FIXTURES / rule / case
+    ctx = tmp_path / case
+    shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("expected.json"))
+    rep = suggest(analyze(AnalyzeOptions(ctx / "Dockerfile", history=_no_history())),
+                  select={rule})
+    got = [_as_json(s) for s in by_rule(rep, rule)]
+    expected_path = src / "expected.json"
+    if os.environ.get("LAYERLENS_UPDATE_FIXTURES"):
+        expected_path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
+    assert got == json.loads(expected_path.read_text())
+
+
+def _no_history():
+    from layerlens.cache.timeline import HistoryOptions
+
+    return HistoryOptions(enabled=False)

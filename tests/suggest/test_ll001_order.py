@@ -7,10 +7,11 @@ import networkx as nx
 import pytest
 
 from layerlens.dockerfile import parse
-from layerlens.suggest.graph import allowed, stage_graph, system_only_run
+from layerlens.runmodel import effects
+from layerlens.suggest.graph import allowed, stage_graph
 from layerlens.suggest.optimizer import optimize, order_cost
 
-from .helpers import by_rule, with_history
+from .helpers import by_rule, fixture_cases, run_fixture, with_history
 
 DF = ("FROM alpine\n# the app changes all the time\nCOPY src /app/src\n"
       "RUN apk add --no-cache curl\nCOPY vendor /app/vendor\nCMD [\"/app/src/run\"]\n")
@@ -50,16 +51,39 @@ def test_graph_edges() -> None:
     assert not g.has_edge(idx["COPY3"], idx["LABEL7"])
 
 
+def test_copy_of_a_file_a_run_reads_keeps_its_order() -> None:
+    # The RUN reads packages.txt through a substitution: it must stay after the COPY.
+    for run in ("apt-get install -y $(cat /tmp/packages.txt)",
+                "apt-get install -y /tmp/vendor/tool.deb"):
+        df = parse(f"FROM a\nCOPY packages.txt vendor /tmp/\nRUN {run}\n")
+        assert stage_graph(df, 0).has_edge(df.instructions[1].index, df.instructions[2].index)
+    df = parse("FROM a\nCOPY app /app/\nRUN apt-get install -y curl\n")
+    assert not stage_graph(df, 0).has_edge(1, 2)
+
+
+def test_arg_before_unbounded_run_keeps_its_order() -> None:
+    df = parse("FROM a\nARG GIT_SHA\nRUN ./build.sh\nRUN apt-get install -y curl\n")
+    g = stage_graph(df, 0)
+    assert g.has_edge(1, 2)  # the script may read GIT_SHA from its environment
+    assert not g.has_edge(1, 3)
+
+
 @pytest.mark.parametrize(("cmd", "ok"), [
     ("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*", True),
     ("apk add --no-cache git", True),
-    ("useradd app && apt-get install -y x", False),
+    ("useradd app && apt-get install -y x", True),
     ("make install", False),
     ("apt-get install -y x && ./configure", False),
+    ("apt-get install -y $(cat packages.txt)", False),
+    ("apt-get install -y ./vendor/tool.deb", False),
+    ("xargs -a packages.txt apt-get install -y", False),
+    ("mkdir -p app/data", False),
+    ("mkdir -p $HOME/x", False),
+    (". /etc/profile && apt-get update", False),
 ])
-def test_system_only_runs(cmd: str, ok: bool) -> None:
+def test_bounded_runs(cmd: str, ok: bool) -> None:
     df = parse(f"FROM a\nRUN {cmd}\n")
-    assert system_only_run(df.instructions[1]) is ok
+    assert effects(df.instructions[1]).bounded is ok
 
 
 def test_optimizer_is_exact_against_brute_force() -> None:
@@ -79,3 +103,8 @@ def test_optimizer_is_exact_against_brute_force() -> None:
                    if allowed(g, list(p)))
         assert res.exact and abs(res.cost - best) < 1e-9
         assert allowed(g, list(res.order))
+
+
+@pytest.mark.parametrize("case", fixture_cases("LL001"))
+def test_fixtures(case: str, tmp_path) -> None:
+    run_fixture(tmp_path, "LL001", case)

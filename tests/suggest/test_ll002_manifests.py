@@ -5,7 +5,7 @@ import pytest
 from layerlens.dockerfile import parse
 from layerlens.suggest.rules.ll002_manifests import detect
 
-from .helpers import by_rule, static
+from .helpers import by_rule, fixture_cases, run_fixture, static
 
 PIP = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
 
@@ -78,3 +78,8 @@ def test_chown_carried_to_the_manifest_copy(tmp_path) -> None:
     rep = static(tmp_path, df, {"go.mod": "module x\n", "go.sum": ""})
     [s] = by_rule(rep, "LL002")
     assert "COPY --chown=1000:1000 go.mod go.sum ./" in s.dockerfile
+
+
+@pytest.mark.parametrize("case", fixture_cases("LL002"))
+def test_fixtures(case: str, tmp_path) -> None:
+    run_fixture(tmp_path, "LL002", case)

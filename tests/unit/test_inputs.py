@@ -96,3 +96,12 @@ def test_build_arg_in_source(tmp_path: Path) -> None:
 def test_bracket_and_question(tmp_path: Path, src: str) -> None:
     got, _ = inputs(tmp_path, FILES, f"FROM a\nCOPY {src} /x\n")
     assert got[2].paths == ("src/a.py", "src/b.py")
+
+
+def test_tab_stripping_heredoc_sources_are_not_context_files(tmp_path: Path) -> None:
+    # `COPY <<-EOT` and `<<-"EOT"` are heredocs, not missing files (issue 12).
+    df = ('FROM a\nCOPY <<-EOT /etc/x\n\thello\n\tEOT\nCOPY <<-"EOF2" /etc/y\n\thi\n\tEOF2\n'
+          "COPY <<EOT3 /etc/z\nz\nEOT3\n")
+    got, res = inputs(tmp_path, {}, df)
+    assert not any("matches no file" in n for n in res.notices), res.notices
+    assert all(v.files == 0 for v in got.values())

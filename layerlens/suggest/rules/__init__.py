@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layerlens.suggest.engine import Rule
+from layerlens.suggest.rule import Rule
 from layerlens.suggest.rules import (
     ll001_order,
     ll002_manifests,
@@ -25,3 +25,10 @@ RULES: tuple[Rule, ...] = (
     ll008_base_and_stages.RULE,
 )
 BY_ID = {r.id: r for r in RULES}
+
+
+def rules_table() -> str:
+    """The README's rules table, generated from the rules' own metadata."""
+    rows = ["| rule | what | fix classes |", "| --- | --- | --- |"]
+    rows += [f"| {r.id} | {r.docs} | {', '.join(r.fixes)} |" for r in RULES]
+    return "\n".join(rows) + "\n"

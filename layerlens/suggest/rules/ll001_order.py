@@ -6,11 +6,11 @@ least replayed rebuild cost; the saving is then measured by replaying the rewrit
 
 from __future__ import annotations
 
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.graph import stage_graph
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.optimizer import optimize
 from layerlens.suggest.rewrite import reorder
+from layerlens.suggest.rule import Rule, Subject
 
 CHAIN = ("run", "copy", "add", "workdir")
 
@@ -63,15 +63,23 @@ def check(subject: Subject) -> list[Suggestion]:
                  if i != j]
         gap = (res.current_cost - res.cost) / res.current_cost if res.current_cost else 0.0
         out.append(Suggestion(
-            "LL001", "Order instructions from least to most likely to change",
+            "LL001", RULE.title,
             f"stage {df.stages[stage].label}: reordering {len(moved)} instructions cuts the "
             f"replayed rebuild cost by {gap:.0%} ({'optimal' if res.exact else 'heuristic'} "
             "order the dependency graph allows)",
-            "When a layer changes, it and every layer after it are rebuilt, pushed and pulled; "
-            "instructions whose inputs change rarely belong first.",
+            subject.shipped(stage, "When a layer changes, it and every layer after it are "
+                            "rebuilt, pushed and pulled; ",
+                            "When a layer of this builder stage changes, it and every layer "
+                            "after it are rebuilt (a builder stage is never pushed); ")
+            + "instructions whose inputs change rarely belong first.",
             tuple(sorted(moved)), True, savings, dockerfile=new_text,
         ))
     return out
 
 
-RULE = Rule("LL001", "reorder", "order instructions by how often they change", check)
+RULE = Rule(
+    "LL001", "reorder", "Order instructions from least to most likely to change",
+    "When a layer changes, it and every layer after it are rebuilt; instructions whose "
+    "inputs change rarely belong first.", ("safe",),
+    "order instructions from least to most likely to change (the optimizer's answer over the "
+    "orders the RUN model's dependency graph allows)", check)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from layerlens.context.patterns import go_clean
 from layerlens.dockerfile.model import Dockerfile, Instruction
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rewrite import insert_before, move_before
+from layerlens.suggest.rule import Rule, Subject
 
 _BETWEEN_OK = frozenset({"label", "expose", "cmd", "entrypoint", "healthcheck", "stopsignal",
                          "volume", "maintainer", "onbuild"})
@@ -33,24 +32,31 @@ class Install:
     unsafe: str | None  # why the install may need more than the manifests
 
 
-def _words(cmd: str) -> list[str]:
-    try:
-        return shlex.split(cmd, comments=False)
-    except ValueError:
-        return cmd.split()
-
-
 def _segments(run: str) -> list[list[str]]:
-    return [_words(seg) for seg in re.split(r"&&|\|\||;|\n", run) if seg.strip()]
+    """The words of each simple command, from the RUN model (a non-literal word as written)."""
+    from layerlens.runmodel import parse_script
+
+    return [[w.value if w.value is not None else w.raw for w in c.words]
+            for c in parse_script(run).commands]
 
 
 def detect(run: str) -> Install | None:
-    """The dependency install a RUN performs, if it is one layerlens knows."""
-    for w in _segments(run):
+    """The dependency install a shell command line performs, if it is one layerlens knows."""
+    return _detect(_segments(run))
+
+
+def detect_instruction(ins: Instruction) -> Install | None:
+    """The same for a RUN in any form: shell, exec, or a heredoc program."""
+    from layerlens.runmodel import scripts_of
+
+    return _detect([[w.value if w.value is not None else w.raw for w in c.words]
+                    for sc in scripts_of(ins) for c in sc.commands])
+
+
+def _detect(segments: list[list[str]]) -> Install | None:
+    for w in segments:
         if not w:
             continue
-        while w and ("=" in w[0] and not w[0].startswith("-")):
-            w = w[1:]  # VAR=value prefixes
         if len(w) >= 2 and w[0] in ("python", "python3") and w[1:3] == ["-m", "pip"]:
             w = ["pip", *w[3:]]
         if w[:2] == ["uv", "pip"]:
@@ -211,9 +217,9 @@ def check(subject: Subject) -> list[Suggestion]:
     for stage in sorted(df.needed_stages()):
         for idx in df.stages[stage].instructions[1:]:
             run = df.instructions[idx]
-            if run.keyword != "run" or run.exec_form or not run.args:
+            if run.keyword != "run" or not run.args:
                 continue
-            inst = detect(run.args[0])
+            inst = detect_instruction(run)
             if inst is None:
                 continue
             copy = _broad_copy(df, stage, run)
@@ -255,9 +261,7 @@ def check(subject: Subject) -> list[Suggestion]:
                         and not unsafe:
                     unsafe = (f"the context holds {w}/, which the install creates and the broad "
                               f"COPY would overwrite: add {w} to .dockerignore first")
-            title = "Copy dependency manifests first and install before the broad COPY"
-            reason = ("Every change to any copied file reinstalls all dependencies; with the "
-                      "manifests copied first the install layer stays cached until they change.")
+            title, reason = RULE.title, RULE.reason
             lines = (copy.start_line, run.start_line)
             if unsafe or not files:
                 out.append(Suggestion("LL002", title,
@@ -271,7 +275,10 @@ def check(subject: Subject) -> list[Suggestion]:
                 "LL002", title,
                 f"copy {', '.join(files)} and run the {inst.ecosystem} install (line "
                 f"{run.start_line}) before {copy.upper} at line {copy.start_line}",
-                reason, lines, True, savings, dockerfile=new_text,
+                reason, lines, True, savings, dockerfile=new_text, safety="unsafe",
+                unsafe_reason=f"the {inst.ecosystem} install is not a command with known "
+                "effects: it might read a file only the broad COPY brings in, or write where "
+                "that COPY then writes",
             ))
     return out
 
@@ -298,4 +305,11 @@ def _rewrite(df: Dockerfile, copy: Instruction, run: Instruction, files: list[st
     return move_before(df2, run2, copy2)
 
 
-RULE = Rule("LL002", "manifests-first", "copy dependency manifests before the source", check)
+RULE = Rule(
+    "LL002", "manifests-first",
+    "Copy dependency manifests first and install before the broad COPY",
+    "Every change to any copied file reinstalls all dependencies; with the manifests copied "
+    "first the install layer stays cached until they change.", ("unsafe", "hint"),
+    "copy dependency manifests first and install from them before the broad `COPY . .` (pip, "
+    "pip-tools, Poetry, Pipenv, uv, npm, yarn, pnpm, Go modules, Cargo, Bundler, Composer, "
+    "Maven; Gradle and .NET as hints); unsafe, since the install tool may read more", check)

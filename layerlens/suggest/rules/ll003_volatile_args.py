@@ -7,10 +7,11 @@ only what follows that use.
 
 from __future__ import annotations
 
-from layerlens.suggest.engine import Rule, Subject
+from layerlens.runmodel import effects
 from layerlens.suggest.graph import uses
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rewrite import move_before
+from layerlens.suggest.rule import Rule, Subject
 
 LAYER = ("run", "copy", "add", "workdir")
 
@@ -43,12 +44,19 @@ def check(subject: Subject) -> list[Suggestion]:
             runs = [x for x in between if x.keyword == "run"]
             if not runs or blockers:
                 continue
-            title = "Declare a per-build ARG after the layers that do not use it"
+            title = RULE.title
             reason = (f"{name} changes on every build; every RUN after its ARG sees it in its "
                       "environment and misses the cache. RUNs left before it no longer get it: "
-                      "layerlens moves it only past RUNs that do not mention it.")
+                      "the move is safe only past RUNs whose commands are known not to read it.")
             lines = (ins.start_line, *(p.start_line for p in passengers))
             new_text = _move_group(df, [ins, *passengers], first_use, members)
+            open_runs = [(x, effects(x)) for x in runs if not effects(x).bounded]
+            safety, unsafe_reason = "safe", None
+            if open_runs:
+                x, eff = open_runs[0]
+                safety = "unsafe"
+                unsafe_reason = (f"the RUN at line {x.start_line} may read {name} from its "
+                                 f"environment ({eff.why[0]}), and would no longer see it")
             savings = subject.measure(new_text)
             where = (f"just before line {first_use.start_line}" if first_use
                      else "the end of the stage")
@@ -57,7 +65,8 @@ def check(subject: Subject) -> list[Suggestion]:
                 f"move ARG {name} (line {ins.start_line})"
                 f"{' with the LABEL that reads it' if passengers else ''} to {where}: "
                 f"{len(runs)} RUN(s) stop rebuilding on every build",
-                reason, lines, True, savings, dockerfile=new_text,
+                reason, lines, True, savings, dockerfile=new_text, safety=safety,
+                unsafe_reason=unsafe_reason,
             ))
     return out
 
@@ -86,5 +95,10 @@ def _move_group(df, group, target, members) -> str:
     return text
 
 
-RULE = Rule("LL003", "volatile-args", "per-build ARG/ENV declared before layers that ignore "
-            "it", check)
+RULE = Rule(
+    "LL003", "volatile-args", "Declare a per-build ARG after the layers that do not use it",
+    "A per-build ARG changes on every build; every RUN after it sees it in its environment and "
+    "misses the cache.", ("safe", "unsafe"),
+    "a per-build ARG (commit SHA, date, version) early in a stage: move it, with the LABELs "
+    "that read it, past the layers that do not use it; unsafe past a RUN whose commands may "
+    "read it from the environment", check)

@@ -2,8 +2,9 @@
 
 Docs, tests, CI configuration, editor files, `.git` and the Dockerfile itself churn, and a
 broad COPY rebuilds on every change to them. A candidate is proposed only when it is
-present, copied, and named by no instruction. For each, the rebuilds it caused in the
-window: commits in which it changed and every other copied change was a candidate too.
+present, copied, named by no instruction and read by no build tool (suggest/buildreads.py).
+Every entry is an unsafe fix: it removes files from the image. For each, the rebuilds it
+caused in the window: commits in which it changed and every other copied change was a candidate too.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
-from layerlens.suggest.engine import Rule, Subject
+from layerlens.suggest.buildreads import git_reader, metadata_files
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
 # (pattern for .dockerignore, what it is)
 CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -58,7 +60,11 @@ def check(subject: Subject) -> list[Suggestion]:
         return []
     every = set().union(*copies.values())
     chosen: dict[str, tuple[str, list[str], list[int]]] = {}
+    kept: dict[str, str] = {}  # candidates a build tool reads: never offered, and why
     df_name = Path(df.path).name
+    root = Path(subject.context.root)
+    git_why = git_reader(df, root)
+    named = metadata_files(root)
     for pat, what in CANDIDATES:
         if pat == "Dockerfile":
             pat = df_name
@@ -66,10 +72,19 @@ def check(subject: Subject) -> list[Suggestion]:
         paths = [p for p in every if m.excludes(p)]
         if not paths or _named(subject, pat):
             continue
+        if pat == ".git" and git_why:
+            kept[pat] = git_why
+            continue
+        meta = next((named[p] for p in paths if p in named), None)
+        if meta:
+            kept[pat] = f"named by {meta}"
+            continue
         by = [i for i, ps in copies.items() if any(m.excludes(p) for p in ps)]
         chosen[pat] = (what, paths, by)
     if not chosen:
         return []
+    kept_note = ("not offered, since the build reads them: " + "; ".join(
+        f"{k} ({v})" for k, v in kept.items())) if kept else None
     # A new .dockerignore would itself be copied by a COPY of the whole context: ignore it too,
     # or the next run would propose exactly that.
     if subject.ignore_text is None and ".dockerignore" not in chosen and not _named(
@@ -92,12 +107,12 @@ def check(subject: Subject) -> list[Suggestion]:
         count = f", {len(paths)} file{'s' if len(paths) != 1 else ''}" if paths else ""
         parts.append(f"{pat} ({what}{count}{tail})")
     return [Suggestion(
-        "LL005", "Keep files no instruction needs out of the build context",
+        "LL005", RULE.title,
         "add to .dockerignore: " + "; ".join(parts),
-        "A broad COPY rebuilds whenever any file it brings in changes, and the files end up in "
-        "the image. The image will no longer contain them: check that the application does "
-        "not read them at run time.",
-        lines, True, savings, dockerignore=new_ignore,
+        RULE.reason,
+        lines, True, savings, dockerignore=new_ignore, note=kept_note, safety="unsafe",
+        unsafe_reason="every .dockerignore entry removes files from the image and from what "
+        "the build can read",
     )]
 
 
@@ -118,5 +133,12 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     return {p: counts.get(p, 0) for p in patterns}
 
 
-RULE = Rule("LL005", "dockerignore", "add .dockerignore entries for churning, unneeded files",
-            check)
+RULE = Rule(
+    "LL005", "dockerignore", "Keep files no instruction needs out of the build context",
+    "A broad COPY rebuilds whenever any file it brings in changes, and the files end up in the "
+    "image. The image will no longer contain them: check that the application does not read "
+    "them at run time.", ("unsafe", "hint"),
+    "`.dockerignore` entries for copied files no instruction names (`.git`, docs, tests, CI "
+    "and editor files, the Dockerfile), with the rebuilds each caused; always unsafe, and never "
+    "for files build tools read (`.git` for git, Go and VCS-versioned Python builds; files "
+    "package metadata names)", check)

@@ -9,13 +9,39 @@ from __future__ import annotations
 
 import re
 
-from layerlens.suggest.engine import Rule, Subject
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.rule import Rule, Subject
 
-_BUILD_TOOLS = re.compile(
-    r"\b(build-essential|gcc|g\+\+|clang|make|cmake|golang|rustc|cargo build|go build|"
-    r"npm run build|yarn build|mvn (package|install)|gradle build|python-dev|[a-z0-9-]+-dev)\b"
-)
+# Packages that are compilers or headers (installed by a package manager) ...
+_BUILD_PACKAGES = re.compile(r"^(build-essential|gcc|g\+\+|clang|make|cmake|golang(-go)?|"
+                             r"rustc|cargo|python3?-dev|[a-z0-9.+-]+-dev(el)?)([=:].*)?$")
+# ... and commands that compile, as (command, first argument or None).
+_BUILD_COMMANDS = frozenset({("make", None), ("cmake", None), ("gcc", None), ("cc", None),
+                             ("go", "build"), ("cargo", "build"), ("mvn", "package"),
+                             ("mvn", "install"), ("gradle", "build"), ("npm", "run"),
+                             ("yarn", "build")})
+_INSTALLERS = frozenset({"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper"})
+
+
+def build_tool(ins) -> str | None:
+    """The first compiler, header package or build command a RUN uses (from the RUN model)."""
+    from layerlens.runmodel import scripts_of
+
+    for sc in scripts_of(ins):
+        for cmd in sc.commands:
+            w = [x.value for x in cmd.words if x.value is not None]
+            if not w:
+                continue
+            if w[0] in _INSTALLERS:
+                for x in w[2:]:
+                    if not x.startswith("-") and _BUILD_PACKAGES.match(x):
+                        return x
+            sub = next((x for x in w[1:] if not x.startswith("-")), None)
+            if (w[0], sub) in _BUILD_COMMANDS:
+                return f"{w[0]} {sub}"
+            if (w[0], None) in _BUILD_COMMANDS:
+                return w[0]
+    return None
 _FULL_BASES = re.compile(
     r"^(docker\.io/)?(library/)?(python|node|ruby|openjdk|golang|rust|php|perl|buildpack-deps|"
     r"ubuntu|debian|fedora|centos)(:[^@]*)?$"
@@ -39,11 +65,11 @@ def check(subject: Subject) -> list[Suggestion]:
             ins = df.instructions[i]
             if ins.keyword != "run" or not ins.args:
                 continue
-            m = _BUILD_TOOLS.search(" ".join(ins.args))
-            if m and not copies_from_stage:
+            tool = build_tool(ins)
+            if tool and not copies_from_stage:
                 out.append(Suggestion(
                     "LL008", "Build in a separate stage and copy only the artifacts",
-                    f"RUN at line {ins.start_line} uses build tooling ({m.group(0)}) in the "
+                    f"RUN at line {ins.start_line} uses build tooling ({tool}) in the "
                     "final image", "Compilers, headers and build caches in the final image are "
                     "pushed and pulled by every machine that runs it; a multi-stage build leaves "
                     "them behind.", (ins.start_line,), False,
@@ -71,4 +97,9 @@ def check(subject: Subject) -> list[Suggestion]:
     return out
 
 
-RULE = Rule("LL008", "base-and-stages", "build tools in the final image; a heavy base", check)
+RULE = Rule(
+    "LL008", "base-and-stages", "Build in a separate stage and copy only the artifacts",
+    "Compilers, headers and build caches in the final image are pushed and pulled by every "
+    "machine that runs it.", ("hint",),
+    "build tools in the final image (multi-stage), a full base image (slim/alpine/distroless)",
+    check)

@@ -1,0 +1,65 @@
+"""LL005: .dockerignore entries, never for files build tools read; fixtures in fixtures/LL005."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import by_rule, fixture_cases, run_fixture, static, with_history
+
+DF = "FROM a\nWORKDIR /app\nCOPY . .\nRUN make\n"
+
+
+def test_dockerignore_candidates_with_rebuilds(tmp_path) -> None:
+    files = {"src/a.c": "1", "docs/x.md": "d", "tests/t.c": "t", ".dockerignore": ".git\n"}
+    edits = [("docs/x.md", "d2"), ("tests/t.c", "t2"), ("src/a.c", "2"), ("docs/x.md", "d3")]
+    rep = with_history(tmp_path, DF, files, edits, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert s.fixable and s.dockerignore == ".git\ndocs\ntests\n.dockerignore\nDockerfile\n"
+    assert "docs (documentation, 1 file, caused 2 rebuild(s))" in s.message
+    assert s.savings.rebuilds_avoided == 3
+
+
+def test_named_paths_are_not_ignored(tmp_path) -> None:
+    df = "FROM a\nWORKDIR /app\nCOPY . .\nRUN make test -C tests\n"
+    rep = static(tmp_path, df, {"tests/t.c": "t", "docs/x.md": "d"}, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert "tests" not in s.dockerignore.split()
+    assert "docs" in s.dockerignore.split()
+
+
+def test_files_build_tools_read_are_never_offered(tmp_path) -> None:
+    # black and locust: hatch-vcs reads .git, and pyproject names README.md.
+    pyproject = ('[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n'
+                 '[project]\nname = "x"\nreadme = "README.md"\ndynamic = ["version"]\n'
+                 '[tool.hatch.version]\nsource = "vcs"\n')
+    df = "FROM python\nWORKDIR /src\nCOPY . .\nRUN pip install .\n"
+    rep = with_history(tmp_path, df, {"pyproject.toml": pyproject, "README.md": "r",
+                                      "docs/a.md": "d", "x/__init__.py": ""},
+                       [("docs/a.md", "d2")], select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    offered = s.message.split(":", 1)[1]
+    assert ".git " not in offered and "README.md" not in offered and "docs" in offered
+    assert "hatch-vcs" in s.note and "pyproject.toml [project] readme" in s.note
+    assert s.unsafe_reason
+
+
+def test_git_kept_for_go_builds_and_git_commands(tmp_path) -> None:
+    for run, why in (("go build -o /app .", "go build"), ("git describe --tags > /v", "git")):
+        df = f"FROM golang\nWORKDIR /src\nCOPY . .\nRUN {run}\n"
+        d = tmp_path / why.replace(" ", "_")
+        rep = with_history(d, df, {"main.go": "package main\n", "docs/a.md": "d"},
+                           [("docs/a.md", "d2")], select={"LL005"})
+        [s] = by_rule(rep, "LL005")
+        assert ".git " not in s.message.split(":", 1)[1] and why in s.note
+
+
+def test_dockerfile_a_run_reads_is_not_offered(tmp_path) -> None:
+    df = "FROM a\nWORKDIR /src\nCOPY . .\nRUN cp /src/Dockerfile /usr/share/doc/\n"
+    rep = static(tmp_path, df, {"docs/a.md": "d"}, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert "Dockerfile" not in s.dockerignore.split()
+
+
+@pytest.mark.parametrize("case", fixture_cases("LL005"))
+def test_fixtures(case: str, tmp_path) -> None:
+    run_fixture(tmp_path, "LL005", case)
