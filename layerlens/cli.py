@@ -235,7 +235,9 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
         _write_output(json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n",
                       ns.output)
     elif ns.format == "sarif":
-        _write_output(json.dumps(report_sarif(rep, str(df_path)), indent=2) + "\n", ns.output)
+        first = next((i.start_line for i in result.dockerfile.instructions), 1)
+        _write_output(json.dumps(report_sarif(rep, str(df_path), result.dockerfile.source,
+                                              first), indent=2) + "\n", ns.output)
     else:
         _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
     if ns.write:
@@ -270,18 +272,33 @@ def _suggestion_keys(result, rep) -> list[tuple[str, str, int | None, str]]:
     return out
 
 
-def _gate_inputs(ns: argparse.Namespace):
+def _gate_inputs(ns: argparse.Namespace, tolerate_git: bool = False):
+    """(analysis, suggestion keys, git error). With `tolerate_git`, a repository git refuses
+    or fails on is analyzed without history, and git's one line comes back as the reason the
+    history budgets go unmeasured (the gate fails on it; other commands exit 2)."""
+    from dataclasses import replace
+
     from layerlens.analysis import analyze
+    from layerlens.history.mine import GitError
     from layerlens.suggest.engine import suggest
 
     progress = Progress()
+    git_error = None
     try:
-        result = analyze(_options(ns), progress)
+        options = _options(ns)
+        try:
+            result = analyze(options, progress)
+        except GitError as exc:
+            if not tolerate_git:
+                raise
+            git_error = str(exc)
+            result = analyze(replace(options, history=replace(options.history, enabled=False)),
+                             progress)
         progress("checking suggestions")
         rep = suggest(result)
     finally:
         progress.done()
-    return result, _suggestion_keys(result, rep)
+    return result, _suggestion_keys(result, rep), git_error
 
 
 def cmd_baseline(ns: argparse.Namespace) -> int:
@@ -292,7 +309,7 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
         write_baseline,
     )
 
-    result, sugs = _gate_inputs(ns)
+    result, sugs, _ = _gate_inputs(ns)
     path = Path(ns.output) if ns.output else default_path(result.options.dockerfile)
     write_baseline(path, build_baseline(result, [(r, k) for r, k, _, _ in sugs],
                                         skip_paths(result, path)))
@@ -318,8 +335,9 @@ def _check_one(ns: argparse.Namespace) -> tuple[int, str, str]:
     else:
         bpath = default_path(df)
     baseline = read_baseline(bpath)
-    result, sugs = _gate_inputs(ns)
-    res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath))
+    result, sugs, git_error = _gate_inputs(ns, tolerate_git=True)
+    res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath), git_error=git_error,
+                    allow_unmeasured=ns.allow_unmeasured)
     shown = os.path.relpath(df) if not df.is_absolute() else str(df)
     report = FORMATS[ns.format](res, shown)
     summary = ns.summary or (os.environ.get("GITHUB_STEP_SUMMARY") if ns.format == "github"
@@ -443,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="append a Markdown summary (default with --format github: "
                             "$GITHUB_STEP_SUMMARY)")
         p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+        p.add_argument("--allow-unmeasured", action="store_true",
+                       help="pass even when a budget cannot be evaluated (no image, no or "
+                            "shallow history, git refused); it is still listed")
 
     p = sub.add_parser("check", help="fail when size or rebuild cost grows past budget")
     _add_input_options(p)

@@ -134,7 +134,10 @@ def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
         "user_wasted_percent": round(img.user_wasted_percent, 6) if img else None,
     }
     replay = None
-    if a.history is not None and a.history.costs.commits:
+    # A shallow clone's rates describe a truncated window: recording them would let a full
+    # history look like a regression (or a later shallow one like an improvement).
+    if a.history is not None and a.history.costs.commits and not a.history.history.shallow \
+            and getattr(a.history.costs, "mean_seconds", None) is not None:
         c = a.history.costs
         replay = {"commits": len(c.commits), "rebuild_seconds_per_commit": round(c.mean_seconds, 3),
                   "push_bytes_per_commit": round(c.mean_push_bytes),

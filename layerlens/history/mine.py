@@ -11,6 +11,8 @@ later state is that tree plus the diffs.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import tempfile
 import time
@@ -35,20 +37,74 @@ class MineOptions:
     rev: str = "HEAD"
 
 
+class GitError(LayerlensError):
+    """git ran and failed: the message is git's own last line (one line, no traceback)."""
+
+
+class GitRefused(GitError):
+    """git refuses to read the repository: it is owned by another user (`safe.directory`)."""
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = [x.strip() for x in _decode(stderr).splitlines() if x.strip()]
+    return lines[-1] if lines else ""
+
+
+def _failure(what: str, repo: Path, stderr: bytes, rc: int | str) -> GitError:
+    """The one-line error for a failed git call; ownership refusals name the remedy."""
+    refused = _refusal(stderr)
+    if refused is not None:
+        return refused
+    return GitError(f"git {what} failed: {_last_line(stderr) or rc}", path=str(repo))
+
+
+def _refusal(stderr: bytes) -> GitRefused | None:
+    """git's `safe.directory` check (CVE-2022-24765): "fatal: detected dubious ownership in
+    repository at '<dir>'", followed by the `git config --global --add safe.directory <dir>`
+    to run. CI container jobs run as root over a checkout owned by the runner's user."""
+    text = _decode(stderr)
+    if "dubious ownership" not in text:
+        return None
+    m = re.search(r"dubious ownership in repository at '(.*)'", text)
+    where = m.group(1) if m else ""
+    m = re.search(r"safe\.directory (.+)$", text, re.M)
+    target = m.group(1).strip() if m else (where or "<dir>")
+    return GitRefused(
+        "git refuses this repository: detected dubious ownership (the checkout belongs to "
+        "another user, as in CI container jobs running as root); if you trust it, run "
+        f"`git config --global --add safe.directory {shlex.quote(target)}` and try again",
+        path=where or None)
+
+
 def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=check,
-                              env=_env())
+        res = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=_env())
     except FileNotFoundError:
         raise LayerlensError("git is not installed") from None
-    except subprocess.CalledProcessError as exc:
-        msg = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise LayerlensError(f"git {args[0]} failed: {msg[-1] if msg else exc}",
-                             path=str(repo)) from None
+    if check and res.returncode != 0:
+        raise _failure(args[0], repo, res.stderr, res.returncode)
+    return res
+
+
+# Variables that point git at another repository, index or object store, or change how it
+# reads pathspecs. git exports GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and GIT_PREFIX to hooks;
+# CI systems set some of them too. layerlens finds the repository from the context directory
+# only, so, like pre-commit's `no_git_env` (pre_commit/git.py), every GIT_* variable is dropped
+# except those that configure transport and credentials. The configuration sources are kept
+# (GIT_CONFIG_GLOBAL/SYSTEM/NOSYSTEM, GIT_CONFIG_COUNT/KEY_n/VALUE_n): they are how a CI job
+# passes `safe.directory`, and they never relocate the repository.
+_KEEP_GIT_ENV = frozenset({
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_COUNT", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_ALLOW_PROTOCOL", "GIT_ASKPASS",
+    "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM",
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+})
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GIT_") or k in _KEEP_GIT_ENV
+           or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
     # Never prompt, never page, never fetch missing objects from a promisor remote.
     env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_NO_LAZY_FETCH": "1",
                 "LC_ALL": "C"})
@@ -64,14 +120,24 @@ class RepoInfo:
 
 
 def find_repo(context: Path) -> RepoInfo | None:
-    """The repository holding the context, or None when there is none (or no git)."""
+    """The repository holding the context, or None when there is none (or no git).
+
+    Raises GitRefused when git refuses the repository for its ownership (the message gives
+    the `safe.directory` remedy), and GitError, with git's own last line, for any other
+    failure than "not a git repository".
+    """
     try:
         res = subprocess.run(["git", "-C", str(context), "rev-parse", "--show-toplevel",
                               "--is-shallow-repository"], capture_output=True, env=_env())
     except FileNotFoundError:
         return None
     if res.returncode != 0:
-        return None
+        refused = _refusal(res.stderr)
+        if refused is not None:
+            raise refused
+        if b"not a git repository" in res.stderr:
+            return None
+        raise _failure("rev-parse", context, res.stderr, res.returncode)
     lines = res.stdout.decode("utf-8", "surrogateescape").splitlines()
     top = Path(lines[0])
     shallow = len(lines) > 1 and lines[1].strip() == "true"
@@ -155,8 +221,7 @@ def mine(
             err_fh.seek(0)
             err = err_fh.read(65536)
     if rc != 0:
-        msg = _decode(err).strip().splitlines()
-        raise LayerlensError(f"git log failed: {msg[-1] if msg else rc}", path=str(info.toplevel))
+        raise _failure("log", info.toplevel, err, rc)
     commits.reverse()
     notices: list[str] = []
     if info.shallow:
@@ -241,12 +306,10 @@ def read_blobs(toplevel: Path, shas: list[str]) -> dict[str, bytes]:
     unique = list(dict.fromkeys(shas))
     # names are <commit>:<path>; paths that are not UTF-8 go back as the bytes they were
     names = ("\n".join(unique) + "\n").encode("utf-8", "surrogateescape")
-    try:
-        res = subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
-                             input=names, capture_output=True, env=_env(), check=True)
-    except subprocess.CalledProcessError as exc:
-        raise LayerlensError(f"git cat-file failed: {_decode(exc.stderr).strip()}",
-                             path=str(toplevel)) from None
+    res = subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
+                         input=names, capture_output=True, env=_env())
+    if res.returncode != 0:
+        raise _failure("cat-file", toplevel, res.stderr, res.returncode)
     out: dict[str, bytes] = {}
     data = res.stdout
     pos = 0
