@@ -135,7 +135,8 @@ def history_gap(a: Analysis, git_error: str | None = None) -> str | None:
         why = next((n for n in a.notices if "static analysis only" in n), None)
         return why or "no git history"
     if h.history.shallow:
-        return (f"shallow clone: only {len(h.history.commits)} commits; fetch the whole history "
+        n = len(h.history.commits)
+        return (f"shallow clone: only {n} commit{'' if n == 1 else 's'} of history; fetch it all "
                 "(actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)")
     c = h.costs
     if not c.commits or getattr(c, "mean_seconds", None) is None:

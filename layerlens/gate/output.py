@@ -244,3 +244,71 @@ def as_sarif(res: CheckResult, dockerfile: str) -> str:
 
 FORMATS = {"text": as_text, "json": as_json, "github": as_github, "markdown": as_markdown,
            "junit": as_junit, "sarif": as_sarif}
+
+
+def combine(fmt: str, results: list[tuple[str, CheckResult | str]], skipped: list[str]) -> str:
+    """One report for `scan`: each Dockerfile's result (or its one-line error) and the
+    Dockerfiles it skipped. JSON, SARIF and JUnit stay one document each (a JSON object, one
+    SARIF run, one <testsuites>); the line formats are concatenated."""
+    why = "not checked: under a skipped directory and without a baseline"
+    if fmt == "json":
+        docs: list[dict[str, Any]] = []
+        for shown, r in results:
+            docs.append(json.loads(as_json(r, shown)) if isinstance(r, CheckResult)
+                        else {"dockerfile": shown, "ok": False, "error": r})
+        return json.dumps({
+            "ok": all(d["ok"] for d in docs), "dockerfiles": docs,
+            "skipped": [{"dockerfile": p, "reason": why} for p in skipped],
+        }, indent=2) + "\n"
+    if fmt == "sarif":
+        from layerlens.sarif import sarif_log
+
+        logs = [json.loads(as_sarif(r, shown)) for shown, r in results
+                if isinstance(r, CheckResult)]
+        merged = logs[0] if logs else sarif_log(sarif_rules(), [], Path(results[0][0]))
+        for other in logs[1:]:
+            merged["runs"][0]["results"] += other["runs"][0]["results"]
+        return json.dumps(merged, indent=2) + "\n"
+    if fmt == "junit":
+        suites = ET.Element("testsuites")
+        for shown, r in results:
+            if isinstance(r, CheckResult):
+                suites.extend(ET.fromstring(as_junit(r, shown)).findall("testsuite"))
+            else:
+                suite = ET.SubElement(suites, "testsuite", {
+                    "name": xml_text(f"layerlens {shown}"), "tests": "1", "failures": "0",
+                    "errors": "1", "skipped": "0"})
+                case = ET.SubElement(suite, "testcase", {"classname": "layerlens.check",
+                                                         "name": xml_text(shown)})
+                ET.SubElement(case, "error", {"message": xml_text(r)})
+        for p in skipped:
+            suite = ET.SubElement(suites, "testsuite", {
+                "name": xml_text(f"layerlens {p}"), "tests": "1", "failures": "0",
+                "errors": "0", "skipped": "1"})
+            case = ET.SubElement(suite, "testcase", {"classname": "layerlens.scan",
+                                                     "name": xml_text(p)})
+            ET.SubElement(case, "skipped", {"message": why})
+        for attr in ("tests", "failures", "errors", "skipped"):
+            suites.set(attr, str(sum(int(s.get(attr, "0")) for s in suites)))
+        ET.indent(suites)
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                + ET.tostring(suites, encoding="unicode") + "\n")
+    out = []
+    for shown, r in results:
+        if isinstance(r, CheckResult):
+            out.append(FORMATS[fmt](r, shown))
+        elif fmt == "github":
+            out.append(_gh_command("error", {"file": shown, "title": "layerlens"}, r) + "\n")
+        elif fmt == "markdown":
+            out.append(f"### layerlens check: {md_escape(shown)}: error :x:\n\n"
+                       f"{md_escape(r)}\n")
+        else:
+            out.append(f"{shown}: error: {r}\n")
+    for p in skipped:
+        if fmt == "github":
+            out.append(_gh_command("notice", {"file": p, "title": "layerlens scan"}, why) + "\n")
+        elif fmt == "markdown":
+            out.append(f"- skipped {md_escape(p)}: {md_escape(why)}\n")
+        else:
+            out.append(f"{p}: skipped ({why})\n")
+    return "".join(out)

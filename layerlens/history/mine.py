@@ -46,8 +46,11 @@ class GitRefused(GitError):
 
 
 def _last_line(stderr: bytes) -> str:
+    """git's reason in one line: its first `fatal:` line (later lines are often the tail of
+    a wrapped explanation), else the last line."""
     lines = [x.strip() for x in _decode(stderr).splitlines() if x.strip()]
-    return lines[-1] if lines else ""
+    fatal = [x for x in lines if x.startswith("fatal:")]
+    return fatal[0] if fatal else (lines[-1] if lines else "")
 
 
 def _failure(what: str, repo: Path, stderr: bytes, rc: int | str) -> GitError:
@@ -300,26 +303,95 @@ def list_tree(info: RepoInfo, rev: str, extra: set[str]) -> dict[str, TreeEntry]
 
 
 def read_blobs(toplevel: Path, shas: list[str]) -> dict[str, bytes]:
-    """Contents of a few blobs (Dockerfile and ignore-file versions) in one cat-file call."""
+    """Contents of a few blobs (Dockerfile and ignore-file versions) in one cat-file call.
+
+    `shas` are names git understands (`<commit>:<path>` or object ids). In a partial clone
+    (`--filter=blob:none`) old versions may be absent: git then fails the whole batch
+    ("could not fetch ... from promisor remote") instead of answering "missing", since
+    layerlens forbids lazy fetching. Those few blobs are fetched from the promisor remote in
+    one `git fetch`; GitError names the failure when they cannot be fetched (offline).
+    """
     if not shas:
         return {}
     unique = list(dict.fromkeys(shas))
-    # names are <commit>:<path>; paths that are not UTF-8 go back as the bytes they were
-    names = ("\n".join(unique) + "\n").encode("utf-8", "surrogateescape")
-    res = subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
-                         input=names, capture_output=True, env=_env())
-    if res.returncode != 0:
+    res = _cat_file_batch(toplevel, unique)
+    if res.returncode == 0:
+        return _parse_batch(res.stdout, unique)
+    if b"promisor" not in res.stderr:
         raise _failure("cat-file", toplevel, res.stderr, res.returncode)
+    oids = _resolve(toplevel, unique)
+    why = _fetch_blobs(toplevel, sorted(set(oids.values())))
+    if why is None:
+        res = _cat_file_batch(toplevel, unique)
+        if res.returncode == 0:
+            return _parse_batch(res.stdout, unique)
+        why = _last_line(res.stderr)
+    raise GitError(f"partial clone: cannot read {len(unique)} old Dockerfile/.dockerignore "
+                   f"versions ({why}); fetch them (`git fetch --refetch`) or clone without "
+                   "--filter", path=str(toplevel))
+
+
+def _cat_file_batch(toplevel: Path, names: list[str]) -> subprocess.CompletedProcess[bytes]:
+    # names are <commit>:<path>; paths that are not UTF-8 go back as the bytes they were
+    data = ("\n".join(names) + "\n").encode("utf-8", "surrogateescape")
+    return subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
+                          input=data, capture_output=True, env=_env())
+
+
+def _parse_batch(data: bytes, names: list[str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    data = res.stdout
     pos = 0
-    for sha in unique:
+    for name in names:
         nl = data.index(b"\n", pos)
         header = data[pos:nl].split()
         pos = nl + 1
-        if len(header) >= 2 and header[1] == b"missing":
+        if len(header) >= 2 and header[-1] == b"missing":
             continue
         size = int(header[2])
-        out[sha] = data[pos : pos + size]
+        out[name] = data[pos : pos + size]
         pos += size + 1
     return out
+
+
+def _resolve(toplevel: Path, names: list[str]) -> dict[str, str]:
+    """Object ids of `<commit>:<path>` names: a tree lookup, no blob is read."""
+    out: dict[str, str] = {}
+    for i in range(0, len(names), 200):
+        chunk = names[i : i + 200]
+        res = subprocess.run(["git", "-C", str(toplevel), "rev-parse", *chunk],
+                             capture_output=True, env=_env())
+        if res.returncode != 0:
+            for name in chunk:  # one bad name must not lose the others
+                one = subprocess.run(["git", "-C", str(toplevel), "rev-parse", "--verify", "-q",
+                                      name], capture_output=True, env=_env())
+                if one.returncode == 0:
+                    out[name] = _decode(one.stdout).strip()
+            continue
+        for name, oid in zip(chunk, _decode(res.stdout).split(), strict=False):
+            out[name] = oid
+    return out
+
+
+def _fetch_blobs(toplevel: Path, oids: list[str]) -> str | None:
+    """Fetch these blobs from the promisor remote in one request, as git's own lazy fetch
+    does (`fetch --filter=blob:none --stdin` with noop negotiation). None when done, else
+    why not, in one line."""
+    cfg = subprocess.run(["git", "-C", str(toplevel), "config", "--get-regexp",
+                          r"^remote\..*\.promisor$"], capture_output=True, env=_env())
+    remotes = [line.split()[0][len("remote."):-len(".promisor")]
+               for line in _decode(cfg.stdout).splitlines()
+               if line.split()[-1:] == ["true"]]
+    if not remotes:
+        return "no promisor remote to fetch them from"
+    try:
+        res = subprocess.run(
+            ["git", "-C", str(toplevel), "-c", "fetch.negotiationAlgorithm=noop", "fetch",
+             remotes[0], "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no",
+             "--filter=blob:none", "--stdin"],
+            input=("\n".join(oids) + "\n").encode(), capture_output=True, env=_env(),
+            timeout=300)
+    except subprocess.TimeoutExpired:
+        return f"git fetch from {remotes[0]} timed out"
+    if res.returncode != 0:
+        return f"git fetch from {remotes[0]} failed: {_last_line(res.stderr) or res.returncode}"
+    return None
