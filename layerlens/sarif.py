@@ -79,7 +79,11 @@ def sarif_log(rules: list[SarifRule], results: list[SarifResult], dockerfile: Pa
     index = {r.id: i for i, r in enumerate(rules)}
     art = artifact_location(dockerfile)
     out = []
+    seen: dict[tuple[str, str], int] = {}
     for r in results:
+        # two findings of one rule on one instruction stay two alerts
+        n = seen[(r.rule_id, r.key)] = seen.get((r.rule_id, r.key), 0) + 1
+        key = r.key if n == 1 else f"{r.key} #{n}"
         if r.rule_id not in index:
             raise ValueError(f"SARIF result for undeclared rule {r.rule_id!r}")
         line = r.line if r.line and r.line >= 1 else max(1, first_line)
@@ -88,7 +92,7 @@ def sarif_log(rules: list[SarifRule], results: list[SarifResult], dockerfile: Pa
             "message": {"text": r.message or r.rule_id},
             "locations": [{"physicalLocation": {"artifactLocation": dict(art),
                                                 "region": {"startLine": line}}}],
-            "partialFingerprints": {FINGERPRINT: fingerprint(r.rule_id, art["uri"], r.key)},
+            "partialFingerprints": {FINGERPRINT: fingerprint(r.rule_id, art["uri"], key)},
         }
         if r.properties:
             res["properties"] = r.properties
