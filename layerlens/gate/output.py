@@ -164,37 +164,46 @@ def xml_text(s: str) -> str:
 
 
 def as_junit(res: CheckResult, dockerfile: str) -> str:
-    """JUnit XML in the common (Jenkins/Ant) shape: <testsuites><testsuite> with one
-    <testcase> per comparison; a broken budget is a <failure>, a budget that could not be
-    measured is a <failure> too, or <skipped> when unmeasured budgets are allowed."""
+    """JUnit XML in the common shape (the Jenkins xunit `junit-10.xsd`, which GitLab and
+    most CI readers accept): <testsuites><testsuite file=...> with one <testcase> per
+    comparison; a broken budget is a <failure>, a budget that could not be measured is a
+    <failure> too, or <skipped> when unmeasured budgets are allowed."""
     suites = ET.Element("testsuites")
+    suites.append(_junit_suite(res, dockerfile))
+    return _junit_doc(suites)
+
+
+def _junit_suite(res: CheckResult, dockerfile: str) -> ET.Element:
     failures = len(res.violations) + len(res.failing_unmeasured)
     skipped = len(res.unmeasured) - len(res.failing_unmeasured)
-    total = len(res.checked) + len(res.unmeasured)
-    suite = ET.SubElement(suites, "testsuite", {
-        "name": xml_text(f"layerlens {dockerfile}"), "tests": str(total),
-        "failures": str(failures), "errors": "0", "skipped": str(skipped)})
+    suite = ET.Element("testsuite", {
+        "name": xml_text(f"layerlens {dockerfile}"),
+        "tests": str(len(res.checked) + len(res.unmeasured)), "failures": str(failures),
+        "errors": "0", "skipped": str(skipped), "file": xml_text(dockerfile)})
     failing = {id(f) for f in res.violations}
     for f in res.checked:
+        where = f" (line {f.line})" if f.line and f"line {f.line}" not in f.subject else ""
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"layerlens.{f.metric}", "name": xml_text(f"{f.metric}: {f.subject}"),
-            "file": xml_text(dockerfile), **({"line": str(f.line)} if f.line else {})})
+            "classname": f"layerlens.{f.metric}",
+            "name": xml_text(f"{f.metric}: {f.subject}{where}")})
         if id(f) in failing:
             el = ET.SubElement(case, "failure", {"message": xml_text(f.message),
                                                  "type": "budget"})
             el.text = xml_text(f"budget: {f.budget}")
     for u in res.unmeasured:
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"layerlens.{u.metric}",
-            "name": xml_text(f"{u.metric}: {u.subject}"), "file": xml_text(dockerfile),
-            **({"line": str(u.line)} if u.line else {})})
-        tag = "skipped" if res.allow_unmeasured else "failure"
-        attrs = {"message": xml_text(u.message)}
-        if tag == "failure":
-            attrs["type"] = "unmeasured"
-        ET.SubElement(case, tag, attrs)
-    suites.set("tests", str(total))
-    suites.set("failures", str(failures))
+            "classname": f"layerlens.{u.metric}", "name": xml_text(f"{u.metric}: {u.subject}")})
+        if res.allow_unmeasured:
+            ET.SubElement(case, "skipped", {"message": xml_text(u.message)})
+        else:
+            ET.SubElement(case, "failure", {"message": xml_text(u.message),
+                                            "type": "unmeasured"})
+    return suite
+
+
+def _junit_doc(suites: ET.Element) -> str:
+    for attr in ("tests", "failures", "errors"):
+        suites.set(attr, str(sum(int(s.get(attr, "0")) for s in suites)))
     ET.indent(suites)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             + ET.tostring(suites, encoding="unicode") + "\n")
@@ -273,26 +282,22 @@ def combine(fmt: str, results: list[tuple[str, CheckResult | str]], skipped: lis
         suites = ET.Element("testsuites")
         for shown, r in results:
             if isinstance(r, CheckResult):
-                suites.extend(ET.fromstring(as_junit(r, shown)).findall("testsuite"))
+                suites.append(_junit_suite(r, shown))
             else:
                 suite = ET.SubElement(suites, "testsuite", {
                     "name": xml_text(f"layerlens {shown}"), "tests": "1", "failures": "0",
-                    "errors": "1", "skipped": "0"})
+                    "errors": "1", "skipped": "0", "file": xml_text(shown)})
                 case = ET.SubElement(suite, "testcase", {"classname": "layerlens.check",
                                                          "name": xml_text(shown)})
                 ET.SubElement(case, "error", {"message": xml_text(r)})
         for p in skipped:
             suite = ET.SubElement(suites, "testsuite", {
                 "name": xml_text(f"layerlens {p}"), "tests": "1", "failures": "0",
-                "errors": "0", "skipped": "1"})
+                "errors": "0", "skipped": "1", "file": xml_text(p)})
             case = ET.SubElement(suite, "testcase", {"classname": "layerlens.scan",
                                                      "name": xml_text(p)})
             ET.SubElement(case, "skipped", {"message": why})
-        for attr in ("tests", "failures", "errors", "skipped"):
-            suites.set(attr, str(sum(int(s.get(attr, "0")) for s in suites)))
-        ET.indent(suites)
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                + ET.tostring(suites, encoding="unicode") + "\n")
+        return _junit_doc(suites)
     out = []
     for shown, r in results:
         if isinstance(r, CheckResult):

@@ -171,5 +171,10 @@ def test_scan_checks_dockerfiles_with_a_baseline_in_build_dirs(tmp_path: Path,
     assert "build/tmp/Dockerfile: error:" in out and "baseline not found" in out
     (tmp_path / ".layerlens.toml").write_text('[check]\nskip_dirs = ["node_modules"]\n')
     assert main(["scan", str(tmp_path), "--no-history", "--format", "junit"]) == 2
-    root = ET.fromstring(capsys.readouterr().out)
-    assert root.get("errors") == "1" and root.get("skipped") == "1"
+    xml = capsys.readouterr().out
+    from .test_gate_outputs import JUNIT
+
+    JUNIT.validate(xml)
+    root = ET.fromstring(xml)
+    assert root.get("errors") == "1" and root.get("failures") == "2"
+    assert [s.get("skipped") for s in root] == ["0", "0", "0", "1"]

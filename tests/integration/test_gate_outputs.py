@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
+import xmlschema
 
 from layerlens.cli import main
 from layerlens.gate.check import CheckResult, Finding, Unmeasured
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json")
                     .read_text())
+JUNIT = xmlschema.XMLSchema10(Path(__file__).parents[1] / "data" / "junit-10.xsd")
 DF = ("# syntax=docker/dockerfile:1\n\nFROM python:3.12\nWORKDIR /app\nCOPY . /app\n"
       "RUN pip install -r requirements.txt\nENV AWS_SECRET_ACCESS_KEY=abc\n")
 
@@ -159,6 +161,7 @@ def test_github_commands_escape_properties_and_messages() -> None:
 def test_junit_has_no_forbidden_characters_and_parses() -> None:
     xml = as_junit(_result(NASTY), "dir,with:colon/Dockerfile")
     root = ET.fromstring(xml.encode("utf-8"))  # an XML 1.0 parser: rejects what XML forbids
+    JUNIT.validate(xml)
     assert root.tag == "testsuites"
     suite = root.find("testsuite")
     assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == "2"
@@ -167,8 +170,9 @@ def test_junit_has_no_forbidden_characters_and_parses() -> None:
     assert "\\x1b" in cases[0].get("name") and "\\x00" in cases[0].get("name")
     assert xml_text("a\x00b\ufffe\udcffc\td") == "a\\x00b\\xfffe\\xdcffc\td"
     allowed = CheckResult((), (), (), (), _result("x").unmeasured, True)
-    root = ET.fromstring(as_junit(allowed, "Dockerfile"))
-    assert root.find("testsuite/testcase/skipped") is not None
+    xml = as_junit(allowed, "Dockerfile")
+    JUNIT.validate(xml)
+    assert ET.fromstring(xml).find("testsuite/testcase/skipped") is not None
 
 
 def test_markdown_escapes_pipes_and_backticks() -> None:
