@@ -284,16 +284,24 @@ def _gate_inputs(ns: argparse.Namespace, tolerate_git: bool = False):
 
     progress = Progress()
     git_error = None
+    options = _options(ns)
+    no_history = replace(options, history=replace(options.history, enabled=False))
+    if tolerate_git and options.history.enabled and options.context_dir.is_dir():
+        from layerlens.history.mine import find_repo
+
+        try:  # a refusal is known before the (maybe costly) image and context are read
+            find_repo(options.context_dir)
+        except GitError as exc:
+            git_error = str(exc)
+            options = no_history
     try:
-        options = _options(ns)
         try:
             result = analyze(options, progress)
         except GitError as exc:
             if not tolerate_git:
                 raise
             git_error = str(exc)
-            result = analyze(replace(options, history=replace(options.history, enabled=False)),
-                             progress)
+            result = analyze(no_history, progress)
         progress("checking suggestions")
         rep = suggest(result)
     finally:
@@ -314,6 +322,9 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
     write_baseline(path, build_baseline(result, [(r, k) for r, k, _, _ in sugs],
                                         skip_paths(result, path)))
     print(f"wrote {path}", file=sys.stderr)
+    if result.history is not None and result.history.history.shallow:
+        print("note: shallow clone: rebuild and push rates are not recorded (fetch the whole "
+              "history, then run `layerlens baseline` again)", file=sys.stderr)
     return EXIT_OK
 
 

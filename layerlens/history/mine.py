@@ -138,8 +138,8 @@ def find_repo(context: Path) -> RepoInfo | None:
         refused = _refusal(res.stderr)
         if refused is not None:
             raise refused
-        if b"not a git repository" in res.stderr:
-            return None
+        if b"not a git repository" in res.stderr or b"must be run in a work tree" in res.stderr:
+            return None  # no repository, or a context inside a .git directory / bare one
         raise _failure("rev-parse", context, res.stderr, res.returncode)
     lines = res.stdout.decode("utf-8", "surrogateescape").splitlines()
     top = Path(lines[0])
