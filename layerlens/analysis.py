@@ -1,7 +1,10 @@
-"""The one immutable analysis result that every front end reads.
+"""The one immutable analysis result that every front end reads, and the pipeline that
+builds it.
 
-Inputs (Dockerfile, build context, and later git history and image) flow in here once;
-suggestions, reports, the CI gate and the TUI only read the `Analysis` this returns.
+Inputs are read here once: the Dockerfile, the `.dockerignore` text, the build context
+index, the git history (mined once), build-log seconds and image costs. Suggestions, reports,
+the CI gate and the TUI only read the `Analysis`; when they need a counterfactual (a rewrite's
+cost), they ask it (`Analysis.replay_text`), and it replays over what was already read.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
+from layerlens.cache.costs import CostSummary
 from layerlens.cache.timeline import HistoryAnalysis, HistoryOptions, analyze_history
 from layerlens.context.inputs import CopyInputs, resolve_all
-from layerlens.context.patterns import load_ignore
+from layerlens.context.patterns import Matcher, read_ignore_file, read_ignore_lines
 from layerlens.context.tree import Context, scan_context
-from layerlens.dockerfile import Dockerfile, load
+from layerlens.dockerfile import Dockerfile, load, parse
 from layerlens.errors import LayerlensError
 from layerlens.image.lines import LayerSource
 from layerlens.image.model import Image
@@ -34,6 +38,9 @@ class AnalyzeOptions:
     image: str | None = None
     image_platform: str | None = None
     keep_image_files: bool = False
+    # Where the context, build args and target came from when not given on the command line
+    # (a compose or bake file); shown as a notice.
+    build_source: str | None = None
 
     @property
     def context_dir(self) -> Path:
@@ -50,6 +57,25 @@ class Analysis:
     image: Image | None = None
     layer_sources: tuple[LayerSource, ...] = ()
     notices: tuple[str, ...] = ()
+    ignore_text: str | None = None  # the .dockerignore in force, as read (None: none)
+    matcher: Matcher = field(default_factory=lambda: Matcher([], ""))
+    # Context files whose content a rule needs (manifests, secret candidates), read once.
+    _file_cache: dict[str, bytes | None] = field(default_factory=dict, compare=False,
+                                                 repr=False)
+
+    def context_file(self, rel: str, limit: int = 1 << 20) -> bytes | None:
+        """The first `limit` bytes of the context file at slash path `rel`, or None when it
+        cannot be read (absent, a directory, unreadable). Read once per analysis: every
+        reader of file contents goes through here."""
+        key = f"{limit}:{rel}"
+        if key not in self._file_cache:
+            path = Path(self.context.root) / rel
+            try:
+                with open(path, "rb") as fh:
+                    self._file_cache[key] = fh.read(limit)
+            except OSError:
+                self._file_cache[key] = None
+        return self._file_cache[key]
 
     def source_of_layer(self, layer: int) -> LayerSource | None:
         for s in self.layer_sources:
@@ -63,8 +89,57 @@ class Analysis:
     def inputs_for(self, index: int) -> CopyInputs | None:
         return self.inputs.get(index)
 
+    def parse_text(self, text: str) -> Dockerfile:
+        """`text` read as this analysis's Dockerfile (same path, build args, platform)."""
+        o = self.options
+        return parse(text, str(o.dockerfile), build_args=o.build_args, platform=o.platform)
+
+    def context_for_ignore(self, ignore_text: str | None) -> Context:
+        """The context the builder would be sent with `ignore_text` as the ignore file,
+        derived from this analysis's scan (see `Context.narrowed`)."""
+        if ignore_text == self.ignore_text:
+            return self.context
+        return self.context.narrowed(_matcher(ignore_text, self.context.ignore_source))
+
+    def replay_text(self, text: str, ignore_text: str | None = None) -> CostSummary | None:
+        """Counterfactual: the mined history replayed with Dockerfile `text` (and, when
+        given, `ignore_text` as the ignore file) at every commit, priced with the same known
+        costs (image, build log). `None` without a history or when `text` does not parse.
+        With `text` equal to the current file this is exactly `history.costs`."""
+        hist = self.history
+        if hist is None:
+            return None
+        if text == self.dockerfile.source and ignore_text in (None, self.ignore_text):
+            return hist.costs
+        from layerlens.cache.timeline import replay_text
+
+        try:
+            df = self.parse_text(text)
+        except LayerlensError:
+            return None
+        it = self.ignore_text if ignore_text is None else ignore_text
+        ctx = self.context_for_ignore(it)
+        matcher = self.matcher if it == self.ignore_text else _matcher(it, ctx.ignore_source)
+        inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
+            else resolve_all(df.instructions, ctx)
+        try:
+            return replay_text(hist.setup, df, matcher, inputs)[1]
+        except LayerlensError:
+            return None
+
+
+def _matcher(text: str | None, source: str) -> Matcher:
+    if not text:
+        return Matcher([], source if text is not None else "")
+    return Matcher.from_lines(read_ignore_lines(text), source or ".dockerignore")
+
 
 def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
+    """Read every input once and build the `Analysis`.
+
+    Raises `LayerlensError` (one line naming the input) for a missing or malformed
+    Dockerfile, ignore file, context, build log, image or target, and when git fails.
+    """
     say = progress or (lambda _msg: None)
     df = load(options.dockerfile, build_args=options.build_args, platform=options.platform)
     ctx_dir = options.context_dir
@@ -72,19 +147,15 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
         raise LayerlensError("build context does not exist", path=str(ctx_dir))
     if not ctx_dir.is_dir():
         raise LayerlensError("build context is not a directory", path=str(ctx_dir))
-    matcher = load_ignore(ctx_dir, options.dockerfile)
+    ignore_text, ignore_path = read_ignore_file(ctx_dir, options.dockerfile)
+    matcher = _matcher(ignore_text, ignore_path)
     say(f"reading build context {ctx_dir}")
     ctx = scan_context(ctx_dir, matcher, progress=lambda n: say(f"context: {n} files"))
     inputs = resolve_all(df.instructions, ctx)
     notices = []
-    for ins_index, inp in sorted(inputs.items()):
-        ins = df.instructions[ins_index]
-        for src in inp.sources:
-            if src.missing:
-                notices.append(
-                    f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} matches no "
-                    "file in the build context (the build would fail)"
-                )
+    if options.build_source:
+        notices.append(options.build_source)
+    notices += _missing_source_notices(df, inputs, ctx_dir, options)
     image = None
     sources: tuple[LayerSource, ...] = ()
     hist_opts = options.history
@@ -99,10 +170,75 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
         notices.extend(f"{options.image}: {w}" for w in image.warnings)
         known = image_op_costs(image, df, sources)
         hist_opts = replace(hist_opts, op_costs={**known, **hist_opts.op_costs})
+    log_seconds = None
+    if hist_opts.enabled and hist_opts.build_log is not None:
+        log_seconds, note = _log_seconds(df, hist_opts, options.target)
+        notices.append(note)
     hist, hist_notices = analyze_history(
-        df, options.dockerfile, ctx_dir, inputs, options.build_args, hist_opts, say)
+        df, options.dockerfile, ctx_dir, inputs, matcher, hist_opts,
+        build_args=options.build_args, target=options.target, log_seconds=log_seconds,
+        progress=say)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)
     return Analysis(options, df, ctx, MappingProxyType(inputs), hist, image, sources,
-                    tuple(notices))
+                    tuple(notices), ignore_text, matcher)
+
+
+def _log_seconds(df: Dockerfile, hist_opts: HistoryOptions,
+                 target: str | None) -> tuple[dict[str, float], str]:
+    from layerlens.cache.buildlog import match_steps, read_build_log
+    from layerlens.cache.ops import build_plan
+    from layerlens.cache.timeline import _target_index
+
+    assert hist_opts.build_log is not None
+    plan = build_plan(df, target=_target_index(df, target))
+    steps = read_build_log(hist_opts.build_log)
+    seconds = match_steps(steps, plan)
+    timed = sum(1 for sp in plan.stages for _ in sp.ops)
+    return seconds, (f"build log {hist_opts.build_log}: timed {len(seconds)} of {timed} steps "
+                     "(cached or unmatched steps keep estimates)")
+
+
+def _missing_source_notices(df: Dockerfile, inputs: Mapping[int, CopyInputs], ctx_dir: Path,
+                            options: AnalyzeOptions) -> list[str]:
+    """A notice per COPY/ADD source missing from the context and, when every missing source
+    exists under one directory above the context, one notice naming that `--context`."""
+    out = []
+    missing: list[str] = []
+    for ins_index, inp in sorted(inputs.items()):
+        ins = df.instructions[ins_index]
+        for src in inp.sources:
+            if src.missing:
+                missing.append(src.text)
+                out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} "
+                           "matches no file in the build context (the build would fail)")
+    if missing and options.context is None:
+        above = _context_above(ctx_dir, missing)
+        if above is not None:
+            out.append(f"{len(missing)} missing COPY/ADD source(s) all exist under {above}: "
+                       f"the build context is probably that directory; pass --context {above}")
+    return out
+
+
+def _context_above(ctx_dir: Path, sources: list[str]) -> Path | None:
+    """The nearest directory above `ctx_dir` (up to the repository root) under which every
+    source path (Go-style globs allowed) matches something."""
+    here = ctx_dir.resolve()
+    for parent in here.parents:
+        if all(_exists_under(parent, s) for s in sources):
+            return parent
+        if (parent / ".git").exists():
+            break
+    return None
+
+
+def _exists_under(root: Path, src: str) -> bool:
+    rel = src.lstrip("/")
+    while rel.startswith("./"):
+        rel = rel[2:]
+    if not rel or rel == ".":
+        return True
+    if any(ch in rel for ch in "*?["):
+        return next(iter(root.glob(rel)), None) is not None
+    return (root / rel).exists()

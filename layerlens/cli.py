@@ -71,6 +71,11 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="set a build-time variable, as `docker build --build-arg`")
     p.add_argument("--platform", default="linux/amd64",
                    help="target platform for the built-in ARGs (default: linux/amd64)")
+    p.add_argument("--target", metavar="STAGE",
+                   help="build this stage, as `docker build --target` (default: the last)")
+    p.add_argument("--no-compose", action="store_true",
+                   help="do not take context, build args and target from a compose or bake "
+                        "file that builds this Dockerfile")
     p.add_argument("--image", metavar="REF",
                    help="an image to measure: docker-archive or oci-archive tar, OCI layout "
                         "directory, docker:NAME or podman:NAME")
@@ -91,6 +96,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="a build arg that changes on every build (commit SHA, date, version)")
     h.add_argument("--stable-arg", action="append", default=[], metavar="NAME",
                    help="a build arg whose name looks volatile but is not")
+    h.add_argument("--as-built", action="store_true",
+                   help="also replay each commit with the Dockerfile it had then (what the "
+                        "builds of this history actually cost)")
 
 
 def parse_duration(text: str) -> int:
@@ -130,15 +138,42 @@ def _options(ns: argparse.Namespace):
         volatile_args=frozenset(ns.volatile_arg),
         stable_args=frozenset(ns.stable_arg),
         build_log=Path(ns.build_log) if ns.build_log else None,
+        as_built=getattr(ns, "as_built", False),
     )
+    context = Path(ns.context) if ns.context else None
+    build_args = _build_args(ns.build_arg)
+    target = getattr(ns, "target", None)
+    source = None
+    if not getattr(ns, "no_compose", False) and df.is_file():
+        from layerlens.buildconfig import find_build_config
+
+        found = find_build_config(df)
+        if found is not None:
+            # the command line wins over the file, key by key
+            used = []
+            if context is None and found.context is not None:
+                context = found.context
+                if found.context.resolve() != df.resolve().parent:
+                    used.append(f"context {found.context}")
+            if found.args:
+                build_args = {**found.args, **build_args}
+                used.append("build args")
+            if target is None and found.target is not None:
+                target = found.target
+                used.append(f"target {target}")
+            if used:
+                source = (f"{found.source} builds this Dockerfile ({found.name}): "
+                          f"{', '.join(used)} taken from there (--no-compose to ignore)")
     return AnalyzeOptions(
         dockerfile=df,
-        context=Path(ns.context) if ns.context else None,
-        build_args=_build_args(ns.build_arg),
+        context=context,
+        build_args=build_args,
         platform=ns.platform,
+        target=target,
         history=hist,
         image=ns.image,
         image_platform=ns.image_platform,
+        build_source=source,
     )
 
 

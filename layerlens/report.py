@@ -72,7 +72,7 @@ def analysis_json(result) -> dict[str, Any]:
     if hist is not None:
         for ins, entry in zip(result.dockerfile.instructions, df["instructions"], strict=True):
             st = hist.costs.instructions.get(ins.index)
-            entry["change_rate"] = None if st is None else round(st.change_rate, 6)
+            entry["change_rate"] = None if st is None else _r(st.change_rate, 6)
             if st is not None:
                 entry["cost"] = op_cost_json(st)
     else:
@@ -94,6 +94,14 @@ def analysis_json(result) -> dict[str, Any]:
     }
 
 
+def _r(v: float | None, digits: int = 3) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def _ri(v: float | None) -> int | None:
+    return None if v is None else round(v)
+
+
 def op_cost_json(st) -> dict[str, Any]:
     c = st.cost
     return {
@@ -101,38 +109,36 @@ def op_cost_json(st) -> dict[str, Any]:
         "build_seconds": round(c.seconds, 3),
         "build_seconds_source": c.seconds_source,
         "size_bytes": c.size_bytes,
-        "push_bytes": c.push_bytes,
-        "push_bytes_source": c.push_source,
-        "expected_seconds_per_commit": round(st.expected_seconds, 3),
-        "expected_push_bytes_per_commit": None if st.expected_push_bytes is None
-        else round(st.expected_push_bytes),
-        "share_of_expected_seconds": round(st.share, 6),
+        # a builder stage's layers are never pushed: 0 is exact for them
+        "push_bytes": c.push_bytes if st.pushed else 0,
+        "push_bytes_source": c.push_source if st.pushed else "not_in_final_image",
+        "expected_seconds_per_commit": _r(st.expected_seconds),
+        "expected_push_bytes_per_commit": _ri(st.expected_push_bytes),
+        "share_of_expected_seconds": _r(st.share, 6),
         "in_final_image": st.pushed,
         "top_changed_files": [{"path": p, "commits": n} for p, n in st.top_files],
     }
 
 
-def replay_json(hist) -> dict[str, Any]:
-    costs = hist.costs
+def costs_json(costs) -> dict[str, Any]:
+    """Totals, per-commit means and the commits of one `CostSummary`. Push and pull bytes
+    are the known part; `unknown_size_layers` counts pushed layers of unknown size, and a
+    mean is null when nothing pushed was of known size."""
     return {
-        "repository": hist.toplevel,
-        "context_prefix": hist.prefix,
-        "window_commits": hist.window,
-        "shallow": hist.history.shallow,
-        "pullers": costs.pullers,
-        "volatile_build_args": sorted(hist.volatile_args),
-        "base_refresh_seconds": hist.base_refresh_seconds,
-        "baseline_commit": hist.replay.first,
         "estimated": costs.estimated,
+        "push_bytes_complete": costs.push_complete,
+        "unknown_size_layers": costs.unknown_push_layers,
         "totals": {
             "rebuild_seconds": round(costs.total_seconds, 3),
-            "push_bytes": costs.total_push_bytes,
-            "pull_bytes": costs.total_pull_bytes,
+            "push_bytes": costs.total_push_bytes if costs.mean_push_bytes is not None
+            else None,
+            "pull_bytes": costs.total_pull_bytes if costs.mean_pull_bytes is not None
+            else None,
         },
         "per_commit": {
-            "rebuild_seconds": round(costs.mean_seconds, 3),
-            "push_bytes": round(costs.mean_push_bytes),
-            "pull_bytes": round(costs.mean_pull_bytes),
+            "rebuild_seconds": _r(costs.mean_seconds),
+            "push_bytes": _ri(costs.mean_push_bytes),
+            "pull_bytes": _ri(costs.mean_pull_bytes),
         },
         "commits": [
             {
@@ -140,14 +146,46 @@ def replay_json(hist) -> dict[str, Any]:
                 "time": c.time,
                 "rebuilt": [{"stage": s, "first_line": line} for s, line in c.rebuilt],
                 "rebuild_seconds": round(c.rebuild_seconds, 3),
-                "push_bytes": c.push_bytes,
-                "pull_bytes": c.pull_bytes,
+                "push_bytes": c.push_bytes if c.push_bytes or not c.unknown_push_layers
+                else None,
+                "pull_bytes": c.pull_bytes if c.push_bytes or not c.unknown_push_layers
+                else None,
                 "unknown_size_layers": c.unknown_push_layers,
+                "failed_instructions": list(c.failed),  # indices into dockerfile.instructions
                 "error": c.error,
             }
             for c in costs.commits
         ],
     }
+
+
+def replay_json(hist) -> dict[str, Any]:
+    """The `replay` object: the current Dockerfile replayed over the window, and (with
+    `--as-built`) each commit built with the Dockerfile it had then."""
+    costs = hist.costs
+    setup = hist.setup
+    commits = setup.history.commits
+    doc = {
+        "repository": hist.toplevel,
+        "context_prefix": hist.prefix,
+        "subject": "current_dockerfile",
+        "window_commits": hist.window,
+        "mined_commits": len(commits),
+        "skipped_commits": setup.start,
+        "shallow": hist.history.shallow,
+        "pullers": costs.pullers,
+        "volatile_build_args": sorted(hist.volatile_args),
+        "base_refresh_seconds": hist.base_refresh_seconds,
+        "target": setup.target,
+        "baseline_commit": hist.replay.first,
+    }
+    doc.update(costs_json(costs))
+    doc["as_built"] = None
+    if hist.as_built is not None:
+        ab = hist.as_built
+        doc["as_built"] = {"window_commits": len(ab.replay.commits),
+                           "notices": list(ab.notices), **costs_json(ab.costs)}
+    return doc
 
 
 def image_json(img, sources=None, df=None) -> dict[str, Any]:

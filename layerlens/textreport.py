@@ -34,13 +34,11 @@ def analysis_text(result: Analysis) -> str:
     excl = f"; {len(ctx.excluded)} excluded by {ctx.ignore_source}" if ctx.ignore_source else ""
     out.append(f"Context     {ctx.root}  ({len(ctx.files)} files, {size(ctx.total_bytes)}{excl})")
     if hist is not None:
-        c = hist.costs
-        est = " (estimated: no build log or image given)" if c.estimated else ""
-        out.append(
-            f"History     {hist.window} commits; per commit: rebuild {duration(c.mean_seconds)}, "
-            f"push {size(int(c.mean_push_bytes))}, pull {size(int(c.mean_pull_bytes))}"
-            f" x{c.pullers}{est}"
-        )
+        out.append(history_line(hist.costs, hist.window))
+        if hist.as_built is not None:
+            ab = hist.as_built.costs
+            out.append("As built    " + per_commit_text(ab, len(ab.commits))
+                       + " (each commit with the Dockerfile it had then)")
     needed = df.needed_stages()
     for st in df.stages:
         out.append("")
@@ -59,10 +57,10 @@ def analysis_text(result: Analysis) -> str:
                 else:
                     line += "   from " + ", ".join(sorted(kinds - {"context"}))
             st = hist.costs.instructions.get(ins.index) if hist is not None else None
-            if st is not None:
+            if st is not None and st.change_rate is not None:
                 line = f"{line:<92}" if len(line) < 92 else line
-                line += (f" rebuilt {st.change_rate:6.1%}  ~{duration(st.expected_seconds)}/commit"
-                         f"  share {st.share:6.1%}")
+                line += (f" rebuilt {st.change_rate:6.1%}  ~{duration(st.expected_seconds or 0)}"
+                         f"/commit  share {st.share or 0:6.1%}")
             out.append(line.rstrip())
             if st is not None and st.top_files and st.rebuilds:
                 files = ", ".join(f"{_shown(p)} ({n})" for p, n in st.top_files[:3])
@@ -73,6 +71,36 @@ def analysis_text(result: Analysis) -> str:
     if result.notices:
         text += "\n" + "".join(f"notice: {n}\n" for n in result.notices)
     return text
+
+
+def push_text(mean_bytes: float | None, unknown_layers: int) -> str:
+    """A per-commit push (or pull) figure: the known part, and how many rebuilt layers of
+    unknown size (over the whole window) it leaves out; "unknown" when nothing pushed was of
+    known size."""
+    what = (f"{unknown_layers:,} pushed layer rebuild(s) of unknown size in the window; "
+            "--image gives sizes")
+    if mean_bytes is None:
+        return f"unknown ({what})"
+    if unknown_layers:
+        return f"≥ {size(int(mean_bytes))} ({what})"
+    return size(int(mean_bytes))
+
+
+def per_commit_text(c, window: int) -> str:
+    """`N commits; per commit: rebuild …, push …, pull … xP` for a CostSummary."""
+    if c.mean_seconds is None:
+        return f"{window} commits replayed; per commit: unknown (nothing to replay)"
+    unknown = c.unknown_push_layers
+    est = " (estimated: no build log or image given)" if c.estimated else ""
+    pull = "unknown" if c.mean_pull_bytes is None else (
+        ("≥ " if unknown else "") + size(int(c.mean_pull_bytes)))
+    return (f"{window} commits; per commit: rebuild {duration(c.mean_seconds)}, push "
+            f"{push_text(c.mean_push_bytes, unknown)}, pull {pull} x{c.pullers}{est}")
+
+
+def history_line(c, window: int) -> str:
+    """The header line for the current Dockerfile's replay."""
+    return "History     " + per_commit_text(c, window)
 
 
 def _shown(path: str) -> str:

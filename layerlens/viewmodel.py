@@ -26,6 +26,7 @@ class Totals:
     saving_seconds: float | None  # per commit, if every fixable suggestion is applied
     commits: int
     estimated: bool
+    push_unknown_layers: int = 0  # pushed layer rebuilds of unknown size in the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,5 +213,6 @@ def build_view(a: Analysis, report: SuggestReport | None) -> ViewData:
         hist.costs.mean_push_bytes if hist else None,
         saving, len(hist.costs.commits) if hist else 0,
         hist.costs.estimated if hist else False,
+        hist.costs.unknown_push_layers if hist else 0,
     )
     return ViewData(a, report, totals, tuple(rows), dict(churn))

@@ -111,6 +111,7 @@ def match_steps(steps: list[StepTime], plan) -> dict[str, float]:
     for sp in plan.stages:
         for op in sp.ops:
             name, _, text = op.identity.partition("\0")
+            text = text.partition("\x01")[0]  # a repeated instruction's occurrence mark
             keys = {name.lower(), f"stage-{sp.index}"}
             for k in keys:
                 by_stage.setdefault(k, []).append((op, _norm(text)))

@@ -40,21 +40,22 @@ class CommitCost:
     rebuilt: tuple[tuple[int, int], ...]  # (stage, first_line)
     rebuilt_instructions: tuple[int, ...]
     rebuild_seconds: float
-    push_bytes: int
-    pull_bytes: int
-    unknown_push_layers: int  # rebuilt image layers whose size is unknown
+    push_bytes: int  # the known part: pushed layers of known size
+    pull_bytes: int  # the known part, times the pullers
+    unknown_push_layers: int  # rebuilt layers of the final image whose size is unknown
     error: str | None = None
+    failed: tuple[int, ...] = ()  # COPY/ADD whose literal sources were absent here
 
 
 @dataclass(frozen=True, slots=True)
 class InstructionStats:
     instruction: int
     rebuilds: int
-    change_rate: float
+    change_rate: float | None  # None when no commit was replayed
     cost: OpCost
-    expected_seconds: float  # per commit
-    expected_push_bytes: float | None  # per commit
-    share: float  # of the expected rebuild seconds
+    expected_seconds: float | None  # per commit
+    expected_push_bytes: float | None  # per commit; 0 for layers the image does not hold
+    share: float | None  # of the expected rebuild seconds
     top_files: tuple[tuple[str, int], ...]  # context files that changed most behind it
     pushed: bool  # part of the final image (pushed and pulled)
 
@@ -65,12 +66,18 @@ class CostSummary:
     instructions: Mapping[int, InstructionStats]
     pullers: int
     total_seconds: float
-    total_push_bytes: int
-    total_pull_bytes: int
-    mean_seconds: float
-    mean_push_bytes: float
-    mean_pull_bytes: float
+    total_push_bytes: int  # known part
+    total_pull_bytes: int  # known part
+    mean_seconds: float | None  # None when no commit was replayed
+    mean_push_bytes: float | None  # known part; None when nothing is known
+    mean_pull_bytes: float | None
     estimated: bool  # any seconds are defaults
+    unknown_push_layers: int = 0  # rebuilt final-image layers of unknown size, all commits
+
+    @property
+    def push_complete(self) -> bool:
+        """Every pushed layer's size is known, so the push figures are exact sums."""
+        return self.unknown_push_layers == 0
 
 
 def estimate(op: Op, size_bytes: int | None) -> OpCost:
@@ -125,29 +132,38 @@ def summarize(
         out.append(CommitCost(
             c.sha, c.time, tuple((m.stage, m.first_line) for m in c.rebuilt),
             tuple(op.instruction for op in c.rebuilt_ops), secs, push, push * pullers, unknown,
-            c.error,
+            c.error, c.failed,
         ))
-    n = len(out) or 1
+    n = len(out)
     stats: dict[int, InstructionStats] = {}
-    total_expected = 0.0
+    rates = {ident: (rebuilds[ident] / n if n else None) for ident in current}
+    total_expected = sum((rates[ident] or 0.0) * (costs.get(ident) or estimate(op, None)).seconds
+                         for ident, op in current.items())
     for ident, op in current.items():
         cost = costs.get(ident) or estimate(op, None)
-        rate = rebuilds[ident] / n if out else 0.0
-        total_expected += rate * cost.seconds
-    for ident, op in current.items():
-        cost = costs.get(ident) or estimate(op, None)
-        rate = rebuilds[ident] / n if out else 0.0
-        exp_s = rate * cost.seconds
-        exp_p = None if cost.push_bytes is None else rate * cost.push_bytes
+        rate = rates[ident]
+        pushed = op.stage in pushed_stages
+        exp_s = None if rate is None else rate * cost.seconds
+        if rate is None:
+            exp_p = None
+        elif not pushed:
+            exp_p = 0.0  # a builder stage's layers are never pushed
+        else:
+            exp_p = None if cost.push_bytes is None else rate * cost.push_bytes
+        share = None if exp_s is None else (exp_s / total_expected if total_expected else 0.0)
         stats[op.instruction] = InstructionStats(
-            op.instruction, rebuilds[ident], rate, cost, exp_s, exp_p,
-            exp_s / total_expected if total_expected else 0.0,
-            tuple(churn[ident].most_common(5)), op.stage in pushed_stages,
+            op.instruction, rebuilds[ident], rate, cost, exp_s, exp_p, share,
+            tuple(churn[ident].most_common(5)), pushed,
         )
     total_s = sum(c.rebuild_seconds for c in out)
     total_p = sum(c.push_bytes for c in out)
+    unknown = sum(c.unknown_push_layers for c in out)
+    # A mean over known parts only is a number when something was known (or nothing was
+    # pushed at all); when every pushed layer was of unknown size it is unknown, never 0.
+    push_known = total_p > 0 or unknown == 0
     return CostSummary(
         tuple(out), stats, pullers, total_s, total_p, total_p * pullers,
-        total_s / n if out else 0.0, total_p / n if out else 0.0,
-        total_p * pullers / n if out else 0.0, estimated,
+        total_s / n if n else None,
+        total_p / n if n and push_known else None,
+        total_p * pullers / n if n and push_known else None, estimated, unknown,
     )

@@ -48,6 +48,9 @@ class Reader:
     depth: int  # number of path segments the glob spans
     exclude: Matcher | None
     base: str  # directory that --exclude patterns are relative to
+    # A literal COPY/ADD source: the build fails when it matches nothing. Wildcards may
+    # match nothing (BuildKit copies with AllowEmptyWildcard), and `.` always exists.
+    required: bool = False
 
     def reads(self, path: str) -> bool:
         if self.glob is not None:
@@ -78,7 +81,9 @@ class Op:
     readers: tuple[Reader, ...]  # context files whose content is part of the key
     stage_refs: tuple[int, ...]  # stages whose final key is part of the key
     volatile: tuple[str, ...]  # build args modelled as changing on every build
-    identity: str  # stable across Dockerfile versions: stage label + normalized text
+    # stable across Dockerfile versions: stage label + normalized text, and "\x01N" for the
+    # Nth repeat of the same text in a stage (two `WORKDIR /app` are two operations)
+    identity: str
 
     @property
     def reads_context(self) -> bool:
@@ -106,13 +111,13 @@ class BuildPlan:
     volatile_args: frozenset[str]
 
 
-def _reader(src: str, excludes: tuple[str, ...]) -> Reader:
+def _reader(src: str, excludes: tuple[str, ...], *, copy_source: bool = False) -> Reader:
     rel = go_clean("/" + src)[1:]
     pats = [p for p in (compile_pattern(x) for x in excludes) if p]
     exclude = Matcher(pats, "--exclude") if pats else None
     if has_wildcard(rel):
         return Reader(rel, glob_regex(rel), rel.count("/") + 1, exclude, glob_base(rel))
-    return Reader(rel, None, 0, exclude, rel)
+    return Reader(rel, None, 0, exclude, rel, required=copy_source and rel != "")
 
 
 def _norm(ins: Instruction) -> str:
@@ -146,6 +151,9 @@ def build_plan(
             declared |= {k for k, _ in df.stages[st.base_stage].args}
         ops: list[Op] = []
         label = st.name or f"stage {st.index}"
+        if st.base_stage is not None:
+            # The parent stage's ONBUILD triggers run first in a stage built FROM it.
+            ops += _onbuild_ops(df, st.base_stage, st.index, label, volatile_args)
         for idx in st.instructions[1:]:
             ins = df.instructions[idx]
             kw = ins.keyword
@@ -202,7 +210,7 @@ def build_plan(
                 else:
                     for src in sources:
                         if source_kind(ins, src) == "context":
-                            readers.append(_reader(src, excludes))
+                            readers.append(_reader(src, excludes, copy_source=True))
                 definition = json.dumps(
                     {
                         "op": kw, "src": list(sources), "dest": dest,
@@ -217,12 +225,52 @@ def build_plan(
                 definition = json.dumps({"mkdir": workdir})
             ops.append(Op(idx, st.index, ins.start_line, kw, definition, tuple(readers),
                           tuple(refs), volatile, f"{label}\0{_norm(ins)}"))
+        ops = _distinct_identities(ops)
         state[st.index] = (workdir, user, shell)
         base_image = None if st.base_stage is not None else st.base
         plans[st.index] = StagePlan(st.index, base_image, st.base_stage,
                                     st.platform or df.platform, tuple(ops))
     order = _topo(plans)
     return BuildPlan(tuple(plans[i] for i in order), frozenset(pushed), volatile_args)
+
+
+def _distinct_identities(ops: list[Op]) -> list[Op]:
+    from dataclasses import replace
+
+    seen: dict[str, int] = {}
+    out = []
+    for op in ops:
+        n = seen.get(op.identity, 0) + 1
+        seen[op.identity] = n
+        out.append(op if n == 1 else replace(op, identity=f"{op.identity}\x01{n}"))
+    return out
+
+
+def _onbuild_ops(df: Dockerfile, parent: int, child: int, label: str,
+                 volatile_args: frozenset[str]) -> list[Op]:
+    """The parent's ONBUILD triggers as operations of the child stage (Dockerfile reference,
+    ONBUILD: triggers execute in the downstream build right after its FROM).
+
+    Each trigger is read as an instruction of its own; its operation carries a negative
+    instruction id (unique per child and trigger) and the line of the ONBUILD.
+    """
+    from layerlens.dockerfile import parse
+    from layerlens.errors import LayerlensError
+
+    out: list[Op] = []
+    triggers = [df.instructions[i] for i in df.stages[parent].instructions
+                if df.instructions[i].keyword == "onbuild" and df.instructions[i].onbuild]
+    for k, trig in enumerate(triggers):
+        try:
+            mini = parse(f"FROM scratch\n{trig.onbuild}\n", df.path, platform=df.platform)
+        except LayerlensError:
+            continue
+        plan = build_plan(mini, volatile_args=volatile_args)
+        for op in (o for sp in plan.stages for o in sp.ops):
+            out.append(Op(-(1 + child * 1000 + k), child, trig.start_line, op.keyword,
+                          op.definition, op.readers, (), op.volatile,
+                          f"{label}\0ONBUILD {_norm(trig)}"))
+    return out
 
 
 def _topo(plans: dict[int, StagePlan]) -> list[int]:

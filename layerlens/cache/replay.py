@@ -44,30 +44,61 @@ class CommitReplay:
     rebuilt_ops: tuple[Op, ...]  # every operation rebuilt, in build order
     changed_paths: tuple[str, ...]  # context paths this commit changed
     error: str | None = None
+    # COPY/ADD instructions whose literal sources were absent at this commit: the build
+    # fails there; counted as a miss at that COPY (nothing it would produce is cached).
+    failed: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ReplayResult:
-    commits: tuple[CommitReplay, ...]  # commits[1:] of the window: each against its parent
-    first: str | None  # the window's oldest commit: the warm cache everything starts from
+    commits: tuple[CommitReplay, ...]  # commits[start+1:] of the window, each vs its parent
+    first: str | None  # the replay's oldest commit: the warm cache everything starts from
     plan: BuildPlan | None  # the plan at the newest commit
-
-
-VersionAt = Callable[[Commit, "VersionCache"], Version]
-
-
-class VersionCache:
-    """Remembers the repository paths of the Dockerfile and ignore files and their blobs."""
-
-    def __init__(self, dockerfile_path: str | None, ignore_paths: tuple[str, ...]) -> None:
-        self.dockerfile_path = dockerfile_path
-        self.ignore_paths = ignore_paths
-        self.blobs: dict[str, str | None] = {}  # repository path -> current blob id
+    skipped: int = 0  # older commits of the mined window that were not replayed
 
 
 def _file_hash(path: str, entry: TreeEntry) -> int:
     # Only the executable bit and the file type reach the build: git keeps no other mode.
     return hash((path, entry.mode, entry.sha))
+
+
+class _Digests:
+    """Per operation: an order-independent digest of its context inputs (XOR of per-file
+    hashes), and for each literal source the number of files present under it."""
+
+    __slots__ = ("present", "readers", "xor")
+
+    def __init__(self, version: Version, state: dict[str, TreeEntry]) -> None:
+        self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
+                                   if op.reads_context] if version.plan is not None else [])
+        self.xor: dict[int, int] = {op.instruction: 0 for op in self.readers}
+        self.present: dict[tuple[int, int], int] = {
+            (op.instruction, k): 0 for op in self.readers
+            for k, r in enumerate(op.readers) if r.required}
+        matcher = version.matcher
+        for path, entry in state.items():
+            if matcher and matcher.excludes(path):
+                continue
+            self._add(path, _file_hash(path, entry), 1)
+
+    def _add(self, path: str, h: int, count: int) -> None:
+        for op in self.readers:
+            if not op.reads(path):
+                continue
+            self.xor[op.instruction] ^= h
+            if count:
+                for k, r in enumerate(op.readers):
+                    if r.required and r.reads(path):
+                        self.present[(op.instruction, k)] += count
+
+    def update(self, path: str, old: TreeEntry | None, new: TreeEntry | None) -> None:
+        delta = (_file_hash(path, old) if old else 0) ^ (_file_hash(path, new) if new else 0)
+        count = (new is not None) - (old is not None)
+        if delta or count:
+            self._add(path, delta, count)
+
+    def failing(self) -> set[int]:
+        return {ins for (ins, _k), n in self.present.items() if n == 0}
 
 
 def replay(
@@ -76,9 +107,16 @@ def replay(
     *,
     watched: tuple[str, ...] = (),
     base_refresh: int | None = None,
+    start: int = 0,
 ) -> ReplayResult:
-    """Replay the window. `version_at(commit, blobs)` gives the Dockerfile/ignore version,
-    where `blobs` maps each watched repository path to its blob id at that commit."""
+    """Replay the window from `history.commits[start]` on.
+
+    `version_at(commit, blobs)` gives the Dockerfile/ignore version, where `blobs` maps each
+    watched repository path to its blob id at that commit; a constant function replays one
+    fixed Dockerfile (the current file) over every commit. Commits before `start` only
+    advance the tree. A version whose Dockerfile does not parse (or is absent) rebuilds
+    nothing and carries its error; it never stops the replay.
+    """
     prefix = history.prefix
     state: dict[str, TreeEntry] = {}
     blobs: dict[str, str | None] = {p: None for p in watched}
@@ -87,19 +125,28 @@ def replay(
             blobs[path] = entry.sha
         if path.startswith(prefix):
             state[path[len(prefix):]] = entry
+    start = max(0, min(start, len(history.commits) - 1))
     if not history.commits:
         return ReplayResult((), None, None)
+    for commit in history.commits[1:start + 1]:
+        for ch in commit.changes:
+            if ch.path in blobs:
+                blobs[ch.path] = None if ch.deleted else ch.sha
+            if ch.rel:
+                _apply(state, ch.rel, ch)
     # With the context at the repository root, the builder is also sent .git, whose content
     # (HEAD, index, refs) differs at every commit. One pseudo-file stands for it.
     git_dir = prefix == ""
-    first = history.commits[0]
+    first = history.commits[start]
     if git_dir:
         state[GIT_MARKER] = TreeEntry(0o100644, first.sha)
     version = version_at(first, blobs)
-    digests = _full_digests(version, state)
-    prev_keys, _final, _ = _chain(version, digests, first, base_refresh)
+    digests = _Digests(version, state)
+    prev_keys: set[int] = set()
+    if version.plan is not None:
+        prev_keys, _by_op, _failed = _chain(version, digests, first, base_refresh)
     results: list[CommitReplay] = []
-    for commit in history.commits[1:]:
+    for commit in history.commits[start + 1:]:
         version_changed = False
         changed: list[str] = []
         if git_dir:
@@ -108,15 +155,14 @@ def replay(
             if ch.path in blobs:
                 blobs[ch.path] = None if ch.deleted else ch.sha
                 version_changed = True
-            if not ch.rel:
-                continue
-            changed.append(ch.rel)
+            if ch.rel:
+                changed.append(ch.rel)
         new_version = version_at(commit, blobs) if version_changed else version
         if new_version is not version:
             version = new_version
             for rel, ch in _context_changes(commit):
                 _apply(state, rel, ch)
-            digests = _full_digests(version, state)
+            digests = _Digests(version, state)
         else:
             _update_digests(version, digests, state, commit)
         if version.matcher:
@@ -125,8 +171,9 @@ def replay(
         if version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))
+            prev_keys = set()
             continue
-        keys, _final, by_op = _chain(version, digests, commit, base_refresh)
+        keys, by_op, failed = _chain(version, digests, commit, base_refresh)
         misses: list[StageMiss] = []
         rebuilt: list[Op] = []
         for sp in version.plan.stages:
@@ -139,9 +186,9 @@ def replay(
                     hit_all = False
                 rebuilt.append(op)
         results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
-                                    tuple(changed)))
+                                    tuple(changed), None, tuple(sorted(failed))))
         prev_keys = keys
-    return ReplayResult(tuple(results), first.sha, version.plan)
+    return ReplayResult(tuple(results), first.sha, version.plan, start)
 
 
 GIT_MARKER = ".git/HEAD"
@@ -173,29 +220,8 @@ def _excluded(version: Version, path: str, cache: dict[str, bool]) -> bool:
     return hit
 
 
-def _full_digests(version: Version, state: dict[str, TreeEntry]) -> dict[int, int]:
-    digests: dict[int, int] = {}
-    if version.plan is None:
-        return digests
-    readers = [op for sp in version.plan.stages for op in sp.ops if op.reads_context]
-    if not readers:
-        return digests
-    for op in readers:
-        digests[op.instruction] = 0
-    for path, entry in state.items():
-        if version.matcher and version.matcher.excludes(path):
-            continue
-        h = _file_hash(path, entry)
-        for op in readers:
-            if op.reads(path):
-                digests[op.instruction] ^= h
-    return digests
-
-
-def _update_digests(version: Version, digests: dict[int, int], state: dict[str, TreeEntry],
+def _update_digests(version: Version, digests: _Digests, state: dict[str, TreeEntry],
                     commit: Commit) -> None:
-    readers = ([op for sp in version.plan.stages for op in sp.ops if op.reads_context]
-               if version.plan is not None else [])
     excluded: dict[str, bool] = {}
     for ch in commit.changes:
         rel = ch.rel
@@ -203,23 +229,20 @@ def _update_digests(version: Version, digests: dict[int, int], state: dict[str, 
             continue
         old = state.get(rel)
         _apply(state, rel, ch)
-        new = state.get(rel)
-        if not readers or _excluded(version, rel, excluded):
+        if not digests.readers or _excluded(version, rel, excluded):
             continue
-        delta = (_file_hash(rel, old) if old else 0) ^ (_file_hash(rel, new) if new else 0)
-        if not delta:
-            continue
-        for op in readers:
-            if op.reads(rel):
-                digests[op.instruction] ^= delta
+        digests.update(rel, old, state.get(rel))
 
 
-def _chain(version: Version, digests: dict[int, int], commit: Commit,
-           base_refresh: int | None) -> tuple[set[int], dict[int, int], dict[int, int]]:
+def _chain(version: Version, digests: _Digests, commit: Commit,
+           base_refresh: int | None) -> tuple[set[int], dict[int, int], set[int]]:
+    """Every operation's cache key at `commit`: (all keys, key by instruction, the
+    instructions that fail there because a literal source is absent)."""
     keys: set[int] = set()
     final: dict[int, int] = {}
     by_op: dict[int, int] = {}
     assert version.plan is not None
+    failed = digests.failing()
     for sp in version.plan.stages:
         if sp.base_stage is not None:
             key = final.get(sp.base_stage, hash(("stage?", sp.base_stage)))
@@ -232,16 +255,17 @@ def _chain(version: Version, digests: dict[int, int], commit: Commit,
         for op in sp.ops:
             parts = [key, op.definition]
             if op.reads_context:
-                parts.append(digests.get(op.instruction, 0))
+                parts.append(digests.xor.get(op.instruction, 0))
             for ref in op.stage_refs:
                 parts.append(final.get(ref, hash(("stage?", ref))))
-            if op.volatile:
+            if op.volatile or op.instruction in failed:
+                # a failed step caches nothing: the next build misses here too
                 parts.append(commit.sha)
             key = hash(tuple(parts))
             keys.add(key)
             by_op[op.instruction] = key
         final[sp.index] = key
-    return keys, final, by_op
+    return keys, by_op, failed
 
 
 def submodule_note(history: History) -> str | None:

@@ -1,8 +1,18 @@
-"""Glue: mine the history of a build context, replay it, and price every commit."""
+"""Mine the history of a build context once, then replay Dockerfile texts over it and price
+every commit.
+
+The subject is the Dockerfile in front of the user: its text, `.dockerignore`, build args and
+target as they are now, replayed over the window's context changes (`replay_text`). The same
+mined history serves every counterfactual (`suggest`'s rewrites, the TUI after an apply), so
+a rewrite's "before" is exactly `analyze`'s figure. The "as built" replay, each commit with the
+Dockerfile it had then, is optional (`HistoryOptions.as_built`): it answers "what did our
+builds actually cost", not "what does this file cost".
+"""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +23,7 @@ from layerlens.cache.replay import ReplayResult, Version, replay
 from layerlens.context.inputs import CopyInputs
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
+from layerlens.dockerfile.model import find_stage
 from layerlens.errors import LayerlensError
 from layerlens.history.mine import MineOptions, find_repo, mine, read_blobs
 from layerlens.history.model import Commit, History
@@ -30,6 +41,33 @@ class HistoryOptions:
     stable_args: frozenset[str] = frozenset()
     op_costs: Mapping[str, OpCost] = field(default_factory=dict)  # e.g. from an image
     build_log: Path | None = None
+    as_built: bool = False  # also replay each commit with the Dockerfile it had then
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySetup:
+    """Everything a replay of one Dockerfile text needs, read once: the mined history, where
+    the replay starts, and the build's settings and known costs."""
+
+    history: History
+    start: int  # index in history.commits of the replay's first (cache-warming) commit
+    build_args: Mapping[str, str]
+    platform: str
+    target: str | None
+    volatile_args: frozenset[str]
+    base_refresh_seconds: int | None
+    pullers: int
+    known_costs: Mapping[str, OpCost]  # by operation identity (from an image)
+    log_seconds: Mapping[str, float]  # by operation identity (from a build log)
+
+
+@dataclass(frozen=True, slots=True)
+class AsBuilt:
+    """Each commit built with the Dockerfile and ignore file it had then."""
+
+    replay: ReplayResult
+    costs: CostSummary
+    notices: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +75,31 @@ class HistoryAnalysis:
     toplevel: str
     prefix: str
     history: History
-    replay: ReplayResult
+    replay: ReplayResult  # the current Dockerfile at every commit
     costs: CostSummary
     volatile_args: frozenset[str]
     notices: tuple[str, ...]
     dockerfile_repo_path: str | None
-    watched: tuple[str, ...]
-    build_args: Mapping[str, str]
-    platform: str
-    base_refresh_seconds: int | None
+    setup: ReplaySetup
+    as_built: AsBuilt | None = None
 
     @property
     def window(self) -> int:
-        return len(self.history.commits)
+        """Commits of the replay window: the first warms the cache, each later one is a
+        replayed build (`len(costs.commits)` of them)."""
+        return len(self.history.commits) - self.setup.start if self.history.commits else 0
+
+    @property
+    def build_args(self) -> Mapping[str, str]:
+        return self.setup.build_args
+
+    @property
+    def platform(self) -> str:
+        return self.setup.platform
+
+    @property
+    def base_refresh_seconds(self) -> int | None:
+        return self.setup.base_refresh_seconds
 
 
 def _repo_path(path: Path, toplevel: Path) -> str | None:
@@ -59,73 +109,28 @@ def _repo_path(path: Path, toplevel: Path) -> str | None:
     return rel.replace(os.sep, "/")
 
 
-class _Versions:
-    """Parses each distinct Dockerfile/ignore blob once."""
+def _target_index(df: Dockerfile, target: str | None) -> int | None:
+    if target is None:
+        return None
+    idx = find_stage(df.stages, target)
+    if idx is None:
+        names = ", ".join(s.name for s in df.stages if s.name) or "none"
+        raise LayerlensError(f"target stage {target!r} not found (named stages: {names})",
+                             path=df.path)
+    return idx
 
-    def __init__(self, history: History, dockerfile_path: str | None,
-                 ignore_paths: tuple[str, ...], build_args: Mapping[str, str], platform: str,
-                 volatile: frozenset[str], fixed_text: str | None, label: str,
-                 extra_ignore: tuple[str, ...] = ()) -> None:
-        self.extra_ignore = extra_ignore
-        self.dockerfile_path = dockerfile_path
-        self.ignore_paths = ignore_paths  # in priority order
-        self.build_args = build_args
-        self.platform = platform
-        self.volatile = volatile
-        self.fixed_text = fixed_text
-        self.label = label
-        shas = [e.sha for p, e in history.base_tree.items()
-                if p == dockerfile_path or p in ignore_paths]
-        for c in history.commits:
-            shas += [ch.sha for ch in c.changes
-                     if not ch.deleted and (ch.path == dockerfile_path or ch.path in ignore_paths)]
-        self.blobs = read_blobs(history.toplevel, shas)
-        self.cache: dict[tuple[str | None, str | None], Version] = {}
-        self.fixed_plan: tuple[BuildPlan | None, str | None] | None = None
 
-    def plan_for(self, text: str, where: str) -> tuple[BuildPlan | None, str | None]:
-        try:
-            df = parse(text, where, build_args=self.build_args, platform=self.platform)
-        except LayerlensError as exc:
-            return None, str(exc)
-        return build_plan(df, volatile_args=self.volatile), None
-
-    def __call__(self, commit: Commit, blobs: dict[str, str | None]) -> Version:
-        df_sha = blobs.get(self.dockerfile_path) if self.dockerfile_path else None
-        ig_sha = next((blobs[p] for p in self.ignore_paths if blobs.get(p)), None)
-        key = (df_sha, ig_sha)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit
-        matcher = Matcher([], "")
-        if (ig_sha is not None and ig_sha in self.blobs) or self.extra_ignore:
-            text = decode(self.blobs[ig_sha]) if ig_sha in self.blobs else ""
-            try:
-                matcher = Matcher.from_lines(
-                    read_ignore_lines(text) + list(self.extra_ignore), ".dockerignore")
-            except LayerlensError as exc:
-                v = Version(None, matcher, f"at {commit.sha[:12]}: {exc}")
-                self.cache[key] = v
-                return v
-        if self.fixed_text is not None:
-            if self.fixed_plan is None:
-                self.fixed_plan = self.plan_for(self.fixed_text, self.label)
-            plan, err = self.fixed_plan
-        elif df_sha is None:
-            plan, err = None, f"no Dockerfile at {commit.sha[:12]}"
-        else:
-            plan, err = self.plan_for(decode(self.blobs.get(df_sha, b"")),
-                                      f"{self.dockerfile_path}@{commit.sha[:12]}")
-        v = Version(plan, matcher, err)
-        self.cache[key] = v
-        return v
+def plan_of(df: Dockerfile, setup: ReplaySetup) -> BuildPlan:
+    """The build plan of `df` for the setup's target and volatile args."""
+    return build_plan(df, volatile_args=setup.volatile_args,
+                      target=_target_index(df, setup.target))
 
 
 def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
              known: Mapping[str, OpCost],
              log_seconds: Mapping[str, float] | None = None) -> dict[str, OpCost]:
-    """Today's cost of each operation: known figures first, else context sizes + defaults;
-    seconds from a build log replace estimated seconds."""
+    """Today's cost of each operation, by identity: known figures first, else context sizes
+    and the documented defaults; seconds from a build log replace estimated seconds."""
     out: dict[str, OpCost] = {}
     for sp in plan.stages:
         for op in sp.ops:
@@ -146,17 +151,69 @@ def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
     return out
 
 
+def replay_plan(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher) -> ReplayResult:
+    """Replay one fixed build plan with one ignore matcher over the setup's window."""
+    version = Version(plan, matcher)
+    return replay(setup.history, lambda _c, _b: version, start=setup.start,
+                  base_refresh=setup.base_refresh_seconds)
+
+
+def replay_text(
+    setup: ReplaySetup,
+    df: Dockerfile,
+    matcher: Matcher,
+    inputs: Mapping[int, CopyInputs],
+) -> tuple[ReplayResult, CostSummary]:
+    """Replay the Dockerfile `df` (with ignore rules `matcher` and the context files each of
+    its COPY/ADD brings in, `inputs`) at every commit of the window, and price it.
+
+    Returns the per-commit replay and its `CostSummary` (seconds, push and pull bytes per
+    commit and per instruction). Raises `LayerlensError` for an unknown target stage.
+    """
+    plan = plan_of(df, setup)
+    result = replay_plan(setup, plan, matcher)
+    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds)
+    return result, summarize(result, costs, plan=plan, pullers=setup.pullers)
+
+
+def _window_start(history: History, df_path: str | None) -> int:
+    """Index of the commit from which the Dockerfile exists at `df_path` without a break
+    (0 when it exists at the oldest commit, or is not tracked at all)."""
+    if df_path is None:
+        return 0
+    exists = df_path in history.base_tree
+    start = 0
+    seen = exists
+    for i, c in enumerate(history.commits[1:], 1):
+        for ch in c.changes:
+            if ch.path != df_path:
+                continue
+            if ch.deleted:
+                exists = False
+            elif not exists:
+                exists, start, seen = True, i, True
+    return start if seen and exists else 0
+
+
 def analyze_history(
     df: Dockerfile,
     dockerfile: Path,
     context: Path,
     inputs: Mapping[int, CopyInputs],
-    build_args: Mapping[str, str],
+    matcher: Matcher,
     options: HistoryOptions,
+    *,
+    build_args: Mapping[str, str],
+    target: str | None = None,
+    log_seconds: Mapping[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
-    fixed_text: str | None = None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
-    """Mine, replay and price. Returns (None, notices) when there is no usable history."""
+    """Mine the window once and replay the current Dockerfile `df` over it.
+
+    `matcher` is the `.dockerignore` in force now and `inputs` the context files each
+    COPY/ADD of `df` brings in now. Returns (None, notices) when there is no usable history.
+    Raises `LayerlensError` when git itself fails.
+    """
     say = progress or (lambda _m: None)
     if not options.enabled:
         return None, ()
@@ -187,61 +244,119 @@ def analyze_history(
     tracked = df_path is not None and (
         df_path in history.base_tree
         or any(ch.path == df_path for c in history.commits for ch in c.changes))
-    text = fixed_text
-    if text is None and not tracked:
-        text = df.source
-        notices.append(f"{dockerfile} is not tracked by git: replaying today's text at every "
-                       "commit")
-    versions = _Versions(history, df_path if tracked else None, tuple(ignore_paths), build_args,
-                         df.platform, volatile, text, str(dockerfile))
-    say(f"replaying {len(history.commits)} commits")
-    result = replay(history, versions, watched=watched,
-                    base_refresh=options.base_refresh_seconds)
-    broken = [c for c in result.commits if c.error]
-    if broken:
-        notices.append(f"{len(broken)} commit(s) could not be built as they were "
-                       f"(first: {broken[0].error}); they count as no rebuild")
-    if len(history.commits) < 2:
-        notices.append("fewer than two commits in the window: nothing to replay")
-    plan = build_plan(df, volatile_args=volatile)
-    log_seconds = None
-    if options.build_log is not None:
-        from layerlens.cache.buildlog import match_steps, read_build_log
-
-        steps = read_build_log(options.build_log)
-        log_seconds = match_steps(steps, plan)
-        timed_ops = sum(1 for sp in plan.stages for _ in sp.ops)
-        notices.append(f"build log {options.build_log}: timed {len(log_seconds)} of "
-                       f"{timed_ops} steps (cached or unmatched steps keep estimates)")
-    costs = op_costs(plan, inputs, options.op_costs, log_seconds)
-    summary = summarize(result, costs, plan=plan, pullers=options.pullers)
+    if not tracked:
+        notices.append(f"{dockerfile} is not tracked by git: its text of today is replayed at "
+                       "every commit of the window")
+    start = _window_start(history, df_path if tracked else None)
+    if start:
+        c = history.commits[start]
+        day = time.strftime("%Y-%m-%d", time.gmtime(c.time))
+        notices.append(
+            f"{df_path} was added (or moved there) at {c.sha[:12]} ({day}): the replay starts "
+            f"there; the {start} older commit(s) of the window had no Dockerfile to build")
+    setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
+                        options.base_refresh_seconds, options.pullers, dict(options.op_costs),
+                        dict(log_seconds or {}))
+    say(f"replaying {len(history.commits) - start} commits")
+    result, summary = replay_text(setup, df, matcher, inputs)
+    notices += _failed_notices(df, summary)
+    if not result.commits:
+        notices.append("fewer than two commits in the window: nothing to replay, rates are "
+                       "unknown")
+    as_built = None
+    if options.as_built:
+        as_built = _as_built(setup, df_path if tracked else None, tuple(ignore_paths), watched,
+                             inputs, df, str(dockerfile))
     return HistoryAnalysis(
         str(info.toplevel), info.prefix, history, result, summary, volatile, tuple(notices),
-        df_path, watched, dict(build_args), df.platform, options.base_refresh_seconds,
+        df_path, setup, as_built,
     ), ()
 
 
-def replay_text(
-    hist: HistoryAnalysis,
-    text: str,
-    *,
-    context_inputs: Callable[[Dockerfile], Mapping[int, CopyInputs]],
-    known: Mapping[str, OpCost],
-    pullers: int,
-    label: str = "Dockerfile",
-    extra_ignore: tuple[str, ...] = (),
-) -> CostSummary | None:
-    """Counterfactual: the same mined history, built with `text` at every commit."""
-    try:
-        df = parse(text, label, build_args=hist.build_args, platform=hist.platform)
-    except LayerlensError:
-        return None
-    versions = _Versions(hist.history, None, tuple(p for p in hist.watched
-                                                   if p.endswith(".dockerignore")),
-                         hist.build_args, hist.platform, hist.volatile_args, text, label,
-                         extra_ignore)
-    result = replay(hist.history, versions, watched=hist.watched,
-                    base_refresh=hist.base_refresh_seconds)
-    plan = build_plan(df, volatile_args=hist.volatile_args)
-    costs = op_costs(plan, context_inputs(df), known)
-    return summarize(result, costs, plan=plan, pullers=pullers)
+def _failed_notices(df: Dockerfile, summary: CostSummary) -> list[str]:
+    counts: dict[int, int] = {}
+    for c in summary.commits:
+        for ins in c.failed:
+            counts[ins] = counts.get(ins, 0) + 1
+    out = []
+    for ins, n in sorted(counts.items()):
+        if ins < 0:  # an ONBUILD trigger: its COPY is not one of this file's instructions
+            continue
+        i = df.instructions[ins]
+        out.append(f"{df.path}:{i.start_line}: {i.upper} sources are absent at {n} of "
+                   f"{len(summary.commits)} replayed commits (the build fails there); counted "
+                   "as a rebuild from that instruction")
+    return out
+
+
+class _Versions:
+    """For the as-built replay: parses each distinct Dockerfile/ignore blob once."""
+
+    def __init__(self, setup: ReplaySetup, dockerfile_path: str | None,
+                 ignore_paths: tuple[str, ...], fixed_text: str | None, label: str) -> None:
+        history = setup.history
+        self.setup = setup
+        self.dockerfile_path = dockerfile_path
+        self.ignore_paths = ignore_paths  # in priority order
+        self.fixed_text = fixed_text
+        self.label = label
+        wanted = {dockerfile_path, *ignore_paths}
+        shas = [e.sha for p, e in history.base_tree.items() if p in wanted]
+        for c in history.commits:
+            shas += [ch.sha for ch in c.changes if not ch.deleted and ch.path in wanted]
+        self.blobs = read_blobs(history.toplevel, shas)
+        self.cache: dict[tuple[str | None, str | None], Version] = {}
+
+    def _plan(self, text: str, where: str) -> tuple[BuildPlan | None, str | None]:
+        try:
+            df = parse(text, where, build_args=self.setup.build_args,
+                       platform=self.setup.platform)
+            return plan_of(df, self.setup), None
+        except LayerlensError as exc:
+            return None, str(exc)
+
+    def __call__(self, commit: Commit, blobs: dict[str, str | None]) -> Version:
+        df_sha = blobs.get(self.dockerfile_path) if self.dockerfile_path else None
+        ig_sha = next((blobs[p] for p in self.ignore_paths if blobs.get(p)), None)
+        key = (df_sha, ig_sha)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        matcher = Matcher([], "")
+        if ig_sha is not None and ig_sha in self.blobs:
+            try:
+                matcher = Matcher.from_lines(read_ignore_lines(decode(self.blobs[ig_sha])),
+                                             ".dockerignore")
+            except LayerlensError as exc:
+                v = Version(None, matcher, f"at {commit.sha[:12]}: {exc}")
+                self.cache[key] = v
+                return v
+        if self.fixed_text is not None:
+            plan, err = self._plan(self.fixed_text, self.label)
+        elif df_sha is None:
+            plan, err = None, f"no Dockerfile at {commit.sha[:12]}"
+        else:
+            plan, err = self._plan(decode(self.blobs.get(df_sha, b"")),
+                                   f"{self.dockerfile_path}@{commit.sha[:12]}")
+        v = Version(plan, matcher, err)
+        self.cache[key] = v
+        return v
+
+
+def _as_built(setup: ReplaySetup, df_path: str | None, ignore_paths: tuple[str, ...],
+              watched: tuple[str, ...], inputs: Mapping[int, CopyInputs], df: Dockerfile,
+              label: str) -> AsBuilt:
+    """Each commit of the whole mined window with the Dockerfile it had then; commits
+    without a Dockerfile (or whose Dockerfile does not parse) build nothing."""
+    versions = _Versions(setup, df_path, ignore_paths, None if df_path else df.source, label)
+    result = replay(setup.history, versions, watched=watched,
+                    base_refresh=setup.base_refresh_seconds)
+    plan = plan_of(df, setup)
+    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds)
+    summary = summarize(result, costs, plan=plan, pullers=setup.pullers)
+    notices = []
+    broken = [c for c in result.commits if c.error]
+    if broken:
+        notices.append(f"{len(broken)} commit(s) could not be built as they were (first: "
+                       f"{broken[0].error}); they count as no rebuild")
+    return AsBuilt(result, summary, tuple(notices))

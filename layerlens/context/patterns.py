@@ -266,8 +266,13 @@ def read_ignore_lines(data: str) -> list[str]:
     return out
 
 
-def load_ignore(context: Path, dockerfile: Path | None) -> Matcher:
-    """`<Dockerfile>.dockerignore` beside the Dockerfile wins over `<context>/.dockerignore`."""
+def read_ignore_file(context: Path, dockerfile: Path | None) -> tuple[str | None, str]:
+    """The ignore file in force, as (text, path), or (None, "") when there is none.
+
+    `<Dockerfile>.dockerignore` beside the Dockerfile wins over `<context>/.dockerignore`
+    (BuildKit's dockerui rule). Raises `IgnoreFileError` for a directory, an unreadable file
+    or binary data.
+    """
     candidates = []
     if dockerfile is not None:
         candidates.append(dockerfile.parent / (dockerfile.name + ".dockerignore"))
@@ -283,6 +288,13 @@ def load_ignore(context: Path, dockerfile: Path | None) -> Matcher:
             raise IgnoreFileError(f"cannot read: {exc.strerror or exc}", path=str(cand)) from None
         if b"\x00" in data[:8192]:
             raise IgnoreFileError("binary data, not a list of patterns", path=str(cand))
-        text = data.decode("utf-8", "surrogateescape")
-        return Matcher.from_lines(read_ignore_lines(text), str(cand))
-    return Matcher([], "")
+        return data.decode("utf-8", "surrogateescape"), str(cand)
+    return None, ""
+
+
+def load_ignore(context: Path, dockerfile: Path | None) -> Matcher:
+    """`<Dockerfile>.dockerignore` beside the Dockerfile wins over `<context>/.dockerignore`."""
+    text, path = read_ignore_file(context, dockerfile)
+    if text is None:
+        return Matcher([], "")
+    return Matcher.from_lines(read_ignore_lines(text), path)

@@ -43,6 +43,25 @@ class Context:
     def total_bytes(self) -> int:
         return sum(f.size for f in self.files)
 
+    def narrowed(self, matcher: Matcher) -> Context:
+        """This context with `matcher` applied on top: what the builder would be sent if the
+        ignore file also held `matcher`'s patterns. Derived from the scan already made, so
+        nothing is read again; files the first scan left out stay out."""
+        if not matcher:
+            return self
+        files = tuple(f for f in self.files if not matcher.excludes(f.path))
+        dropped = [f.path for f in self.files if matcher.excludes(f.path)]
+        dirs: set[str] = set()
+        for f in files:
+            head = f.path
+            while "/" in head:
+                head = head.rsplit("/", 1)[0]
+                if head in dirs:
+                    break
+                dirs.add(head)
+        return Context(self.root, files, tuple(sorted((*self.excluded, *dropped))),
+                       self.ignore_source, frozenset(dirs))
+
 
 def scan_context(
     root: Path,

@@ -35,6 +35,9 @@ class LayerFigures:
     size_bytes: int | None
     compressed_bytes: int | None
     shadowed_bytes: int | None
+    # from the current Dockerfile's replay; None without a history
+    change_rate: float | None = None
+    rebuild_seconds: float | None = None  # expected, per commit
 
 
 def layer_key(stage_label: str, text: str) -> str:
@@ -109,9 +112,16 @@ def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[Laye
             comp = shadow = None
             if ins.keyword == "workdir":
                 continue
+        stats = a.history.costs.instructions.get(ins.index) if a.history is not None else None
         out.append(LayerFigures(key, st.label, " ".join(ins.original.split()), ins.start_line,
-                                size, comp, shadow))
+                                size, comp, shadow,
+                                stats.change_rate if stats is not None else None,
+                                stats.expected_seconds if stats is not None else None))
     return out
+
+
+def _round(v: float | None, digits: int | None = None) -> float | int | None:
+    return None if v is None else round(v, digits)
 
 
 def _sum_or_none(values: list[int | None]) -> int | None:
@@ -136,18 +146,22 @@ def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
     replay = None
     # A shallow clone's rates describe a truncated window: recording them would let a full
     # history look like a regression (or a later shallow one like an improvement).
-    if a.history is not None and a.history.costs.commits and not a.history.history.shallow \
-            and getattr(a.history.costs, "mean_seconds", None) is not None:
+    shallow = a.history is not None and a.history.history.shallow
+    if a.history is not None and a.history.costs.mean_seconds is not None and not shallow:
         c = a.history.costs
         replay = {"commits": len(c.commits), "rebuild_seconds_per_commit": round(c.mean_seconds, 3),
-                  "push_bytes_per_commit": round(c.mean_push_bytes),
-                  "pull_bytes_per_commit": round(c.mean_pull_bytes), "estimated": c.estimated}
+                  "push_bytes_per_commit": _round(c.mean_push_bytes),
+                  "pull_bytes_per_commit": _round(c.mean_pull_bytes),
+                  "unknown_size_layers": c.unknown_push_layers, "estimated": c.estimated}
     return {
         "schema": SCHEMA,
         "dockerfile": a.options.dockerfile.name,
         "image": img is not None,
         "layers": [{"key": x.key, "line": x.line, "size_bytes": x.size_bytes,
-                    "compressed_bytes": x.compressed_bytes, "shadowed_bytes": x.shadowed_bytes}
+                    "compressed_bytes": x.compressed_bytes, "shadowed_bytes": x.shadowed_bytes,
+                    "change_rate": None if shallow else _round(x.change_rate, 6),
+                    "rebuild_seconds_per_commit": None if shallow
+                    else _round(x.rebuild_seconds, 3)}
                    for x in layers],
         "totals": totals,
         "replay": replay,

@@ -95,6 +95,10 @@ def _rounded(metric: str, v: float | None) -> float | None:
     return round(v, 6)
 
 
+def _rate(v: Any) -> str:
+    return f"{v:.0%}" if isinstance(v, int | float) and not isinstance(v, bool) else "unknown"
+
+
 def _judge(metric: str, budget: Budget, base: float | None, cur: float | None) -> str | None:
     """Why the value breaks the budget, or None."""
     if cur is None:
@@ -228,54 +232,87 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         compare("total_size", "the build context copied", None, totals.get("context_bytes"),
                 context_bytes(a, skip), "")
     base_layers = {x["key"]: x for x in baseline.get("layers") or []}
-    if img is None and base_img:
-        # the baseline's layer figures are image layers; context bytes are not comparable
-        if any(_number(x.get("size_bytes")) is not None for x in base_layers.values()):
-            missing("layer_size", "each layer", None, 0, no_image)
-    else:
-        same_kind = (img is not None) == base_img
-        for lay in current_layers(a, skip):
-            old = base_layers.get(lay.key) if same_kind else None
-            where = f"{lay.instruction} (line {lay.line})" if lay.line else lay.instruction
-            reason = ""
-            if same_kind and lay.key != "(base image)" and old is None:
-                reason = " (a layer the baseline does not have)"
-            base = (old or {}).get("size_bytes", 0 if old is None and same_kind else None)
-            if lay.size_bytes is None:
-                if old is not None and _number(old.get("size_bytes")) is not None:
-                    missing("layer_size", where, lay.line, old.get("size_bytes"),
-                            "no size for this layer in this analysis", lay.key)
-                continue
-            compare("layer_size", where, lay.line, base, lay.size_bytes, reason, key=lay.key)
-            if lay.shadowed_bytes is not None:
-                budget = cfg.budgets.get("shadowed")
-                if budget and budget.max_growth is not None:
-                    compare("shadowed", where, lay.line,
-                            (old or {}).get("shadowed_bytes", 0 if same_kind else None),
-                            lay.shadowed_bytes,
-                            ": a later layer deletes or overwrites what it adds", key=lay.key)
     replay = baseline.get("replay") or {}
     gap = history_gap(a, git_error)
-    rates = (("rebuild_seconds", "rebuild_seconds_per_commit", "mean_seconds"),
-             ("push_bytes", "push_bytes_per_commit", "mean_push_bytes"))
-    if gap is not None:
-        opted_out = git_error is None and not a.options.history.enabled
-        for metric, field, _attr in rates:
-            if opted_out:
-                if applies(metric, replay.get(field)):
-                    notices.append(f"{METRICS[metric][2]} per commit not checked: {gap}")
-            else:
-                missing(metric, "per commit", None, replay.get(field), gap)
-    else:
-        c = a.history.costs  # type: ignore[union-attr]
-        n_now, n_base = len(c.commits), replay.get("commits")
+    # --no-history is an explicit opt-out of the history budgets: listed, not failed
+    opted_out = gap is not None and git_error is None and not a.options.history.enabled
+    shorter = False
+    if gap is None:
+        n_now, n_base = len(a.history.costs.commits), replay.get("commits")  # type: ignore
         shorter = isinstance(n_base, int) and n_now < n_base
         if shorter:
             notices.append(f"rates were measured over {n_now} commits, the baseline's over "
                            f"{n_base}: a shorter history is no reason to tighten the baseline")
-        for metric, field, attr in rates:
-            compare(metric, "per commit", None, replay.get(field), getattr(c, attr, None), "",
-                    may_improve=not shorter)
+
+    def history_missing(metric: str, subject: str, base: Any) -> None:
+        if opted_out:
+            if applies(metric, base):
+                notices.append(f"{subject}: {METRICS[metric][2]} not checked: {gap}")
+        else:
+            missing(metric, subject, None, base, gap or "")
+
+    sizes_comparable = not (img is None and base_img)
+    if not sizes_comparable and any(_number(x.get("size_bytes")) is not None
+                                    for x in base_layers.values()):
+        # the baseline's layer figures are image layers; context bytes are not comparable
+        missing("layer_size", "each layer", None, 0, no_image)
+    same_kind = (img is not None) == base_img
+    layer_rates_missing: Any = None
+    for lay in current_layers(a, skip):
+        old = base_layers.get(lay.key)
+        where = f"{lay.instruction} (line {lay.line})" if lay.line else lay.instruction
+        if sizes_comparable:
+            old_size = old if same_kind else None
+            reason = ""
+            if same_kind and lay.key != "(base image)" and old is None:
+                reason = " (a layer the baseline does not have)"
+            base = (old_size or {}).get("size_bytes", 0 if old is None and same_kind else None)
+            if lay.size_bytes is not None:
+                compare("layer_size", where, lay.line, base, lay.size_bytes, reason,
+                        key=lay.key)
+            elif old_size is not None and _number(old_size.get("size_bytes")) is not None:
+                missing("layer_size", where, lay.line, old_size.get("size_bytes"),
+                        "no size for this layer in this analysis", lay.key)
+            if lay.shadowed_bytes is not None:
+                budget = cfg.budgets.get("shadowed")
+                if budget and budget.max_growth is not None:
+                    compare("shadowed", where, lay.line,
+                            (old_size or {}).get("shadowed_bytes", 0 if same_kind else None),
+                            lay.shadowed_bytes,
+                            ": a later layer deletes or overwrites what it adds", key=lay.key)
+        # per-layer rebuild time, from the replay of the current Dockerfile
+        old_secs = (old or {}).get("rebuild_seconds_per_commit")
+        if _number(old_secs) is None:
+            continue
+        if gap is not None:
+            layer_rates_missing = old_secs
+        elif lay.rebuild_seconds is not None:
+            compare("layer_rebuild_seconds", where, lay.line, old_secs, lay.rebuild_seconds,
+                    f" (it now rebuilds at {_rate(lay.change_rate)} of commits, was "
+                    f"{_rate(old.get('change_rate'))})", may_improve=not shorter, key=lay.key)
+        else:
+            missing("layer_rebuild_seconds", where, lay.line, old_secs,
+                    "no replay figure for this layer", lay.key)
+    if layer_rates_missing is not None:
+        history_missing("layer_rebuild_seconds", "each layer", layer_rates_missing)
+    if gap is not None:
+        history_missing("rebuild_seconds", "per commit", replay.get("rebuild_seconds_per_commit"))
+        if not replay.get("unknown_size_layers"):
+            history_missing("push_bytes", "per commit", replay.get("push_bytes_per_commit"))
+    else:
+        c = a.history.costs  # type: ignore[union-attr]
+        compare("rebuild_seconds", "per commit", None, replay.get("rebuild_seconds_per_commit"),
+                c.mean_seconds, "", may_improve=not shorter)
+        if replay.get("unknown_size_layers"):
+            # the baseline's figure is the known part of a sum: nothing exact to compare with
+            pass
+        elif c.push_complete:
+            compare("push_bytes", "per commit", None, replay.get("push_bytes_per_commit"),
+                    c.mean_push_bytes, "", may_improve=not shorter)
+        else:
+            missing("push_bytes", "per commit", None, replay.get("push_bytes_per_commit"),
+                    f"the size of {c.unknown_push_layers} pushed layer(s) is unknown; pass "
+                    "--image with the image this build produced")
     before = set(baseline.get("suggestions") or [])
     for rule, key, line, message in suggestions:
         if rule in cfg.fail_on_new and f"{rule} {key}" not in before:

@@ -16,11 +16,9 @@ from functools import cached_property
 from pathlib import Path
 
 from layerlens.analysis import Analysis
-from layerlens.cache.costs import CostSummary, OpCost
-from layerlens.cache.timeline import replay_text
+from layerlens.cache.costs import CostSummary
 from layerlens.context.inputs import CopyInputs, resolve_all
-from layerlens.context.patterns import Matcher, read_ignore_lines
-from layerlens.context.tree import Context, scan_context
+from layerlens.context.tree import Context
 from layerlens.dockerfile import Dockerfile, parse
 from layerlens.errors import LayerlensError
 from layerlens.suggest.model import Savings, Suggestion
@@ -39,9 +37,7 @@ class Subject:
 
     @cached_property
     def df(self) -> Dockerfile:
-        a = self.analysis
-        return parse(self.text, str(a.options.dockerfile), build_args=a.options.build_args,
-                     platform=a.options.platform)
+        return self.analysis.parse_text(self.text)
 
     @property
     def df_build_args(self) -> Mapping[str, str]:
@@ -49,14 +45,11 @@ class Subject:
 
     @cached_property
     def context(self) -> Context:
-        if self.ignore_text == self.analysis_ignore_text:
-            return self.analysis.context
-        matcher = Matcher.from_lines(read_ignore_lines(self.ignore_text or ""), ".dockerignore")
-        return scan_context(Path(self.analysis.context.root), matcher, record_excluded=True)
+        return self.analysis.context_for_ignore(self.ignore_text)
 
     @cached_property
     def analysis_ignore_text(self) -> str | None:
-        return read_ignore_text(self.analysis)
+        return self.analysis.ignore_text
 
     @cached_property
     def inputs(self) -> Mapping[int, CopyInputs]:
@@ -68,29 +61,17 @@ class Subject:
     def history(self):
         return self.analysis.history
 
-    def image_costs(self) -> Mapping[str, OpCost]:
-        a = self.analysis
-        if a.image is None:
-            return {}
-        from layerlens.image.costs import image_op_costs
-
-        return image_op_costs(a.image, a.dockerfile, a.layer_sources)
-
     def summary(self, text: str, extra_ignore: tuple[str, ...] = ()) -> CostSummary | None:
+        """The replayed cost of `text` with this subject's ignore file plus `extra_ignore`
+        patterns (the analysis's one mined history, image costs and build-log seconds)."""
         if self.history is None:
             return None
         key = (text, extra_ignore)
         if key not in self._measure_cache:
-            ctx = self.context
-
-            def inputs_for(df: Dockerfile) -> Mapping[int, CopyInputs]:
-                return resolve_all(df.instructions, ctx)
-
-            self._measure_cache[key] = replay_text(
-                self.history, text, context_inputs=inputs_for, known=self.image_costs(),
-                pullers=self.history.costs.pullers, label=str(self.analysis.options.dockerfile),
-                extra_ignore=extra_ignore,
-            )
+            ignore = self.ignore_text
+            if extra_ignore:
+                ignore = (ignore or "").rstrip("\n") + "\n" + "\n".join(extra_ignore) + "\n"
+            self._measure_cache[key] = self.analysis.replay_text(text, ignore)
         return self._measure_cache[key]
 
     def measure(self, new_text: str, extra_ignore: tuple[str, ...] = (),
@@ -98,34 +79,45 @@ class Subject:
         """Savings of `new_text` (and extra ignore patterns) over this subject's text."""
         before = self.summary(self.text)
         after = self.summary(new_text, extra_ignore)
-        if before is None or after is None:
+        if before is None or after is None or before.mean_seconds is None \
+                or after.mean_seconds is None:
             if image_bytes:
                 return Savings(0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0, True, 0, image_bytes)
             return None
         n = len(before.commits)
         avoided = sum(1 for b, a in zip(before.commits, after.commits, strict=True)
                       if b.rebuilt and not a.rebuilt)
+        # A push saving is a difference of exact sums only when every pushed layer's size is
+        # known on both sides; otherwise it is unknown, not the difference of known parts.
+        exact = before.push_complete and after.push_complete
         return Savings(
             n,
             before.mean_seconds - after.mean_seconds,
-            before.mean_push_bytes - after.mean_push_bytes,
-            before.mean_pull_bytes - after.mean_pull_bytes,
+            _diff(before.mean_push_bytes, after.mean_push_bytes, exact),
+            _diff(before.mean_pull_bytes, after.mean_pull_bytes, exact),
             before.total_seconds - after.total_seconds,
-            before.total_push_bytes - after.total_push_bytes,
-            before.total_pull_bytes - after.total_pull_bytes,
+            _diff(before.total_push_bytes, after.total_push_bytes, exact),
+            _diff(before.total_pull_bytes, after.total_pull_bytes, exact),
             before.mean_seconds, after.mean_seconds,
             before.estimated or after.estimated, avoided, image_bytes,
         )
 
 
+def _diff(before, after, exact: bool):
+    if not exact or before is None or after is None:
+        return None
+    return before - after
+
+
+def _sum_known(values):
+    """The sum, or None when any part is unknown."""
+    vals = list(values)
+    return None if any(v is None for v in vals) else sum(vals)
+
+
 def read_ignore_text(analysis: Analysis) -> str | None:
-    src = analysis.context.ignore_source
-    if not src:
-        return None
-    try:
-        return Path(src).read_text("utf-8", errors="surrogateescape")
-    except OSError:
-        return None
+    """The ignore file in force, as the analysis read it (None when there is none)."""
+    return analysis.ignore_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +146,10 @@ class SuggestReport:
         first, last = got[0], got[-1]
         return Savings(
             first.commits, sum(g.seconds_per_commit for g in got),
-            sum(g.push_bytes_per_commit for g in got), sum(g.pull_bytes_per_commit for g in got),
-            sum(g.seconds_window for g in got), sum(g.push_bytes_window for g in got),
-            sum(g.pull_bytes_window for g in got), first.before_seconds_per_commit,
+            _sum_known(g.push_bytes_per_commit for g in got),
+            _sum_known(g.pull_bytes_per_commit for g in got),
+            sum(g.seconds_window for g in got), _sum_known(g.push_bytes_window for g in got),
+            _sum_known(g.pull_bytes_window for g in got), first.before_seconds_per_commit,
             last.after_seconds_per_commit, any(g.estimated for g in got),
             sum(g.rebuilds_avoided for g in got),
             sum(g.image_bytes or 0 for g in got) or None,

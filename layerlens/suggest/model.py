@@ -11,11 +11,11 @@ class Savings:
 
     commits: int
     seconds_per_commit: float
-    push_bytes_per_commit: float
-    pull_bytes_per_commit: float
+    push_bytes_per_commit: float | None  # None when a layer of unknown size is pushed
+    pull_bytes_per_commit: float | None
     seconds_window: float
-    push_bytes_window: int
-    pull_bytes_window: int
+    push_bytes_window: int | None
+    pull_bytes_window: int | None
     before_seconds_per_commit: float
     after_seconds_per_commit: float
     estimated: bool
@@ -39,5 +39,6 @@ class Suggestion:
     @property
     def rank_key(self) -> tuple:
         s = self.savings
-        return (-(s.seconds_per_commit if s else 0.0), -(s.push_bytes_per_commit if s else 0.0),
+        push = (s.push_bytes_per_commit or 0.0) if s else 0.0
+        return (-(s.seconds_per_commit if s else 0.0), -push,
                 -(s.image_bytes or 0 if s else 0), self.rule, self.lines)

@@ -15,8 +15,8 @@ def savings_json(s: Savings | None) -> dict[str, Any] | None:
     return {
         "commits": s.commits,
         "rebuild_seconds_per_commit": round(s.seconds_per_commit, 3),
-        "push_bytes_per_commit": round(s.push_bytes_per_commit),
-        "pull_bytes_per_commit": round(s.pull_bytes_per_commit),
+        "push_bytes_per_commit": _round(s.push_bytes_per_commit),
+        "pull_bytes_per_commit": _round(s.pull_bytes_per_commit),
         "rebuild_seconds_window": round(s.seconds_window, 3),
         "push_bytes_window": s.push_bytes_window,
         "pull_bytes_window": s.pull_bytes_window,
@@ -26,6 +26,10 @@ def savings_json(s: Savings | None) -> dict[str, Any] | None:
         "image_bytes": s.image_bytes,
         "estimated": s.estimated,
     }
+
+
+def _round(v: float | None) -> int | None:
+    return None if v is None else round(v)
 
 
 def report_json(rep: SuggestReport) -> dict[str, Any]:
@@ -53,7 +57,7 @@ def _saving_text(s: Savings | None) -> str:
     if s.commits:
         parts.append(f"saves {duration(max(s.seconds_per_commit, 0))} of rebuild per commit "
                      f"({duration(max(s.seconds_window, 0))} over {s.commits} commits)")
-        if s.push_bytes_per_commit > 0:
+        if s.push_bytes_per_commit is not None and s.push_bytes_per_commit > 0:
             parts.append(f"push {size(int(s.push_bytes_per_commit))}/commit")
         if s.rebuilds_avoided:
             parts.append(f"{s.rebuilds_avoided} rebuilds avoided")

@@ -247,8 +247,11 @@ class LayerlensApp(App[None]):
         text.append("\n")
         if t.commits:
             est = " (estimated)" if t.estimated else ""
+            push = "unknown" if t.push_bytes is None else _size(t.push_bytes)
+            if t.push_bytes is not None and t.push_unknown_layers:
+                push = "≥ " + push
             text.append(f"per commit over {t.commits} commits: rebuild {_secs(t.rebuild_seconds)}"
-                        f", push {_size(t.push_bytes)}{est}")
+                        f"{est}, push {push}")
         else:
             text.append("no git history: static analysis")
         if t.saving_seconds:

@@ -73,9 +73,9 @@ def test_context_subdir_and_dockerfile_outside_it(tmp_path: Path) -> None:
     r.write("docker/Dockerfile", "FROM alpine\n# a comment\nCOPY . /app\n")
     r.commit()
     got = misses(tmp_path / "docker" / "Dockerfile", context=tmp_path / "app")
-    # Outside the context: nothing; inside: the COPY; a comment in the Dockerfile: nothing
-    # (it is outside the context, and a comment changes no key).
-    assert got == [{}, {0: 2}, {}]
+    # Outside the context: nothing; inside: the COPY (line 3 of the current file, which is
+    # the subject at every commit); a Dockerfile edit: nothing (it is outside the context).
+    assert got == [{}, {0: 3}, {}]
 
 
 def test_paths_with_spaces_and_non_ascii(tmp_path: Path) -> None:
@@ -164,11 +164,18 @@ def test_broken_dockerfile_in_history_is_skipped(tmp_path: Path) -> None:
     r.write("Dockerfile", "FROM a\nCOPY x /x\n")
     r.write("x", "2")
     r.commit()
-    res = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    res = analyze(AnalyzeOptions(tmp_path / "Dockerfile",
+                                 history=HistoryOptions(as_built=True)))
+    # The subject is today's file: the broken version in history does not matter to it.
     commits = res.history.costs.commits
-    assert commits[0].error and "at least two arguments" in commits[0].error
-    assert dict(commits[1].rebuilt) == {0: 2}
-    assert any("could not be built" in n for n in res.notices)
+    assert [c.error for c in commits] == [None, None]
+    assert [dict(c.rebuilt) for c in commits] == [{}, {0: 2}]
+    # Built as it was, the broken commit builds nothing and says why.
+    built = res.history.as_built
+    assert built.costs.commits[0].error and "at least two arguments" in \
+        built.costs.commits[0].error
+    assert dict(built.costs.commits[1].rebuilt) == {0: 2}
+    assert any("could not be built" in n for n in built.notices)
 
 
 def test_volatile_arg_detected_and_overridable(tmp_path: Path) -> None:

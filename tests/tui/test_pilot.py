@@ -82,11 +82,19 @@ async def test_apply_fix_after_confirmation(pyweb_view) -> None:
         lv = app.query_one("#sugs", ListView)
         rules = [s.rule for s in pyweb_view.suggestions_for(app.row)]
         lv.index = rules.index("LL002")
+        seconds = pyweb_view.totals.rebuild_seconds
         await pilot.press("a", "y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert path.read_text() != before
         assert "COPY requirements.txt ./" in path.read_text()
+        # the figures describe the file now on disk: the header changed with it
+        from layerlens.analysis import analyze
+
+        now = analyze(pyweb_view.analysis.options).history.costs.mean_seconds
+        assert app.view.totals.rebuild_seconds == pytest.approx(now)
+        assert now != pytest.approx(seconds)
+        assert app.view is not pyweb_view and "rebuild" in str(app.query_one("#totals").render())
 
 
 def test_core_never_imports_textual() -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from layerlens.context.patterns import go_clean
 from layerlens.dockerfile.model import Dockerfile, Instruction
@@ -135,7 +135,8 @@ _LOCAL_REQ = re.compile(r"^\s*(-e|--editable|\.|/|file:|[^#\s]*@\s*file://)", re
 _NESTED_REQ = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", re.M)
 
 
-def _pip_closure(root: Path, first: list[str]) -> tuple[list[str], str | None]:
+def _pip_closure(read: Callable[[str], bytes | None],
+                 first: list[str]) -> tuple[list[str], str | None]:
     """Requirement files and the ones they include; a reason when they name local paths."""
     seen: list[str] = []
     todo = list(first)
@@ -144,10 +145,10 @@ def _pip_closure(root: Path, first: list[str]) -> tuple[list[str], str | None]:
         if rel in seen:
             continue
         seen.append(rel)
-        try:
-            text = (root / rel).read_text("utf-8", errors="replace")
-        except OSError:
+        data = read(rel)
+        if data is None:
             return seen, f"{rel} is not in the build context"
+        text = data.decode("utf-8", errors="replace")
         if _LOCAL_REQ.search(text):
             return seen, f"{rel} installs from local paths, which need more than the manifests"
         base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
@@ -155,10 +156,13 @@ def _pip_closure(root: Path, first: list[str]) -> tuple[list[str], str | None]:
     return seen, None
 
 
-def _package_json_unsafe(root: Path) -> str | None:
+def _package_json_unsafe(read: Callable[[str], bytes | None]) -> str | None:
+    data = read("package.json")
     try:
-        doc = json.loads((root / "package.json").read_text("utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(data.decode("utf-8")) if data is not None else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
         return "package.json cannot be read"
     scripts = doc.get("scripts") or {}
     hooks = [h for h in ("preinstall", "install", "postinstall", "prepare") if h in scripts]
@@ -203,7 +207,6 @@ def _workdir_at(df: Dockerfile, ins: Instruction) -> str:
 
 def check(subject: Subject) -> list[Suggestion]:
     df = subject.df
-    root = Path(subject.analysis.context.root)
     out: list[Suggestion] = []
     for stage in sorted(df.needed_stages()):
         for idx in df.stages[stage].instructions[1:]:
@@ -220,7 +223,7 @@ def check(subject: Subject) -> list[Suggestion]:
             if len(srcs) != 1:
                 continue
             src = go_clean("/" + srcs[0])[1:]
-            if src and not (root / src).is_dir():
+            if src and src not in subject.context.dirs:
                 continue
             wd = _workdir_at(df, run)
             dest = copy.expanded[-1]
@@ -233,11 +236,14 @@ def check(subject: Subject) -> list[Suggestion]:
             have = set(inputs.paths) if inputs else set()
             unsafe = inst.unsafe
             manifests = list(inst.manifests)
+            def read(rel: str, prefix: str = prefix) -> bytes | None:
+                return subject.analysis.context_file(go_clean(prefix + rel))
+
             if inst.ecosystem in ("pip", "pip-tools") and not unsafe:
-                manifests, unsafe = _pip_closure(root / src if src else root, manifests)
+                manifests, unsafe = _pip_closure(read, manifests)
             if inst.ecosystem in ("npm", "yarn", "pnpm") and not unsafe:
-                unsafe = _package_json_unsafe(root / src if src else root)
-                if not unsafe and (root / prefix / "pnpm-workspace.yaml").exists():
+                unsafe = _package_json_unsafe(read)
+                if not unsafe and read("pnpm-workspace.yaml") is not None:
                     unsafe = "pnpm workspaces need every workspace's package.json"
             files = [m for m in manifests if prefix + m in have]
             missing = [m for m in manifests if prefix + m not in have]

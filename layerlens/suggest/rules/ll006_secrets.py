@@ -36,13 +36,7 @@ def check(subject: Subject) -> list[Suggestion]:
         for p in inp.paths:
             if not candidate(p):
                 continue
-            try:
-                from pathlib import Path
-
-                data = (Path(subject.context.root) / p).read_bytes()[:65536]
-            except OSError:
-                data = None
-            kind = file_finding(p, data)
+            kind = file_finding(p, subject.analysis.context_file(p, 65536))
             if kind:
                 out.append(Suggestion("LL006", TITLE,
                                       f"{ins.upper} at line {ins.start_line} copies {p} "

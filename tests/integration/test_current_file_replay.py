@@ -1,0 +1,328 @@
+"""The current Dockerfile is the subject: replayed as it is now over the window's context
+changes, on histories shaped like real projects (Docker added late, files appearing later,
+edits that moved COPY lines, builder stages, compose files, ONBUILD)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from layerlens.analysis import AnalyzeOptions, analyze
+from layerlens.cache.timeline import HistoryOptions
+from layerlens.cli import main
+from layerlens.report import analysis_json
+from layerlens.suggest.engine import suggest
+
+from .harness import Repo
+
+pytestmark = pytest.mark.integration
+
+GOOD = ("FROM node:20\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\nCOPY . .\n"
+        "RUN npm run build\n")
+MOVED = ("FROM node:20\nWORKDIR /app\nCOPY . .\nCOPY package.json ./\nRUN npm install\n"
+         "RUN npm run build\n")
+
+
+def _rates(a) -> dict[int, float | None]:
+    return {a.dockerfile.instructions[i].start_line: s.change_rate
+            for i, s in a.history.costs.instructions.items() if i >= 0}
+
+
+def _assert_chain_never_decreases(a) -> None:
+    """Within a stage, along its cache chain, a later operation rebuilds at least as often."""
+    plan_stages: dict[int, list[float]] = {}
+    for i, s in sorted(a.history.costs.instructions.items()):
+        if i < 0 or s.change_rate is None:
+            continue
+        plan_stages.setdefault(a.dockerfile.instructions[i].stage, []).append(s.change_rate)
+    for rates in plan_stages.values():
+        assert rates == sorted(rates), rates
+
+
+def _node_project(root: Path) -> Repo:
+    r = Repo(root)
+    r.write(".dockerignore", ".git\n")
+    r.write("package.json", '{"v": 0}\n')
+    r.write("src/a.js", "0\n")
+    return r
+
+
+def test_dockerfile_younger_than_the_window(tmp_path: Path) -> None:
+    # Projects add Docker after their first commit: the oldest commits have no Dockerfile.
+    r = _node_project(tmp_path)
+    r.commit()
+    r.write("src/a.js", "1\n")
+    r.commit()
+    r.write("Dockerfile", GOOD)
+    added = r.commit()
+    for i in range(3):
+        r.write("src/a.js", f"x{i}\n")
+        r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert a.history is not None
+    assert a.history.replay.first == added
+    assert a.history.setup.start == 2
+    assert len(a.history.costs.commits) == 3
+    assert any("was added (or moved there)" in n and added[:12] in n for n in a.notices)
+    assert _rates(a)[3] == 0.0 and _rates(a)[5] == 1.0
+    # as built, the commits before the Dockerfile existed build nothing, without a crash
+    b = analyze(AnalyzeOptions(tmp_path / "Dockerfile", history=HistoryOptions(as_built=True)))
+    assert b.history.as_built is not None
+    errors = [c.error for c in b.history.as_built.costs.commits]
+    assert errors[0] and "no Dockerfile" in errors[0]
+
+
+def test_dockerfile_added_in_the_only_commit_window_has_unknown_rates(tmp_path: Path) -> None:
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", GOOD)
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert a.history.costs.commits == ()
+    assert a.history.costs.mean_seconds is None
+    assert all(s.change_rate is None for s in a.history.costs.instructions.values())
+    doc = analysis_json(a)
+    assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
+    assert all(i.get("change_rate") is None for i in doc["dockerfile"]["instructions"])
+    assert any("nothing to replay" in n for n in a.notices)
+
+
+def test_copy_source_that_appears_later_is_a_failed_step(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY go.mod go.sum ./\nRUN go mod download\n"
+            "COPY . .\n")
+    r.write("go.mod", "module x\n")
+    r.write("main.go", "0\n")
+    r.commit()
+    r.write("main.go", "1\n")
+    r.commit()  # go.sum still absent: the build fails at the COPY
+    r.write("go.sum", "h1\n")
+    r.commit()  # now it exists: miss at the COPY (nothing was cached there)
+    r.write("main.go", "2\n")
+    r.commit()  # a hit on the manifests
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    commits = a.history.costs.commits
+    assert [dict(c.rebuilt) for c in commits] == [{0: 2}, {0: 2}, {0: 4}]
+    assert [bool(c.failed) for c in commits] == [True, False, False]
+    assert any(":2: COPY sources are absent at 1 of 3" in n for n in a.notices)
+    _assert_chain_never_decreases(a)
+
+
+def test_old_versions_of_the_file_do_not_blend_into_the_rates(tmp_path: Path) -> None:
+    # juice-shop's shape: the history had COPY . . first; today's file copies the manifest
+    # first. Rates along a chain can then never fall.
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", MOVED)
+    r.commit()
+    for i in range(6):
+        r.write("src/a.js", f"v{i}\n")
+        r.commit()
+    r.write("Dockerfile", GOOD)
+    r.commit()
+    for i in range(3):
+        r.write("src/a.js", f"y{i}\n")
+        r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    rates = _rates(a)
+    _assert_chain_never_decreases(a)
+    # package.json never changed: the install never rebuilds, whatever the old file did;
+    # every commit changes something `COPY . .` reads (the Dockerfile edit included).
+    assert (rates[3], rates[4], rates[5], rates[6]) == (0.0, 0.0, 1.0, 1.0)
+
+
+def test_unknown_push_sizes_are_unknown_not_zero(tmp_path: Path, capsys) -> None:
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", GOOD)
+    r.commit()
+    r.write("src/a.js", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    c = a.history.costs
+    # the RUN layers' sizes are unknown without an image; the COPY's are known
+    assert c.unknown_push_layers == 1
+    assert c.mean_push_bytes is not None and c.mean_push_bytes > 0
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["replay"]["push_bytes_complete"] is False
+    assert doc["replay"]["unknown_size_layers"] == 1
+    # a RUN-only rebuild: nothing known was pushed, so it is unknown, never 0
+    r.write("Dockerfile", GOOD.replace("COPY . .\n", "COPY src src\n") + "RUN echo hi\n")
+    r.commit()
+    r.write(".dockerignore", ".git\nsrc\n")
+    assert main(["analyze", str(tmp_path / "Dockerfile")]) == 0
+    assert "push 0 Bytes" not in capsys.readouterr().out
+
+
+def test_builder_stage_layers_are_never_pushed(tmp_path: Path) -> None:
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", "FROM node:20 AS build\nCOPY . /src\nRUN make\n"
+            "FROM alpine\nCOPY --from=build /src/out /out\n")
+    r.commit()
+    r.write("src/a.js", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    stats = a.history.costs.instructions
+    copy_src = stats[1]
+    assert copy_src.pushed is False and copy_src.expected_push_bytes == 0.0
+    doc = analysis_json(a)
+    entry = doc["dockerfile"]["instructions"][1]
+    assert entry["cost"]["push_bytes"] == 0
+    assert entry["cost"]["push_bytes_source"] == "not_in_final_image"
+
+
+def test_suggest_before_equals_analyze(tmp_path: Path) -> None:
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", MOVED)
+    r.commit()
+    for i in range(4):
+        r.write("src/a.js", f"v{i}\n")
+        r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    rep = suggest(a)
+    measured = [s for s in rep.suggestions if s.savings is not None and s.savings.commits]
+    assert measured
+    for s in measured:
+        assert s.savings.before_seconds_per_commit == pytest.approx(
+            a.history.costs.mean_seconds)
+
+
+def test_target_selects_the_stage(tmp_path: Path, capsys) -> None:
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", "FROM alpine AS dev\nCOPY . /src\nFROM alpine AS prod\n"
+            "COPY package.json /p\n")
+    r.commit()
+    r.write("src/a.js", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile", target="dev"))
+    assert set(a.history.costs.instructions) == {1}
+    assert a.history.costs.commits[0].rebuilt == ((0, 2),)
+    b = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert set(b.history.costs.instructions) == {3}
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--target", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "target stage 'nope' not found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_compose_file_gives_context_args_and_target(tmp_path: Path, capsys) -> None:
+    r = Repo(tmp_path)
+    r.write("app/main.py", "0\n")
+    r.write("docker/Dockerfile", "FROM python:3.12 AS base\nARG FLAVOUR=plain\n"
+            "COPY app/main.py /m\nFROM base AS final\nRUN echo $FLAVOUR\n")
+    r.write("compose.yaml", "services:\n  web:\n    build:\n      context: .\n"
+            "      dockerfile: docker/Dockerfile\n      target: base\n"
+            "      args:\n        FLAVOUR: spicy\n")
+    r.commit()
+    assert main(["analyze", str(tmp_path / "docker" / "Dockerfile"), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["context"]["root"] == str(tmp_path)
+    assert doc["replay"]["target"] == "base"
+    assert any("compose.yaml builds this Dockerfile (service web)" in n
+               for n in doc["notices"])
+    assert main(["analyze", str(tmp_path / "docker" / "Dockerfile"), "--no-compose",
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["context"]["root"] == str(tmp_path / "docker")
+    assert any("--context" in n for n in doc["notices"])
+
+
+def test_bake_file_gives_context(tmp_path: Path, capsys) -> None:
+    r = Repo(tmp_path)
+    r.write("app/main.py", "0\n")
+    r.write("deploy/Dockerfile", "FROM python:3.12\nCOPY app /app\n")
+    r.write("docker-bake.hcl", 'target "api" {\n  context = "."\n'
+            '  dockerfile = "deploy/Dockerfile"\n  args = { A = "1" }\n}\n')
+    r.commit()
+    assert main(["analyze", str(tmp_path / "deploy" / "Dockerfile"), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["context"]["root"] == str(tmp_path)
+    assert any("bake target api" in n for n in doc["notices"])
+
+
+def test_onbuild_triggers_run_in_the_child_stage(tmp_path: Path) -> None:
+    r = _node_project(tmp_path)
+    r.write("Dockerfile", "FROM node:20 AS base\nONBUILD COPY src /src\n"
+            "FROM base\nRUN build\n")
+    r.commit()
+    r.write("package.json", '{"v": 1}\n')
+    r.commit()  # not read by the trigger
+    r.write("src/a.js", "1\n")
+    r.commit()  # read by the trigger: the child rebuilds from it
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    commits = a.history.costs.commits
+    assert [dict(c.rebuilt) for c in commits] == [{}, {1: 2}]
+    assert a.history.costs.instructions[3].change_rate == pytest.approx(1 / 2)
+
+
+def test_check_fails_when_copy_all_moves_above_the_install(tmp_path: Path, capsys) -> None:
+    r = _node_project(tmp_path)
+    r.write(".dockerignore", ".git\n.layerlens-baseline.json\n")
+    r.write("Dockerfile", GOOD)
+    r.commit()
+    for i in range(5):
+        r.write("src/a.js", f"v{i}\n")
+        r.commit()
+    df = str(tmp_path / "Dockerfile")
+    assert main(["baseline", df]) == 0
+    assert main(["check", df]) == 0
+    capsys.readouterr()
+    # uncommitted: the file in front of the user is what is checked
+    (tmp_path / "Dockerfile").write_text(MOVED)
+    assert main(["check", df]) == 1
+    out = capsys.readouterr().out
+    assert "RUN npm install (line 5)" in out
+    # committed: the same
+    r.commit()
+    assert main(["check", df]) == 1
+    assert "RUN npm install (line 5)" in capsys.readouterr().out
+
+
+def test_moved_dockerfile_and_context_start_where_it_arrived(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write("old/Dockerfile", "FROM alpine\nCOPY . /app\n")
+    r.write("old/a.txt", "0\n")
+    r.commit()
+    r.write("old/a.txt", "1\n")
+    r.commit()
+    from .harness import git
+
+    git(tmp_path, "mv", "old", "svc")
+    moved = r.commit()
+    r.write("svc/a.txt", "2\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "svc" / "Dockerfile"))
+    assert a.history.replay.first == moved
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 2}]
+
+
+def test_merges_symlinks_lfs_pointers_and_empty_windows(tmp_path: Path, capsys) -> None:
+    from .harness import git
+
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY assets /assets\nCOPY . /app\n")
+    r.write("assets/big.bin", "version https://git-lfs.github.com/spec/v1\noid sha256:"
+            + "0" * 64 + "\nsize 999999999\n")
+    r.write("main.c", "0\n")
+    r.commit()
+    (tmp_path / "link").symlink_to("main.c")
+    r.commit()
+    git(tmp_path, "checkout", "-q", "-b", "side")
+    r.write("assets/big.bin", "version https://git-lfs.github.com/spec/v1\noid sha256:"
+            + "1" * 64 + "\nsize 5\n")
+    r.commit()
+    git(tmp_path, "checkout", "-q", "main")
+    r.write("main.c", "1\n")
+    r.commit()
+    git(tmp_path, "merge", "-q", "--no-ff", "-m", "merge", "side",
+        env={"GIT_AUTHOR_DATE": "@1800000000 +0000", "GIT_COMMITTER_DATE": "@1800000000 +0000"})
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    # the merge counts by its first-parent diff: the LFS pointer changed under assets/
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 3}, {0: 3}, {0: 2}]
+    # a window with no commits at all: unknown rates, a notice, no crash
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--since", "2100-01-01",
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
+    assert any("nothing to replay" in n for n in doc["notices"])
