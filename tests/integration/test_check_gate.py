@@ -165,6 +165,15 @@ def test_scan_checks_dockerfiles_with_a_baseline_in_build_dirs(tmp_path: Path,
     assert sorted(s["dockerfile"] for s in doc["skipped"]) == [
         str(tmp_path / "build/tmp/Dockerfile"), str(tmp_path / "node_modules/dep/Dockerfile")]
 
+    assert main(["scan", str(tmp_path), "--no-history", "--format", "sarif"]) == 1
+    import jsonschema
+
+    from .test_gate_outputs import SCHEMA
+
+    log = json.loads(capsys.readouterr().out)  # one SARIF log, one run, for the whole tree
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    assert len(log["runs"]) == 1 and log["runs"][0]["results"]
+
     # an empty skip list checks everything: the Dockerfiles without a baseline are errors
     assert main(["scan", str(tmp_path), "--no-history", "--skip-dirs", ""]) == 2
     out = capsys.readouterr().out
