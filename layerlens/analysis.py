@@ -77,6 +77,19 @@ class Analysis:
                 self._file_cache[key] = None
         return self._file_cache[key]
 
+    @property
+    def target_index(self) -> int | None:
+        """The stage the build targets (`--target`, or a compose/bake target), or None for
+        the last stage."""
+        from layerlens.dockerfile.model import find_stage
+
+        t = self.options.target
+        return None if t is None else find_stage(self.dockerfile.stages, t)
+
+    def needed_stages(self) -> frozenset[int]:
+        """The stages the builder runs for the target."""
+        return self.dockerfile.needed_stages(self.target_index)
+
     def source_of_layer(self, layer: int) -> LayerSource | None:
         for s in self.layer_sources:
             if s.layer == layer:
@@ -181,6 +194,8 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)
+        if hist.as_built is not None:
+            notices.extend(f"as built: {n}" for n in hist.as_built.notices)
     return Analysis(options, df, ctx, MappingProxyType(inputs), hist, image, sources,
                     tuple(notices), ignore_text, matcher)
 

@@ -24,7 +24,8 @@ from typing import Any
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 BAKE_FILES = ("docker-bake.hcl", "docker-bake.json")
 _MAX_BYTES = 4 << 20
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}"
+                  r"|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +37,48 @@ class BuildConfig:
     target: str | None = None
 
 
-def _interpolate(value: str) -> str:
-    """Compose's `${VAR}`, `${VAR:-default}` and `$VAR`, from the environment."""
+def _interpolate(value: str, env: dict[str, str] | None = None) -> str:
+    """Compose interpolation: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+    `${VAR:?err}`, `${VAR?err}`, `${VAR:+alt}`, `${VAR+alt}` and `$$`, from the
+    environment over the compose file's `.env` (`env`)."""
+    scope = {**(env or {}), **os.environ}
 
     def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(3)
-        got = os.environ.get(name)
-        if got is None or (got == "" and m.group(0).startswith("${") and ":-" in m.group(0)):
-            return m.group(2) or ""
-        return got
+        if m.group(0) == "$$":
+            return "$"
+        name = m.group(1) or m.group(4)
+        op, arg = m.group(2) or "", m.group(3) or ""
+        got = scope.get(name)
+        unset = got is None or (op.startswith(":") and got == "")
+        if op.endswith("-"):
+            return arg if unset else got
+        if op.endswith("+"):
+            return "" if unset else arg
+        return "" if got is None else got  # `?` forms: compose would stop; use it if set
 
     return _VAR.sub(sub, value)
 
 
-def _args(raw: Any) -> dict[str, str]:
+def _dotenv(directory: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines of the compose project's `.env` (quotes stripped)."""
+    out: dict[str, str] = {}
+    try:
+        text = (directory / ".env").read_text("utf-8", errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        k, _, v = line.removeprefix("export ").partition("=")
+        v = v.strip()
+        if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+            v = v[1:-1]
+        out[k.strip()] = v
+    return out
+
+
+def _args(raw: Any, env: dict[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if isinstance(raw, dict):
         for k, v in raw.items():
@@ -57,12 +86,12 @@ def _args(raw: Any) -> dict[str, str]:
                 if str(k) in os.environ:
                     out[str(k)] = os.environ[str(k)]
             else:
-                out[str(k)] = _interpolate(str(v))
+                out[str(k)] = _interpolate(str(v), env)
     elif isinstance(raw, list):
         for item in raw:
             k, eq, v = str(item).partition("=")
             if eq:
-                out[k] = _interpolate(v)
+                out[k] = _interpolate(v, env)
             elif k in os.environ:
                 out[k] = os.environ[k]
     return out
@@ -85,6 +114,7 @@ def _compose(path: Path, dockerfile: Path) -> list[BuildConfig]:
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, dict):
         return []
+    env = _dotenv(path.parent)
     out = []
     for name in sorted(services, key=str):
         svc = services[name]
@@ -93,13 +123,14 @@ def _compose(path: Path, dockerfile: Path) -> list[BuildConfig]:
             build = {"context": build}
         if not isinstance(build, dict):
             continue
-        ctx = path.parent / _interpolate(str(build.get("context") or "."))
-        df = ctx / _interpolate(str(build.get("dockerfile") or "Dockerfile"))
+        ctx = path.parent / _interpolate(str(build.get("context") or "."), env)
+        df = ctx / _interpolate(str(build.get("dockerfile") or "Dockerfile"), env)
         if not _same(df, dockerfile):
             continue
         target = build.get("target")
-        out.append(BuildConfig(str(path), f"service {name}", ctx, _args(build.get("args")),
-                               None if target is None else _interpolate(str(target))))
+        out.append(BuildConfig(str(path), f"service {name}", _shorter(ctx),
+                               _args(build.get("args"), env),
+                               None if target is None else _interpolate(str(target), env)))
     return out
 
 
@@ -138,9 +169,18 @@ def _bake(path: Path, dockerfile: Path) -> list[BuildConfig]:
         target = t.get("target")
         args = {str(k): _unquote(v) for k, v in (t.get("args") or {}).items()} \
             if isinstance(t.get("args"), dict) else {}
-        out.append(BuildConfig(str(path), f"bake target {_unquote(name)}", ctx, args,
+        out.append(BuildConfig(str(path), f"bake target {_unquote(name)}", _shorter(ctx), args,
                                None if target is None else _unquote(target)))
     return out
+
+
+def _shorter(p: Path) -> Path:
+    """`p` normalised, and relative to the working directory when it lies below it."""
+    norm = Path(os.path.normpath(p))
+    try:
+        return norm.resolve().relative_to(Path.cwd().resolve()) or Path(".")
+    except ValueError:
+        return norm
 
 
 def _unquote(v: Any) -> str:

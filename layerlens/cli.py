@@ -37,6 +37,23 @@ class Progress:
             self._width = 0
 
 
+def _size(value: str) -> int:
+    from layerlens.image.tarstream import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 64G)") from None
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
+
+
 def _dockerfile_arg(value: str | None) -> Path:
     p = Path(value or "Dockerfile")
     if p.is_dir():
@@ -77,10 +94,14 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="do not take context, build args and target from a compose or bake "
                         "file that builds this Dockerfile")
     p.add_argument("--image", metavar="REF",
-                   help="an image to measure: docker-archive or oci-archive tar, OCI layout "
-                        "directory, docker:NAME or podman:NAME")
+                   help="an image to measure: an archive or OCI layout path, oci:DIR[:REF], "
+                        "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
+                        "podman:NAME or docker://HOST/REPO:TAG")
     p.add_argument("--image-platform", metavar="OS/ARCH",
                    help="platform to pick from a multi-platform image (default linux/amd64)")
+    p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",
+                   help="--image from a registry: verify TLS (default true); false also "
+                        "allows plain http")
     h = p.add_argument_group("history (git)")
     h.add_argument("--no-history", action="store_true", help="static analysis only")
     h.add_argument("--since", help="only commits after this date (as `git log --since`)")
@@ -96,6 +117,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="a build arg that changes on every build (commit SHA, date, version)")
     h.add_argument("--stable-arg", action="append", default=[], metavar="NAME",
                    help="a build arg whose name looks volatile but is not")
+    h.add_argument("--no-cache", action="store_true",
+                   help="mine the history afresh and keep nothing under "
+                        "$XDG_CACHE_HOME/layerlens")
     h.add_argument("--as-built", action="store_true",
                    help="also replay each commit with the Dockerfile it had then (what the "
                         "builds of this history actually cost)")
@@ -139,6 +163,8 @@ def _options(ns: argparse.Namespace):
         stable_args=frozenset(ns.stable_arg),
         build_log=Path(ns.build_log) if ns.build_log else None,
         as_built=getattr(ns, "as_built", False),
+        mining=getattr(ns, "mining", None),
+        cache=not getattr(ns, "no_cache", False),
     )
     context = Path(ns.context) if ns.context else None
     build_args = _build_args(ns.build_arg)
@@ -177,13 +203,19 @@ def _options(ns: argparse.Namespace):
     )
 
 
-def _write_output(text: str, out: str | None) -> None:
-    if out:
-        from layerlens.fsutil import atomic_write_text
+def _write_output(text: str, out: str | None, *, utf8: bool = False) -> None:
+    """Write a report atomically to OUT or to stdout; UTF8 for JSON (see jsonout.py)."""
+    from layerlens.jsonout import write_stdout
 
-        atomic_write_text(Path(out), text)
+    if out:
+        from layerlens.fsutil import atomic_write_bytes, atomic_write_text
+
+        if utf8:
+            atomic_write_bytes(Path(out), text.encode("utf-8", "backslashreplace"))
+        else:
+            atomic_write_text(Path(out), text)
     else:
-        sys.stdout.write(text)
+        write_stdout(text, utf8=utf8)
 
 
 def cmd_analyze(ns: argparse.Namespace) -> int:
@@ -195,12 +227,10 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
     finally:
         progress.done()
     if ns.format == "json":
-        import json
-
+        from layerlens.jsonout import dumps
         from layerlens.report import analysis_json
 
-        _write_output(json.dumps(analysis_json(result), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        _write_output(dumps(analysis_json(result)), ns.output, utf8=True)
     else:
         from layerlens.textreport import analysis_text
 
@@ -210,10 +240,13 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
 
 def cmd_image(ns: argparse.Namespace) -> int:
     from layerlens.image.reader import read_image
+    from layerlens.image.tarstream import Limits
 
     progress = Progress()
     try:
-        img = read_image(ns.ref, platform=ns.platform, progress=progress)
+        img = read_image(ns.ref, platform=ns.platform, progress=progress,
+                         limits=Limits(max_layer_bytes=ns.max_layer_bytes),
+                         tls_verify=ns.tls_verify)
         sources = ()
         if ns.dockerfile:
             from layerlens.dockerfile import load
@@ -223,12 +256,10 @@ def cmd_image(ns: argparse.Namespace) -> int:
     finally:
         progress.done()
     if ns.format == "json":
-        import json
-
+        from layerlens.jsonout import dumps
         from layerlens.report import image_json
 
-        _write_output(json.dumps(image_json(img, sources), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        _write_output(dumps(image_json(img, sources)), ns.output, utf8=True)
     else:
         from layerlens.textreport import image_text
 
@@ -237,9 +268,8 @@ def cmd_image(ns: argparse.Namespace) -> int:
 
 
 def cmd_suggest(ns: argparse.Namespace) -> int:
-    import json
-
     from layerlens.analysis import analyze
+    from layerlens.jsonout import dumps
     from layerlens.suggest.engine import suggest
     from layerlens.suggest.output import (
         report_json,
@@ -267,12 +297,11 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
         diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,
                              rep.ignore_path.name)
     if ns.format == "json":
-        _write_output(json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n",
-                      ns.output)
+        _write_output(dumps(report_json(rep)), ns.output, utf8=True)
     elif ns.format == "sarif":
         first = next((i.start_line for i in result.dockerfile.instructions), 1)
-        _write_output(json.dumps(report_sarif(rep, str(df_path), result.dockerfile.source,
-                                              first), indent=2) + "\n", ns.output)
+        _write_output(dumps(report_sarif(rep, str(df_path), result.dockerfile.source, first)),
+                      ns.output, utf8=True)
     else:
         _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
     if ns.write:
@@ -439,12 +468,17 @@ def cmd_scan(ns: argparse.Namespace) -> int:
         raise LayerlensError("no Dockerfiles found" + (
             f" ({len(found.skipped)} skipped: under {', '.join(sorted(skip))} without a "
             "baseline)" if found.skipped else ""), path=str(root))
+    from layerlens.history.mine import MiningCache
+    from layerlens.history.store import HistoryStore
+
     worst = EXIT_OK
     results = []
     summary = []
+    # one git log pass for every Dockerfile of the tree
+    mining = MiningCache(None if ns.no_cache else HistoryStore())
     for df in found.dockerfiles:
         args = argparse.Namespace(**{**vars(ns), "dockerfile": str(df), "context": None,
-                                     "baseline": None})
+                                     "baseline": None, "mining": mining})
         try:
             code, res, shown = _check_one(args)
             results.append((shown, res))
@@ -561,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
                      ("--max-commits", {"type": int, "default": 1000}),
                      ("--pullers", {"type": int, "default": 1}), ("--base-refresh", {}),
                      ("--build-log", {}),
+                     ("--no-cache", {"action": "store_true"}),
                      ("--volatile-arg", {"action": "append", "default": []}),
                      ("--stable-arg", {"action": "append", "default": []})):
         p.add_argument(flag, **kw)
@@ -572,9 +607,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("image", help="measure an image: layer sizes, shadowed bytes, secrets")
-    p.add_argument("ref", help="docker-archive or oci-archive tar, OCI layout directory, "
-                   "docker:NAME or podman:NAME")
+    p.add_argument("ref", help="an archive or OCI layout path, oci:DIR[:REF], "
+                   "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
+                   "podman:NAME or docker://HOST/REPO:TAG (containers-transports(5))")
     p.add_argument("--platform", help="platform to pick from a multi-platform image")
+    p.add_argument("--max-layer-bytes", type=_size, default=64 << 30, metavar="SIZE",
+                   help="refuse a layer that inflates past this (default 64G; e.g. 200G)")
+    p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",
+                   help="registries: verify TLS (default true); false also allows plain http")
     p.add_argument("--dockerfile", "-f", help="map layers to the lines of this Dockerfile")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")
@@ -600,6 +640,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     from layerlens.errors import LayerlensError
 
+    if getattr(ns, "tls_verify", None) is not None:
+        from layerlens.image import registry
+
+        registry.DEFAULT_TLS_VERIFY = ns.tls_verify  # --image reaches read_image via analyze
     try:
         return ns.func(ns)
     except LayerlensError as exc:

@@ -39,7 +39,7 @@ def analysis_text(result: Analysis) -> str:
             ab = hist.as_built.costs
             out.append("As built    " + per_commit_text(ab, len(ab.commits))
                        + " (each commit with the Dockerfile it had then)")
-    needed = df.needed_stages()
+    needed = result.needed_stages()
     for st in df.stages:
         out.append("")
         base = f"{st.base} (stage)" if st.base_is_stage else st.base
@@ -52,7 +52,9 @@ def analysis_text(result: Analysis) -> str:
             inp = result.inputs.get(ins.index)
             if inp is not None:
                 kinds = {s.kind for s in inp.sources}
-                if kinds == {"context"} or inp.files:
+                if inp.sources and all(s.missing for s in inp.sources):
+                    line += f" {'missing from the context':>23}"
+                elif kinds == {"context"} or inp.files:
                     line += f" {inp.files:>6} files {size(inp.bytes):>10}"
                 else:
                     line += "   from " + ", ".join(sorted(kinds - {"context"}))
@@ -89,12 +91,13 @@ def push_text(mean_bytes: float | None, unknown_layers: int) -> str:
 def per_commit_text(c, window: int) -> str:
     """`N commits; per commit: rebuild …, push …, pull … xP` for a CostSummary."""
     if c.mean_seconds is None:
-        return f"{window} commits replayed; per commit: unknown (nothing to replay)"
+        return (f"{window} commit(s) in the window, no build replayed; per commit: unknown")
     unknown = c.unknown_push_layers
     est = " (estimated: no build log or image given)" if c.estimated else ""
     pull = "unknown" if c.mean_pull_bytes is None else (
         ("≥ " if unknown else "") + size(int(c.mean_pull_bytes)))
-    return (f"{window} commits; per commit: rebuild {duration(c.mean_seconds)}, push "
+    builds = f" ({c.builds} builds ran)" if c.builds != len(c.commits) else ""
+    return (f"{window} commits{builds}; per commit: rebuild {duration(c.mean_seconds)}, push "
             f"{push_text(c.mean_push_bytes, unknown)}, pull {pull} x{c.pullers}{est}")
 
 

@@ -185,7 +185,7 @@ def build_view(a: Analysis, report: SuggestReport | None) -> ViewData:
                                  sum(img.layers[i].size_bytes for i in base),
                                  sum(img.layers[i].shadowed_bytes for i in base), None, None,
                                  tuple(base)))
-    needed = df.needed_stages()
+    needed = a.needed_stages()
     for st in df.stages:
         if st.index not in needed:
             continue

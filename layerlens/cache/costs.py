@@ -73,6 +73,7 @@ class CostSummary:
     mean_pull_bytes: float | None
     estimated: bool  # any seconds are defaults
     unknown_push_layers: int = 0  # rebuilt final-image layers of unknown size, all commits
+    builds: int = 0  # commits whose build ran (the denominator of rates and means)
 
     @property
     def push_complete(self) -> bool:
@@ -109,6 +110,8 @@ def summarize(
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
     rebuilds: Counter[str] = Counter()
     churn: dict[str, Counter[str]] = {ident: Counter() for ident in current}
+    context_ops = [(ident, op) for ident, op in current.items() if op.reads_context]
+    readers_of: dict[str, list[str]] = {}  # changed path -> identities reading it
     out: list[CommitCost] = []
     estimated = False
     for c in result.commits:
@@ -126,15 +129,21 @@ def summarize(
                     push += cost.push_bytes
             rebuilds[op.identity] += 1
         for path in c.changed_paths:
-            for ident, op in current.items():
-                if op.reads_context and op.reads(path):
-                    churn[ident][path] += 1
+            idents = readers_of.get(path)
+            if idents is None:
+                idents = readers_of[path] = [ident for ident, op in context_ops
+                                             if op.reads(path)]
+            for ident in idents:
+                churn[ident][path] += 1
         out.append(CommitCost(
             c.sha, c.time, tuple((m.stage, m.first_line) for m in c.rebuilt),
             tuple(op.instruction for op in c.rebuilt_ops), secs, push, push * pullers, unknown,
             c.error, c.failed,
         ))
-    n = len(out)
+    # Failed builds (a literal COPY source absent) and commits that had no buildable
+    # Dockerfile (as built) are not builds: they are listed, but rates and means are over
+    # the builds that ran.
+    n = sum(1 for c in out if not c.failed and not c.error)
     stats: dict[int, InstructionStats] = {}
     rates = {ident: (rebuilds[ident] / n if n else None) for ident in current}
     total_expected = sum((rates[ident] or 0.0) * (costs.get(ident) or estimate(op, None)).seconds
@@ -165,5 +174,5 @@ def summarize(
         tuple(out), stats, pullers, total_s, total_p, total_p * pullers,
         total_s / n if n else None,
         total_p / n if n and push_known else None,
-        total_p * pullers / n if n and push_known else None, estimated, unknown,
+        total_p * pullers / n if n and push_known else None, estimated, unknown, n,
     )

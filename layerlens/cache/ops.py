@@ -81,6 +81,9 @@ class Op:
     readers: tuple[Reader, ...]  # context files whose content is part of the key
     stage_refs: tuple[int, ...]  # stages whose final key is part of the key
     volatile: tuple[str, ...]  # build args modelled as changing on every build
+    # `COPY --link` / `ADD --link`: BuildKit copies onto an empty layer and merges it, so the
+    # copy's own cache key does not include the layers before it
+    link: bool
     # stable across Dockerfile versions: stage label + normalized text, and "\x01N" for the
     # Nth repeat of the same text in a stage (two `WORKDIR /app` are two operations)
     identity: str
@@ -223,8 +226,9 @@ def build_plan(
                 )
             else:  # workdir
                 definition = json.dumps({"mkdir": workdir})
+            link = kw in ("copy", "add") and _link(ins)
             ops.append(Op(idx, st.index, ins.start_line, kw, definition, tuple(readers),
-                          tuple(refs), volatile, f"{label}\0{_norm(ins)}"))
+                          tuple(refs), volatile, link, f"{label}\0{_norm(ins)}"))
         ops = _distinct_identities(ops)
         state[st.index] = (workdir, user, shell)
         base_image = None if st.base_stage is not None else st.base
@@ -232,6 +236,14 @@ def build_plan(
                                     st.platform or df.platform, tuple(ops))
     order = _topo(plans)
     return BuildPlan(tuple(plans[i] for i in order), frozenset(pushed), volatile_args)
+
+
+def _link(ins: Instruction) -> bool:
+    """`--link` or `--link=true` (BuildKit parses the value as a boolean)."""
+    f = ins.flag("link")
+    if f is None:
+        return False
+    return (f.value or "true").lower() in ("true", "1", "t")
 
 
 def _distinct_identities(ops: list[Op]) -> list[Op]:
@@ -268,7 +280,7 @@ def _onbuild_ops(df: Dockerfile, parent: int, child: int, label: str,
         plan = build_plan(mini, volatile_args=volatile_args)
         for op in (o for sp in plan.stages for o in sp.ops):
             out.append(Op(-(1 + child * 1000 + k), child, trig.start_line, op.keyword,
-                          op.definition, op.readers, (), op.volatile,
+                          op.definition, op.readers, (), op.volatile, op.link,
                           f"{label}\0ONBUILD {_norm(trig)}"))
     return out
 

@@ -45,7 +45,8 @@ class CommitReplay:
     changed_paths: tuple[str, ...]  # context paths this commit changed
     error: str | None = None
     # COPY/ADD instructions whose literal sources were absent at this commit: the build
-    # fails there; counted as a miss at that COPY (nothing it would produce is cached).
+    # fails there. A failed build is no build: it rebuilds nothing that counts, and the
+    # cache keeps the last build that succeeded.
     failed: tuple[int, ...] = ()
 
 
@@ -55,6 +56,7 @@ class ReplayResult:
     first: str | None  # the replay's oldest commit: the warm cache everything starts from
     plan: BuildPlan | None  # the plan at the newest commit
     skipped: int = 0  # older commits of the mined window that were not replayed
+    first_failed: bool = False  # the warm commit's own build failed (a source was absent)
 
 
 def _file_hash(path: str, entry: TreeEntry) -> int:
@@ -66,7 +68,7 @@ class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
     hashes), and for each literal source the number of files present under it."""
 
-    __slots__ = ("present", "readers", "xor")
+    __slots__ = ("_by_path", "present", "readers", "xor")
 
     def __init__(self, version: Version, state: dict[str, TreeEntry]) -> None:
         self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
@@ -75,21 +77,31 @@ class _Digests:
         self.present: dict[tuple[int, int], int] = {
             (op.instruction, k): 0 for op in self.readers
             for k, r in enumerate(op.readers) if r.required}
+        # path -> the operations reading it, each with its literal sources that match it;
+        # paths recur across commits, so each is matched against the sources once
+        self._by_path: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
         matcher = version.matcher
         for path, entry in state.items():
             if matcher and matcher.excludes(path):
                 continue
             self._add(path, _file_hash(path, entry), 1)
 
+    def _readers_of(self, path: str) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+        got = self._by_path.get(path)
+        if got is None:
+            got = tuple(
+                (op.instruction, tuple((op.instruction, k) for k, r in enumerate(op.readers)
+                                       if r.required and r.reads(path)))
+                for op in self.readers if op.reads(path))
+            self._by_path[path] = got
+        return got
+
     def _add(self, path: str, h: int, count: int) -> None:
-        for op in self.readers:
-            if not op.reads(path):
-                continue
-            self.xor[op.instruction] ^= h
+        for ins, required in self._readers_of(path):
+            self.xor[ins] ^= h
             if count:
-                for k, r in enumerate(op.readers):
-                    if r.required and r.reads(path):
-                        self.present[(op.instruction, k)] += count
+                for key in required:
+                    self.present[key] += count
 
     def update(self, path: str, old: TreeEntry | None, new: TreeEntry | None) -> None:
         delta = (_file_hash(path, old) if old else 0) ^ (_file_hash(path, new) if new else 0)
@@ -143,8 +155,12 @@ def replay(
     version = version_at(first, blobs)
     digests = _Digests(version, state)
     prev_keys: set[int] = set()
+    first_failed = False
     if version.plan is not None:
-        prev_keys, _by_op, _failed = _chain(version, digests, first, base_refresh)
+        prev_keys, _by_op, first_failed_ops = _chain(version, digests, first, base_refresh)
+        first_failed = bool(first_failed_ops)
+        if first_failed:
+            prev_keys = set()  # nothing was built, so nothing is cached
     results: list[CommitReplay] = []
     for commit in history.commits[start + 1:]:
         version_changed = False
@@ -174,21 +190,25 @@ def replay(
             prev_keys = set()
             continue
         keys, by_op, failed = _chain(version, digests, commit, base_refresh)
+        if failed:
+            results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed), None,
+                                        tuple(sorted(failed))))
+            continue  # the cache still holds the last build that succeeded
         misses: list[StageMiss] = []
         rebuilt: list[Op] = []
         for sp in version.plan.stages:
             hit_all = True
             for op in sp.ops:
-                if hit_all and by_op[op.instruction] in prev_keys:
-                    continue
+                if (hit_all or op.link) and by_op[op.instruction] in prev_keys:
+                    continue  # a --link copy is reused whatever changed before it
                 if hit_all:
                     misses.append(StageMiss(sp.index, op.line, op.instruction))
                     hit_all = False
                 rebuilt.append(op)
         results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
-                                    tuple(changed), None, tuple(sorted(failed))))
+                                    tuple(changed)))
         prev_keys = keys
-    return ReplayResult(tuple(results), first.sha, version.plan, start)
+    return ReplayResult(tuple(results), first.sha, version.plan, start, first_failed)
 
 
 GIT_MARKER = ".git/HEAD"
@@ -253,15 +273,21 @@ def _chain(version: Version, digests: _Digests, commit: Commit,
                 epoch = commit.time // base_refresh
             key = hash(("image", sp.base_image, sp.platform, epoch))
         for op in sp.ops:
-            parts = [key, op.definition]
+            parts = [op.definition]
             if op.reads_context:
                 parts.append(digests.xor.get(op.instruction, 0))
             for ref in op.stage_refs:
                 parts.append(final.get(ref, hash(("stage?", ref))))
-            if op.volatile or op.instruction in failed:
-                # a failed step caches nothing: the next build misses here too
+            if op.volatile:
                 parts.append(commit.sha)
-            key = hash(tuple(parts))
+            if op.link:
+                # keyed on its own inputs; the layers after it still chain on the merge
+                own = hash(("link", *parts))
+                keys.add(own)
+                by_op[op.instruction] = own
+                key = hash((key, own))
+                continue
+            key = hash((key, *parts))
             keys.add(key)
             by_op[op.instruction] = key
         final[sp.index] = key

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
@@ -25,7 +25,7 @@ from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
 from layerlens.dockerfile.model import find_stage
 from layerlens.errors import LayerlensError
-from layerlens.history.mine import MineOptions, find_repo, mine, read_blobs
+from layerlens.history.mine import MineOptions, MiningCache, find_repo, read_blobs
 from layerlens.history.model import Commit, History
 
 
@@ -42,6 +42,9 @@ class HistoryOptions:
     op_costs: Mapping[str, OpCost] = field(default_factory=dict)  # e.g. from an image
     build_log: Path | None = None
     as_built: bool = False  # also replay each commit with the Dockerfile it had then
+    # one mining pass shared by several analyses of one repository (`scan`)
+    mining: MiningCache | None = field(default=None, compare=False)
+    cache: bool = True  # keep mined history under $XDG_CACHE_HOME/layerlens (--no-cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,9 +235,15 @@ def analyze_history(
     watched = tuple(p for p in [df_path, *ignore_paths] if p)
     extra = tuple(p for p in watched if not p.startswith(info.prefix))
     say("reading git history")
-    history = mine(info, extra, MineOptions(since=options.since, max_commits=options.max_commits,
-                                            first_parent=options.first_parent),
-                   progress=lambda n: say(f"git history: {n} commits"))
+    mining = options.mining
+    if mining is None:
+        from layerlens.history.store import HistoryStore
+
+        mining = MiningCache(HistoryStore() if options.cache else None)
+    history = mining.mine(info, extra, MineOptions(since=options.since,
+                                                   max_commits=options.max_commits,
+                                                   first_parent=options.first_parent),
+                          progress=lambda n: say(f"git history: {n} commits"))
     notices = list(history.notices)
     detected = detect_volatile(df) - options.stable_args
     volatile = frozenset(detected | options.volatile_args) - options.stable_args
@@ -244,7 +253,7 @@ def analyze_history(
     tracked = df_path is not None and (
         df_path in history.base_tree
         or any(ch.path == df_path for c in history.commits for ch in c.changes))
-    if not tracked:
+    if not tracked and history.commits:
         notices.append(f"{dockerfile} is not tracked by git: its text of today is replayed at "
                        "every commit of the window")
     start = _window_start(history, df_path if tracked else None)
@@ -259,10 +268,27 @@ def analyze_history(
                         dict(log_seconds or {}))
     say(f"replaying {len(history.commits) - start} commits")
     result, summary = replay_text(setup, df, matcher, inputs)
+    if result.first_failed:
+        # The file's literal COPY sources came later than the file (a lock file added
+        # after the Dockerfile, say): start where today's file first builds.
+        ok = next((i for i, c in enumerate(result.commits) if not c.failed), None)
+        if ok is not None:
+            new_start = setup.start + 1 + ok
+            c = history.commits[new_start]
+            day = time.strftime("%Y-%m-%d", time.gmtime(c.time))
+            notices.append(
+                f"today's {df.path} first builds at {c.sha[:12]} ({day}), when all its COPY "
+                f"sources exist: the replay starts there; the {new_start - setup.start} "
+                "older commit(s) could not build it")
+            setup = replace(setup, start=new_start)
+            result, summary = replay_text(setup, df, matcher, inputs)
     notices += _failed_notices(df, summary)
     if not result.commits:
         notices.append("fewer than two commits in the window: nothing to replay, rates are "
                        "unknown")
+    elif summary.builds == 0:
+        notices.append("the build fails at every commit of the window (a COPY source is "
+                       "absent): rates are unknown")
     as_built = None
     if options.as_built:
         as_built = _as_built(setup, df_path if tracked else None, tuple(ignore_paths), watched,
@@ -284,8 +310,8 @@ def _failed_notices(df: Dockerfile, summary: CostSummary) -> list[str]:
             continue
         i = df.instructions[ins]
         out.append(f"{df.path}:{i.start_line}: {i.upper} sources are absent at {n} of "
-                   f"{len(summary.commits)} replayed commits (the build fails there); counted "
-                   "as a rebuild from that instruction")
+                   f"{len(summary.commits)} replayed commits: the build fails there, and "
+                   "those commits are left out of the rates")
     return out
 
 
@@ -358,5 +384,5 @@ def _as_built(setup: ReplaySetup, df_path: str | None, ignore_paths: tuple[str, 
     broken = [c for c in result.commits if c.error]
     if broken:
         notices.append(f"{len(broken)} commit(s) could not be built as they were (first: "
-                       f"{broken[0].error}); they count as no rebuild")
+                       f"{broken[0].error}); they are left out of the figures")
     return AsBuilt(result, summary, tuple(notices))

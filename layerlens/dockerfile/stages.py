@@ -2,10 +2,15 @@
 
 Scoping follows the builder: ARGs before the first FROM are global and visible only to
 FROM lines (plus the built-in platform ARGs); inside a stage an ARG must be declared to be
-visible, takes a build-arg override first, then its own default, then the global value;
-ENV always wins over an ARG of the same name; a stage built FROM another stage inherits its
-ENV and ARGs. Every ENV/LABEL pair of one instruction is expanded against the environment
-before that instruction.
+visible, takes a build-arg override first, then its own default, then the global value.
+Expansions see the build state's environment, where ENV and ARG (with a value) both write
+and the later one wins: BuildKit's dispatchArg adds an ARG's value with `AddEnv`, so an ARG
+after an ENV of the same name shadows it until the next ENV (the image config's Env keeps
+only ENV). A redeclared ARG keeps its first place among the stage's args; redeclared without
+a value it shows what the state still holds, as BuildKit's RUN history line
+(`runCommandString`) does. A stage built FROM another stage inherits its ENV and ARGs.
+Every ENV/LABEL pair of one instruction is expanded against the environment before that
+instruction.
 """
 
 from __future__ import annotations
@@ -160,6 +165,7 @@ class _Builder:
         global_args: dict[str, str | None] = {}
         env: dict[str, str] = {}
         args: dict[str, str | None] = {}
+        state: dict[str, str] = {}  # what expansions see: ENV and valued ARGs, last wins
         cur: dict | None = None
 
         def close_stage() -> None:
@@ -175,6 +181,7 @@ class _Builder:
 
         final_env: list[dict[str, str]] = []
         final_args: list[dict[str, str | None]] = []
+        final_state: list[dict[str, str]] = []
         for node in self.parsed.nodes:
             line = node.start_line
             if node.keyword not in KNOWN_KEYWORDS:
@@ -190,6 +197,7 @@ class _Builder:
                 if cur is not None:
                     final_env.append(dict(env))
                     final_args.append(dict(args))
+                    final_state.append(dict(state))
                 close_stage()
                 from_env = self._global_env(global_args)
                 base = self.word(node.args[0], from_env, line)
@@ -212,8 +220,9 @@ class _Builder:
                 if base_stage is not None:
                     env = dict(final_env[base_stage])
                     args = dict(final_args[base_stage])
+                    state = dict(final_state[base_stage])
                 else:
-                    env, args = {}, {}
+                    env, args, state = {}, {}, {}
                 sidx = len(stages)
                 cur = {
                     "index": sidx, "name": name, "base": base, "base_stage": base_stage,
@@ -258,15 +267,21 @@ class _Builder:
                 continue
             sidx = cur["index"]
             stage_members[sidx].append(idx)
-            scope = {k: v for k, v in args.items() if v is not None}
-            scope.update(env)
+            scope = dict(state)
             ins = self._stage_instruction(node, idx, text, flags, sidx, scope, env, args,
                                           global_args, stages)
+            if ins.keyword in ("env", "arg"):
+                for key, value in ins.pairs:
+                    if value is not None:
+                        state[key] = value
+                    elif key in state:
+                        args[key] = state[key]  # redeclared without a value: still set
             instructions.append(ins)
         if cur is None:
             raise self.fail("dockerfile contains no stages to build", 1)
         final_env.append(dict(env))
         final_args.append(dict(args))
+        final_state.append(dict(state))
         close_stage()
         # COPY --from may name any stage, so resolve after all stages are known.
         resolved = [self._resolve_from(ins, stages) for ins in instructions]
@@ -323,11 +338,13 @@ class _Builder:
         elif kw == "onbuild":
             if not args or node.sub is None:
                 raise self.fail("ONBUILD requires at least one argument", line)
+            # BuildKit's parseOnBuild checks only these three; the trigger itself (its
+            # keyword and its flags) is stored as text and parsed when a child image builds
             sub = node.sub.keyword
-            if sub in ("onbuild", "from", "maintainer"):
+            if sub == "onbuild":
+                raise self.fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", line)
+            if sub in ("from", "maintainer"):
                 raise self.fail(f"{sub.upper()} isn't allowed as an ONBUILD trigger", line)
-            if sub not in KNOWN_KEYWORDS:
-                raise self.fail(f"unknown instruction: {sub.upper()}", line)
 
     def _stage_instruction(
         self,
@@ -385,8 +402,8 @@ class _Builder:
                 else:
                     val = None
                 args[key] = val
-                if val is not None and key not in env:
-                    scope[key] = val
+                if val is not None:
+                    scope[key] = val  # later pairs of this ARG see it, ENV or not
                 out.append((key, val))
             pairs = tuple(out)
         elif kw in ("copy", "add", "volume"):

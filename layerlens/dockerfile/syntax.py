@@ -220,14 +220,19 @@ def _node_from_line(line: str, escape: str, start: int, end: int) -> Node:
     keyword = cmdline[0].lower()
     rest, flags = ("", [])
     if len(cmdline) == 2:
-        rest, flags = extract_flags(cmdline[1])
+        rest, flags = extract_flags(cmdline[1], escape)
     rest = rest.strip(_GO_SPACE)
     args, exec_form, sub = _dispatch(keyword, rest, escape, start, end)
     return Node(keyword, line, tuple(flags), tuple(args), exec_form, start, end, (), sub)
 
 
-def extract_flags(line: str) -> tuple[str, list[str]]:
-    """Split leading `--flag[=value]` words off an instruction's arguments."""
+def extract_flags(line: str, escape: str = "\\") -> tuple[str, list[str]]:
+    """Split leading `--flag[=value]` words off an instruction's arguments.
+
+    ESCAPE is the file's escape character: BuildKit's extractBuilderFlags honours the
+    `# escape=` directive since 2025 (moby/buildkit 877d8a771, parser/split_command.go), so
+    under `# escape=` + backtick a backslash in a flag value (`source=C:\\x`) is literal.
+    """
     words: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
@@ -270,7 +275,7 @@ def extract_flags(line: str) -> tuple[str, list[str]]:
                 phase = in_quote
                 pos += 1
                 continue
-            if ch == "\\":
+            if ch == escape:
                 if pos + 1 == n:
                     pos += 1
                     continue
@@ -284,7 +289,7 @@ def extract_flags(line: str) -> tuple[str, list[str]]:
             phase = in_word
             pos += 1
             continue
-        if ch == "\\":
+        if ch == escape:
             if pos + 1 == n:
                 phase = in_word
                 pos += 1

@@ -88,7 +88,7 @@ def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[Laye
         instructions = chain_instructions(df)
     else:
         # without an image, every stage the build runs: its COPYs are what grows
-        needed = df.needed_stages()
+        needed = a.needed_stages()
         instructions = [df.instructions[i] for st in df.stages if st.index in needed
                         for i in st.instructions[1:]]
     for ins in instructions:

@@ -19,9 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerlens.errors import LayerlensError
 from layerlens.history.model import Change, Commit, History, TreeEntry
+
+if TYPE_CHECKING:
+    from layerlens.history.store import HistoryStore
 
 DEFAULT_MAX_COMMITS = 1000
 _CHUNK = 1 << 20
@@ -185,8 +189,11 @@ def mine(
     extra_paths: tuple[str, ...] = (),
     options: MineOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    with_base: bool = True,
 ) -> History:
-    """Read the window's commits (oldest first) with the changes under the context prefix.
+    """Read the window's commits (oldest first) with the changes under the context prefix,
+    and (`with_base`) the tree of its oldest commit.
 
     `extra_paths` are repository paths outside the context that matter too (a Dockerfile
     given with -f, its `.dockerignore`). A change's `sha` is `<commit>:<path>`: every change
@@ -233,9 +240,56 @@ def mine(
             "--unshallow` (or `git fetch --deepen=N`) for more history"
         )
     base: dict[str, TreeEntry] = {}
-    if commits:
+    if commits and with_base:
         base = list_tree(info, commits[0].sha, set(extra_paths))
     return History(info.toplevel, prefix, tuple(commits), base, info.shallow, tuple(notices))
+
+
+def narrow(full: History, prefix: str, extra_paths: tuple[str, ...]) -> History:
+    """The repository-wide `full` history seen from a context at `prefix` ('' or 'dir/'):
+    only the changes under it or on `extra_paths`, with context-relative `rel` paths."""
+    extra = set(extra_paths)
+    plen = len(prefix)
+
+    def keep(path: str) -> bool:
+        return path.startswith(prefix) or path in extra
+
+    commits = tuple(
+        Commit(c.sha, c.time, c.parents, tuple(
+            Change(ch.path[plen:] if ch.path.startswith(prefix) else "", ch.path, ch.mode,
+                   ch.sha, ch.status)
+            for ch in c.changes if keep(ch.path)))
+        for c in full.commits)
+    base = {p: e for p, e in full.base_tree.items() if keep(p)}
+    return History(full.toplevel, prefix, commits, base, full.shallow, full.notices)
+
+
+class MiningCache:
+    """One `git log` pass per repository, head and window, shared by every Dockerfile that
+    asks (`layerlens scan` over a monorepo): the first asker mines the whole repository,
+    later ones take their context's view of it (`narrow`)."""
+
+    def __init__(self, store: HistoryStore | None = None) -> None:
+        self._full: dict[tuple[str, str | None, MineOptions], History] = {}
+        self.passes = 0  # whole-repository histories obtained, for tests and benchmarks
+        self.store = store  # on-disk cache across runs, or None
+
+    def mine(self, info: RepoInfo, extra_paths: tuple[str, ...] = (),
+             options: MineOptions | None = None,
+             progress: Callable[[int], None] | None = None) -> History:
+        """As `mine`, from the shared pass."""
+        opts = options or MineOptions()
+        key = (os.path.realpath(info.toplevel), info.head, opts)
+        full = self._full.get(key)
+        if full is None:
+            if self.store is not None:
+                full = self.store.mine(info, opts, mine, list_tree, progress)
+            else:
+                full = mine(RepoInfo(info.toplevel, "", info.shallow, info.head), (), opts,
+                            progress)
+            self.passes += 1
+            self._full[key] = full
+        return narrow(full, info.prefix, extra_paths)
 
 
 def _parse_log(chunks: Iterator[bytes], prefix_b: bytes, extra_b: set[bytes],

@@ -1,9 +1,10 @@
-"""Open an image without a daemon: docker-archive, OCI layout directory, oci-archive, or
-`docker:NAME` / `podman:NAME` streamed from `docker save` / `podman save`.
+"""Open an image without a daemon: docker-archive, OCI layout directory, oci-archive,
+`docker-daemon:NAME` / `podman:NAME` (through `docker save` / `podman save`) or a registry
+(`docker://`, see registry.py). Reference forms are containers-transports(5), in refs.py.
 
-Resolves the manifest (a multi-platform index by `--platform`, default linux/amd64 or the
-only one present) to a config blob and an ordered list of layer blobs, each with a way to
-open it and the digest it must have.
+Resolves the manifest (a multi-platform index by `--platform`; without it the only platform
+whose blobs are present, else linux/amd64) to a config blob and an ordered list of layer
+blobs, each with a way to open it and the digest it must have.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from layerlens.image.refs import ImageRef, docker_name, parse_ref
 from layerlens.image.tarstream import ImageError
 
 MAX_JSON_BYTES = 64 << 20
@@ -68,17 +71,46 @@ class _TarStore:
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise ImageError(f"not a readable tar archive ({exc})", path=label) from None
 
+    def _member(self, name: str) -> tarfile.TarInfo | None:
+        """The regular file NAME stands for, following symbolic and hard links inside the
+        archive: classic `docker save` (Docker <= 24) stores a repeated layer as a symlink
+        `<id>/layer.tar -> ../<first id>/layer.tar`, as dive and `docker load` accept."""
+        key = _norm_member(name)
+        for _ in range(16):
+            m = self.members.get(key)
+            if m is None or m.isfile():
+                return m
+            if m.issym():
+                base = posixpath.dirname(key)
+                target = posixpath.normpath(posixpath.join(base, m.linkname))
+            elif m.islnk():
+                target = posixpath.normpath(m.linkname)
+            else:
+                return None
+            if target.startswith("../") or target == ".." or m.linkname.startswith("/"):
+                return None  # a link that leaves the archive names nothing in it
+            key = _norm_member(target)
+        return None
+
     def has(self, name: str) -> bool:
-        return _norm_member(name) in self.members
+        return self._member(name) is not None
 
     def size(self, name: str) -> int | None:
-        m = self.members.get(_norm_member(name))
+        m = self._member(name)
         return m.size if m is not None else None
 
     def open(self, name: str) -> BinaryIO:
-        m = self.members.get(_norm_member(name))
-        if m is None or not m.isfile():
+        m = self._member(name)
+        if m is None:
             raise ImageError(f"archive has no file {name!r}", path=self.label)
+        if not m.issparse():
+            # the member's bytes lie in one run: read them straight from the file, without
+            # tarfile's per-read bookkeeping (a quarter of an uncompressed archive's time)
+            try:
+                return _Slice(open(self.path, "rb"), m.offset_data, m.size)  # type: ignore[return-value]
+            except OSError as exc:
+                raise ImageError(f"cannot read {name}: {exc.strerror or exc}",
+                                 path=self.label) from None
         f = self.tar.extractfile(m)
         if f is None:
             raise ImageError(f"cannot read {name!r}", path=self.label)
@@ -90,6 +122,33 @@ class _TarStore:
             raise ImageError(f"{name} is too large for a JSON document", path=self.label)
         with self.open(name) as f:
             return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
+
+
+class _Slice:
+    """SIZE bytes of FILE from OFFSET, as a read-only binary file (closes FILE)."""
+
+    def __init__(self, f: BinaryIO, offset: int, size: int) -> None:
+        f.seek(offset)
+        self.f = f
+        self.left = size
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > self.left:
+            n = self.left
+        if n <= 0:
+            return b""
+        data = self.f.read(n)
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self) -> _Slice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
 
 
 class _DirStore:
@@ -170,39 +229,159 @@ def _matches(want: str, have: str | None) -> bool:
     return True
 
 
-def _pick(manifests: list[dict], platform: str | None, label: str) -> dict:
-    images = [m for m in manifests if isinstance(m, dict)
-              and (m.get("platform") or {}).get("architecture") != "unknown"]
+REF_NAME = "org.opencontainers.image.ref.name"
+CONTAINERD_NAME = "io.containerd.image.name"
+DEFAULT_PLATFORM = "linux/amd64"
+
+
+def _is_image(m: object) -> bool:
+    """Not an attestation or other artifact listed beside the images (BuildKit writes
+    provenance as a manifest for platform unknown/unknown)."""
+    if not isinstance(m, dict):
+        return False
+    if (m.get("platform") or {}).get("architecture") == "unknown":
+        return False
+    ann = m.get("annotations") or {}
+    return ann.get("vnd.docker.reference.type") != "attestation-manifest"
+
+
+def _present(store, m: dict, depth: int = 0) -> bool:
+    """Whether the archive holds the blobs of descriptor M: its manifest, its config and
+    every layer (for an index, at least one image it lists)."""
+    digest = m.get("digest")
+    if not isinstance(digest, str) or depth > 8:
+        return False
+    try:
+        name = _blob_name(digest)
+    except ImageError:
+        return False
+    if not store.has(name):
+        return False
+    if m.get("mediaType") not in INDEX_TYPES and m.get("platform") is None and depth == 0:
+        return True  # a lone manifest: a missing blob is reported by name when read
+    try:
+        doc = _json_blob(store, digest, "manifest")
+    except ImageError:
+        return False
+    if doc.get("mediaType") in INDEX_TYPES or "manifests" in doc:
+        return any(_present(store, c, depth + 1) for c in doc.get("manifests") or []
+                   if _is_image(c))
+    needed = [doc.get("config") or {}, *(doc.get("layers") or [])]
+    for d in needed:
+        dg = d.get("digest") if isinstance(d, dict) else None
+        try:
+            if not isinstance(dg, str) or not store.has(_blob_name(dg)):
+                return False
+        except ImageError:
+            return False
+    return True
+
+
+def _pick(manifests: list, platform: str | None, store, notes: list[str],
+          present_fn: Callable[[dict], bool] | None = None) -> dict:
+    """The descriptor to read from an index's MANIFESTS.
+
+    With --platform, the matching one (an error when its blobs are absent). Without it,
+    only the platforms whose blobs the archive holds count (a containerd-store save of one
+    platform lists every platform of the image): the only one, else linux/amd64, else an
+    error listing them. NOTES gets a line whenever the platform was chosen by elimination.
+    """
+    label = store.label
+    is_present = present_fn or (lambda m: _present(store, m))
+    images = [m for m in manifests if _is_image(m)]
     if not images:
         raise ImageError("the index lists no image manifests", path=label)
-    if platform is None:
-        if len(images) == 1:
-            return images[0]
-        platform = "linux/amd64"
-        for m in images:
-            if _matches(platform, _platform_str(m.get("platform"))):
-                return m
-        have = ", ".join(sorted({_platform_str(m.get("platform")) or "?" for m in images}))
-        raise ImageError(f"several platforms and no linux/amd64; choose one with --platform "
-                         f"({have})", path=label)
-    for m in images:
-        if _matches(platform, _platform_str(m.get("platform"))):
-            return m
     if len(images) == 1 and images[0].get("platform") is None:
         return images[0]
-    have = ", ".join(sorted({_platform_str(m.get("platform")) or "?" for m in images}))
-    raise ImageError(f"no image for platform {platform} (available: {have})", path=label)
+    listed = sorted({_platform_str(m.get("platform")) or "?" for m in images})
+    present = [m for m in images if is_present(m)]
+    have = sorted({_platform_str(m.get("platform")) or "?" for m in present})
+    if platform is not None:
+        wanted = [m for m in images if _matches(platform, _platform_str(m.get("platform")))]
+        for m in wanted:
+            if m in present:
+                return m
+        if wanted:
+            raise ImageError(f"platform {platform} is listed but its blobs are not in the "
+                             f"archive (present: {', '.join(have) or 'none'})", path=label)
+        raise ImageError(f"no image for platform {platform} (available: "
+                         f"{', '.join(have or listed)})", path=label)
+    if not present and len(images) == 1:
+        return images[0]  # reading it names the blob that is missing
+    if not present:
+        raise ImageError(f"none of the platforms the index lists ({', '.join(listed)}) has "
+                         "its blobs in the archive", path=label)
+    if len(present) == 1:
+        if len(images) > 1:
+            notes.append(f"read platform {have[0]}, the only one present (the index also "
+                         f"lists {', '.join(p for p in listed if p != have[0])})")
+        return present[0]
+    for m in present:
+        if _matches(DEFAULT_PLATFORM, _platform_str(m.get("platform"))):
+            return m
+    raise ImageError(f"several platforms and no {DEFAULT_PLATFORM}; choose one with "
+                     f"--platform ({', '.join(have)})", path=label)
 
 
-def _resolve_oci(store, fmt: str, platform: str | None) -> Resolved:
+def _names(m: dict) -> list[str]:
+    ann = m.get("annotations") or {}
+    return [v for k in (REF_NAME, CONTAINERD_NAME) if isinstance(v := ann.get(k), str) and v]
+
+
+def _choices(kind: str, path: str, items: list[tuple[int, list[str]]]) -> str:
+    out = []
+    for i, names in items:
+        out.append(f"{kind}:{path}:{names[0] if names else '@' + str(i)}")
+    return ", ".join(out)
+
+
+def _select_oci(entries: list, ref: ImageRef | None, kind: str, label: str) -> list[dict]:
+    """The entries of index.json that make up the image REF names: one tagged image
+    (which may list several platforms), chosen by ref.name, containerd name or @N."""
+    images = [(i, m) for i, m in enumerate(entries) if _is_image(m)]
+    if not images:
+        raise ImageError("index.json lists no image manifests", path=label)
+    listing = [(i, _names(m)) for i, m in images]
+    path = ref.location if ref else label
+    if ref is not None and ref.index is not None:
+        if ref.index >= len(entries) or not _is_image(entries[ref.index]):
+            raise ImageError(f"no image @{ref.index}; choose one: "
+                             f"{_choices(kind, path, listing)}", path=label)
+        return [entries[ref.index]]
+    if ref is not None and ref.select is not None:
+        want = ref.select
+        hit = [m for _, m in images if want in _names(m) or docker_name(want) == docker_name(
+            str((m.get("annotations") or {}).get(CONTAINERD_NAME) or "-"))]
+        if not hit:
+            raise ImageError(f"no image named {want!r}; choose one: "
+                             f"{_choices(kind, path, listing)}", path=label)
+        return hit
+    if len(images) == 1:
+        return [images[0][1]]
+    keys = {tuple(names[:1]) for _, names in listing}
+    unnamed_without_platform = any(not names and m.get("platform") is None
+                                   for (_, names), (_, m) in zip(listing, images, strict=True))
+    if len(keys) > 1 or unnamed_without_platform:
+        raise ImageError(f"holds several images; choose one: "
+                         f"{_choices(kind, path, listing)}", path=label)
+    return [m for _, m in images]  # one image, several platforms
+
+
+def _resolve_oci(store, fmt: str, platform: str | None, ref: ImageRef | None = None
+                 ) -> Resolved:
     index = store.read_json("index.json")
     if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
         raise ImageError("index.json has no manifests list", path=store.label)
-    desc = _pick(index["manifests"], platform, store.label)
+    chosen = _select_oci(index["manifests"], ref, fmt if fmt != "oci-layout" else "oci",
+                         store.label)
+    # the tag lives on the outermost descriptor; keep it through nested indexes
+    tags = tuple(dict.fromkeys(n for m in chosen for n in _names(m)))
+    notes: list[str] = []
+    desc = _pick(chosen, platform, store, notes)
     for _ in range(8):  # nested indexes
         doc = _json_blob(store, desc.get("digest"), "manifest")
         if doc.get("mediaType") in INDEX_TYPES or "manifests" in doc:
-            desc = _pick(doc.get("manifests") or [], platform, store.label)
+            desc = _pick(doc.get("manifests") or [], platform, store, notes)
             continue
         break
     else:
@@ -221,10 +400,9 @@ def _resolve_oci(store, fmt: str, platform: str | None) -> Resolved:
     plat = _platform_str(desc.get("platform")) or _platform_str(
         {"os": config.get("os"), "architecture": config.get("architecture"),
          "variant": config.get("variant")})
-    tags = tuple(v for k, v in (desc.get("annotations") or {}).items()
-                 if k == "org.opencontainers.image.ref.name")
     return Resolved(store.label, fmt, config, cfg_digest, tuple(layers), plat, tags,
-                    tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates)))
+                    tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates))
+                    + tuple(notes))
 
 
 def _json_blob(store, digest: object, what: str) -> dict:
@@ -253,17 +431,42 @@ def _verify_small(raw: bytes, digest: str, label: str) -> None:
         raise ImageError(f"digest mismatch for {digest}", path=label)
 
 
-def _resolve_docker(store: _TarStore, platform: str | None) -> Resolved:
+def _select_docker(manifest: list, ref: ImageRef | None, label: str) -> dict:
+    """The manifest.json entry REF names (a RepoTags name or @N); the only one otherwise.
+    Several images and no choice is an error listing them, as skopeo does."""
+    listing = [(i, [t for t in e.get("RepoTags") or [] if isinstance(t, str)])
+               for i, e in enumerate(manifest)]
+    path = ref.location if ref else label
+    if ref is not None and ref.index is not None:
+        if ref.index >= len(manifest):
+            raise ImageError(f"no image @{ref.index}; choose one: "
+                             f"{_choices('docker-archive', path, listing)}", path=label)
+        return manifest[ref.index]
+    if ref is not None and ref.select is not None:
+        want = docker_name(ref.select)
+        for (_, tags), e in zip(listing, manifest, strict=True):
+            if want in {docker_name(t) for t in tags}:
+                return e
+        raise ImageError(f"no image named {ref.select!r}; choose one: "
+                         f"{_choices('docker-archive', path, listing)}", path=label)
+    if len(manifest) > 1:
+        raise ImageError(f"holds several images; choose one: "
+                         f"{_choices('docker-archive', path, listing)}", path=label)
+    return manifest[0]
+
+
+def _resolve_docker(store: _TarStore, platform: str | None, ref: ImageRef | None = None
+                    ) -> Resolved:
     manifest = store.read_json("manifest.json")
-    if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict):
+    if not isinstance(manifest, list) or not manifest or \
+            not all(isinstance(e, dict) for e in manifest):
         raise ImageError("manifest.json is not a list of images", path=store.label)
-    if len(manifest) > 1 and platform is None:
-        pass  # docker save of several images: the first, as `docker load` lists it first
-    entry = manifest[0]
+    entry = _select_docker(manifest, ref, store.label)
     cfg_name = entry.get("Config")
     if not isinstance(cfg_name, str) or not store.has(cfg_name):
         raise ImageError(f"config {cfg_name!r} missing from the archive", path=store.label)
-    raw = store.open(cfg_name).read(MAX_JSON_BYTES + 1)
+    with store.open(cfg_name) as f:
+        raw = f.read(MAX_JSON_BYTES + 1)
     base = cfg_name.rsplit("/", 1)[-1].removesuffix(".json").removeprefix("sha256:")
     if _HEX64.match(base):
         _verify_small(raw, "sha256:" + base, store.label)
@@ -301,36 +504,51 @@ def _resolve_docker(store: _TarStore, platform: str | None) -> Resolved:
 
 
 @contextlib.contextmanager
-def open_image(ref: str, platform: str | None = None) -> Iterator[Resolved]:
-    """Resolve REF (a path, `docker:NAME` or `podman:NAME`)."""
-    for scheme in ("docker", "podman"):
-        if ref.startswith(scheme + ":") and not Path(ref).exists():
-            with _saved(scheme, ref[len(scheme) + 1 :]) as path, \
-                    open_image(str(path), platform) as res:
-                yield Resolved(ref, res.format, res.config, res.config_digest, res.layers,
-                               res.platform, res.tags, res.warnings)
-            return
-    for prefix in ("docker-archive:", "oci-archive:", "oci:"):
-        if ref.startswith(prefix) and not Path(ref).exists():
-            ref = ref[len(prefix):].split(":", 1)[0] if prefix != "oci:" else ref[len(prefix):]
-            break
-    path = Path(ref)
-    if not path.exists():
-        raise ImageError("no such file or directory", path=ref)
-    if path.is_dir():
-        if not (path / "index.json").is_file():
-            raise ImageError("directory is not an OCI image layout (no index.json)", path=ref)
-        yield _resolve_oci(_DirStore(path), "oci-layout", platform)
+def open_image(ref: str, platform: str | None = None, *,
+               tls_verify: bool | None = None) -> Iterator[Resolved]:
+    """Resolve REF (any form of `layerlens.image.refs`) to its config and layer blobs.
+
+    PLATFORM ("os/arch[/variant]") picks from a multi-platform index. TLS_VERIFY applies
+    to registries only (None: the process default, see `registry.DEFAULT_TLS_VERIFY`).
+    Raises ImageError with one line naming REF for anything unreadable or ambiguous.
+    """
+    r = parse_ref(ref)
+    if r.transport == "registry":
+        from layerlens.image.registry import resolve_registry
+
+        yield resolve_registry(r.location, platform, tls_verify=tls_verify)
         return
-    store = _TarStore(path, ref)
+    if r.transport == "daemon":
+        assert r.tool is not None
+        with _saved(r.tool, r.location) as path, open_image(str(path), platform) as res:
+            yield Resolved(ref, res.format, res.config, res.config_digest, res.layers,
+                           res.platform, res.tags, res.warnings)
+        return
+    path = Path(r.location)
+    label = r.location
+    sel = r if r.transport != "path" else None
+    if not path.exists():
+        raise ImageError("no such file or directory", path=label)
+    if path.is_dir():
+        if r.transport in ("oci-archive", "docker-archive"):
+            raise ImageError(f"{r.transport}: wants a tar file, not a directory (use oci:)",
+                             path=label)
+        if not (path / "index.json").is_file():
+            raise ImageError("directory is not an OCI image layout (no index.json)", path=label)
+        yield _resolve_oci(_DirStore(path), "oci-layout", platform, sel)
+        return
+    if r.transport == "oci":
+        raise ImageError("oci: wants an OCI layout directory (use oci-archive: for a tar)",
+                         path=label)
+    store = _TarStore(path, label)
     try:
-        if store.has("manifest.json"):
-            yield _resolve_docker(store, platform)
-        elif store.has("index.json"):
-            yield _resolve_oci(store, "oci-archive", platform)
+        if store.has("manifest.json") and r.transport != "oci-archive":
+            yield _resolve_docker(store, platform, sel)
+        elif store.has("index.json") and r.transport != "docker-archive":
+            yield _resolve_oci(store, "oci-archive", platform, sel)
         else:
             raise ImageError("not an image archive: no manifest.json or index.json (a plain "
-                             "root filesystem tar?)", path=ref)
+                             "root filesystem tar?)", path=label)
     finally:
         store.tar.close()
 

@@ -96,10 +96,38 @@ class Accountant:
     records: list[FileRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     hidden: set[tuple[int, str]] = field(default_factory=set)  # (layer, path), when kept
+    # dive reads each layer into a tree first: the last entry of a path wins within a layer,
+    # and only leaves count (an empty directory is one). path -> size for this layer:
+    _dive_layer: dict[str, int] = field(default_factory=dict)
+    _dive_dirs: set[str] = field(default_factory=set)  # directory entries of this layer
+    _dive_markers: set[str] = field(default_factory=set)  # opaque markers' directories
 
     def begin_layer(self) -> int:
+        self._flush_dive()
         self.layers.append(LayerCounts())
         return len(self.layers) - 1
+
+    def _flush_dive(self) -> None:
+        """Apply the finished layer's tree to dive's per-path figures (dive's
+        image/efficiency.go: every leaf of every layer's tree, whiteouts included)."""
+        cur, dirs = self._dive_layer, self._dive_dirs
+        if not cur and not dirs:
+            self._dive_markers.clear()
+            return
+        if dirs:
+            inner: set[str] = set(self._dive_markers)
+            for p in (*cur, *dirs):
+                q = p.rpartition("/")[0]
+                while q and q not in inner:
+                    inner.add(q)
+                    q = q.rpartition("/")[0]
+            for d in dirs:
+                if d not in inner and d not in cur:
+                    cur[d] = 0
+        for p, size in cur.items():
+            self._dive(p, size)
+        self._dive_layer, self._dive_dirs = {}, set()
+        self._dive_markers.clear()
 
     # -- tree maintenance ---------------------------------------------------------------
     def _link_parent(self, path: str, layer: int) -> None:
@@ -166,6 +194,7 @@ class Accountant:
         base = path.rsplit("/", 1)[-1]
         parent = path.rsplit("/", 1)[0] if "/" in path else ""
         if base == OPAQUE:
+            self._dive_markers.add(parent)
             n = self._remove(parent, below_layer=layer, keep_self=True) if parent else \
                 self._remove_all_below(layer)
             lc.removed += n
@@ -174,8 +203,8 @@ class Accountant:
             target = (parent + "/" if parent else "") + base[len(WHITEOUT):]
             old = self.visible.get(target)
             # dive weighs a deleted directory by what it held, a deleted file by nothing
-            self._dive(target, self._subtree_bytes(target) if old is not None and
-                       old.kind == DIR else 0)
+            self._dive_layer[target] = (self._subtree_bytes(target) if old is not None and
+                                        old.kind == DIR else 0)
             if old is not None:
                 lc.removed += 1
                 self._remove(target)
@@ -193,7 +222,9 @@ class Accountant:
             target, _ = clean_path(e.linkname)
             self.links.setdefault((layer, target), []).append(path)
         if kind != DIR:
-            self._dive(path, size)
+            self._dive_layer[path] = size
+        else:
+            self._dive_dirs.add(path)
         old = self.visible.get(path)
         change = "added"
         if old is not None:
@@ -257,6 +288,7 @@ class Accountant:
     # -- results --------------------------------------------------------------------------
     def dive_figures(self, user_size: int) -> tuple[float, int, float, list[tuple[str, int, int]]]:
         """dive's efficiency, wasted bytes, user-wasted percent and its inefficient files."""
+        self._flush_dive()
         minimum = sum(d[1] for d in self.dive.values())
         cumulative = sum(d[0] for d in self.dive.values())
         efficiency = 1.0 if cumulative == 0 else minimum / cumulative

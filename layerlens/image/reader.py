@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -17,7 +18,14 @@ from layerlens.image.secrets import (
     maybe_secret,
     value_finding,
 )
-from layerlens.image.tarstream import ChunkReader, ImageError, LayerStream, Limits, iter_tar
+from layerlens.image.tarstream import (
+    ChunkReader,
+    ImageError,
+    LayerStream,
+    Limits,
+    Prefetch,
+    iter_tar,
+)
 
 
 def _history(config: dict, n_layers: int) -> tuple[list[HistoryEntry], list[str]]:
@@ -55,10 +63,18 @@ def read_image(
     hash_files: bool = False,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    tls_verify: bool | None = None,
 ) -> Image:
+    """Read REF (see `layerlens.image.refs`) in one streaming pass per layer.
+
+    PLATFORM picks from a multi-platform index; KEEP_FILES keeps every entry for browsing,
+    HASH_FILES also hashes file contents (for the final tree); LIMITS bounds each layer;
+    TLS_VERIFY applies to registries (None: the process default). Raises ImageError (one
+    line naming the input) for anything unreadable, ambiguous or past the limits.
+    """
     lim = limits or Limits()
     say = progress or (lambda _m: None)
-    with open_image(ref, platform) as res:
+    with open_image(ref, platform, tls_verify=tls_verify) as res:
         config = res.config
         diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
         history, warnings = _history(config, len(res.layers))
@@ -81,7 +97,8 @@ def read_image(
             with raw:
                 src = LayerStream(raw, blob.size, lim, label)
                 kind = src.kind
-                reader = ChunkReader(src.chunks())
+                ahead = Prefetch(src.chunks())
+                reader = ChunkReader(ahead)
 
                 def want(e) -> bool:
                     # the raw name is enough to rule a file out; most are
@@ -96,10 +113,16 @@ def read_image(
                             if what:
                                 file_secret_at[(layer, path)] = len(findings)
                                 findings.append(SecretFinding("file", layer, path, what))
-                    # drain: padding and anything after the end blocks must still be hashed
-                    reader.drain()
-                except (EOFError, OSError) as exc:
+                    # padding and anything after the end blocks must still be hashed; past
+                    # a bound it is hashed without being inflated (zeros can be a bomb)
+                    if not src.finish(reader.rest(), stop=ahead.close):
+                        warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
+                                        "bytes after the end of its tar stream, not inflated; "
+                                        "its tar length is a lower bound")
+                except (EOFError, OSError, http.client.HTTPException) as exc:
                     raise ImageError(f"unreadable layer data ({exc})", path=label) from None
+                finally:
+                    ahead.close()
                 tar_bytes = src.out
             digest = "sha256:" + src.hash.hexdigest()
             if blob.digest and blob.digest.startswith("sha256:") and blob.digest != digest:

@@ -34,7 +34,8 @@ def _assert_chain_never_decreases(a) -> None:
     """Within a stage, along its cache chain, a later operation rebuilds at least as often."""
     plan_stages: dict[int, list[float]] = {}
     for i, s in sorted(a.history.costs.instructions.items()):
-        if i < 0 or s.change_rate is None:
+        ins = a.dockerfile.instructions[i] if i >= 0 else None
+        if ins is None or s.change_rate is None or ins.flag("link") is not None:
             continue
         plan_stages.setdefault(a.dockerfile.instructions[i].stage, []).append(s.change_rate)
     for rates in plan_stages.values():
@@ -88,7 +89,8 @@ def test_dockerfile_added_in_the_only_commit_window_has_unknown_rates(tmp_path: 
     assert any("nothing to replay" in n for n in a.notices)
 
 
-def test_copy_source_that_appears_later_is_a_failed_step(tmp_path: Path) -> None:
+def test_copy_source_that_appears_later_starts_the_window(tmp_path: Path) -> None:
+    # umami's shape: the lock file the Dockerfile copies arrived after the Dockerfile.
     r = Repo(tmp_path)
     r.write(".dockerignore", ".git\n")
     r.write("Dockerfile", "FROM alpine\nCOPY go.mod go.sum ./\nRUN go mod download\n"
@@ -97,17 +99,56 @@ def test_copy_source_that_appears_later_is_a_failed_step(tmp_path: Path) -> None
     r.write("main.go", "0\n")
     r.commit()
     r.write("main.go", "1\n")
-    r.commit()  # go.sum still absent: the build fails at the COPY
+    r.commit()  # go.sum still absent: today's file cannot build here
     r.write("go.sum", "h1\n")
-    r.commit()  # now it exists: miss at the COPY (nothing was cached there)
+    arrived = r.commit()
     r.write("main.go", "2\n")
-    r.commit()  # a hit on the manifests
+    r.commit()
+    r.write("go.sum", "h2\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert a.history.replay.first == arrived
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 4}, {0: 2}]
+    assert any("first builds at " + arrived[:12] in n for n in a.notices)
+    _assert_chain_never_decreases(a)
+
+
+def test_a_failed_build_mid_window_is_left_out(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY req.txt ./\nRUN install\nCOPY . .\n")
+    r.write("req.txt", "a\n")
+    r.write("main.py", "0\n")
+    r.commit()
+    r.write("main.py", "1\n")
+    r.commit()
+    (tmp_path / "req.txt").unlink()
+    r.commit()  # the build fails: req.txt is absent
+    r.write("req.txt", "b\n")
+    r.commit()  # back, changed: a miss at the COPY against the last build that succeeded
     a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
     commits = a.history.costs.commits
-    assert [dict(c.rebuilt) for c in commits] == [{0: 2}, {0: 2}, {0: 4}]
-    assert [bool(c.failed) for c in commits] == [True, False, False]
+    assert [bool(c.failed) for c in commits] == [False, True, False]
+    assert [dict(c.rebuilt) for c in commits] == [{0: 4}, {}, {0: 2}]
+    assert a.history.costs.builds == 2
+    rates = _rates(a)
+    assert (rates[2], rates[3], rates[4]) == (0.5, 0.5, 1.0)
     assert any(":2: COPY sources are absent at 1 of 3" in n for n in a.notices)
-    _assert_chain_never_decreases(a)
+
+
+def test_a_build_that_always_fails_has_unknown_rates(tmp_path: Path) -> None:
+    # http-echo's shape: the Dockerfile copies a binary that CI builds first
+    r = Repo(tmp_path)
+    r.write("Dockerfile", "FROM scratch\nCOPY bin/app /app\n")
+    r.write("main.go", "0\n")
+    r.commit()
+    r.write("main.go", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert a.history.costs.builds == 0
+    assert a.history.costs.mean_seconds is None
+    assert all(s.change_rate is None for s in a.history.costs.instructions.values())
+    assert any("fails at every commit" in n for n in a.notices)
 
 
 def test_old_versions_of_the_file_do_not_blend_into_the_rates(tmp_path: Path) -> None:
@@ -326,3 +367,63 @@ def test_merges_symlinks_lfs_pointers_and_empty_windows(tmp_path: Path, capsys) 
     doc = json.loads(capsys.readouterr().out)
     assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
     assert any("nothing to replay" in n for n in doc["notices"])
+
+
+def test_scan_mines_the_repository_once(tmp_path: Path, monkeypatch, capsys) -> None:
+    import subprocess as sp
+
+    from layerlens.history import mine as mine_mod
+    from layerlens.history.mine import MiningCache
+
+    r = Repo(tmp_path)
+    for svc in ("api", "web", "worker"):
+        r.write(f"{svc}/Dockerfile", "FROM alpine\nCOPY x.txt /x\nCOPY . /app\n")
+        r.write(f"{svc}/x.txt", "0\n")
+    r.write("docs/readme.md", "0\n")
+    r.commit()
+    for i in range(3):
+        r.write(f"{('api', 'web', 'worker')[i]}/x.txt", f"{i + 1}\n")
+        r.write("docs/readme.md", f"{i + 1}\n")
+        r.commit()
+    cache = MiningCache()
+    for svc in ("api", "web", "worker"):
+        alone = analyze(AnalyzeOptions(tmp_path / svc / "Dockerfile"))
+        shared = analyze(AnalyzeOptions(tmp_path / svc / "Dockerfile",
+                                        history=HistoryOptions(mining=cache)))
+        assert shared.history.costs == alone.history.costs
+        assert shared.history.history.commits == alone.history.history.commits
+    assert cache.passes == 1
+    for svc in ("api", "web", "worker"):
+        assert main(["baseline", str(tmp_path / svc / "Dockerfile")]) == 0
+    calls = []
+    real = sp.Popen
+
+    def counting(cmd, *a, **kw):
+        if "log" in cmd:
+            calls.append(cmd)
+        return real(cmd, *a, **kw)
+
+    monkeypatch.setattr(mine_mod.subprocess, "Popen", counting)
+    assert main(["scan", str(tmp_path), "--no-cache"]) == 0
+    assert len(calls) == 1
+    # with the on-disk cache warm (the baselines above mined it), scan mines nothing
+    assert main(["scan", str(tmp_path)]) == 0
+    assert len(calls) == 1
+
+
+def test_copy_link_is_reused_when_earlier_layers_change(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY src /src\nCOPY --link cfg.yml /etc/cfg.yml\n"
+            "RUN build\n")
+    r.write("src/a.c", "0\n")
+    r.write("cfg.yml", "0\n")
+    r.commit()
+    r.write("src/a.c", "1\n")
+    r.commit()  # the --link copy is reused; the RUN after it rebuilds
+    r.write("cfg.yml", "1\n")
+    r.commit()  # the --link copy and what follows rebuild
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    got = [sorted(a.dockerfile.instructions[i].start_line for i in c.rebuilt_instructions)
+           for c in a.history.costs.commits]
+    assert got == [[2, 4], [3, 4]]

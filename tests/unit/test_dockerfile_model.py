@@ -44,8 +44,16 @@ def test_build_arg_overrides_and_platform() -> None:
     assert dict(df.stages[0].env) == {"W": "9-arm64"}
 
 
-def test_env_overrides_arg_of_same_name() -> None:
-    df = parse("FROM a\nENV X=env\nARG X=arg\nENV Y=$X\n")
+def test_env_and_arg_of_same_name_later_one_wins() -> None:
+    # BuildKit's dispatchArg adds an ARG's value to the state's env (AddEnv), and expansions
+    # read that env: an ARG after an ENV shadows it until the next ENV. The image config's
+    # Env keeps the ENV value. (The classic builder let ENV always win; BuildKit does not.)
+    df = parse("FROM a\nENV X=env\nARG X=arg\nENV Y=$X\nENV X=env2\nENV Z=$X\n")
+    env = dict(df.stages[0].env)
+    assert (env["Y"], env["X"], env["Z"]) == ("arg", "env2", "env2")
+    df = parse("FROM a\nARG X=arg\nENV X=env\nENV Y=$X\n")
+    assert dict(df.stages[0].env)["Y"] == "env"
+    df = parse("FROM a\nENV X=env\nARG X\nENV Y=$X\n")  # no value: nothing shadowed
     assert dict(df.stages[0].env)["Y"] == "env"
 
 
@@ -90,3 +98,44 @@ def test_text_is_as_written() -> None:
     src = "FROM a\nRUN echo a \\\n    # c\n    b\n"
     df = parse(src)
     assert df.instructions[1].text == "RUN echo a \\\n    # c\n    b"
+
+
+# -- readings settled against BuildKit's source (moby/buildkit frontend/dockerfile) ----------
+
+def test_onbuild_trigger_flags_and_keyword_are_not_checked_until_a_child_builds() -> None:
+    # parseOnBuild (instructions/parse.go) checks only ONBUILD, FROM and MAINTAINER
+    # triggers and ONBUILD's own flags; the trigger is kept as text (OnbuildCommand.Expression)
+    df = parse("FROM a\nONBUILD COPY --chown=1000:1000 --bogus=1 . /app\nONBUILD FOO bar\n")
+    triggers = [i.onbuild for i in df.instructions if i.keyword == "onbuild"]
+    assert triggers == ["COPY --chown=1000:1000 --bogus=1 . /app", "FOO bar"]
+    assert all(i.flags == () for i in df.instructions if i.keyword == "onbuild")
+    with pytest.raises(DockerfileError, match="unknown flag: chown"):
+        parse("FROM a\nONBUILD --chown=1 COPY a b\n")
+    with pytest.raises(DockerfileError, match="ONBUILD ONBUILD"):
+        parse("FROM a\nONBUILD ONBUILD RUN x\n")
+    with pytest.raises(DockerfileError, match="FROM isn't allowed"):
+        parse("FROM a\nONBUILD FROM b\n")
+
+
+def test_backslash_in_flag_value_under_backtick_escape() -> None:
+    # extractBuilderFlags (parser/split_command.go) uses the directive's escape token
+    df = parse("# escape=`\nFROM a\nRUN --mount=type=bind,source=C:\\src,target=/s dir\n"
+               "COPY --chown=a`:b x y\n")
+    run, copy = df.instructions[1], df.instructions[2]
+    assert run.flag("mount").value == "type=bind,source=C:\\src,target=/s"
+    assert run.mounts[0].source == "C:\\src"
+    assert copy.flag("chown").value == "a:b"
+    df = parse("FROM a\nCOPY --chown=a\\:b x y\n")  # default escape: still an escape
+    assert df.instructions[1].flag("chown").value == "a:b"
+
+
+def test_redeclared_arg_keeps_its_place_and_its_value() -> None:
+    # d.buildArgs appends; runCommandString shows each key once, at its first place, with
+    # the value the state's env holds: a redeclaration without a value keeps the old one
+    df = parse("FROM a\nARG A=1\nARG B=2\nARG A=3\nRUN x\n")
+    assert df.stages[0].args == (("A", "3"), ("B", "2"))
+    df = parse("FROM a\nARG A=1\nARG A\nENV E=$A\n")
+    assert df.stages[0].args == (("A", "1"),)
+    assert dict(df.stages[0].env)["E"] == "1"
+    df = parse("ARG A=g\nFROM a\nARG A=1\nARG A\nENV E=$A\n")  # the global value comes back
+    assert df.stages[0].args == (("A", "g"),) and dict(df.stages[0].env)["E"] == "g"

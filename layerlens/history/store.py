@@ -1,0 +1,190 @@
+"""A cache of mined history on disk, so that a run after new commits mines only those.
+
+Per repository and window options, one file under `$XDG_CACHE_HOME/layerlens/history/`
+(default `~/.cache/layerlens/history/`) holds what a whole-repository `git log` pass
+produced: the commits (id, time, parents, changed paths with their status) and the tree of
+the window's oldest commit. Content identity needs nothing more: a change's blob is named
+`<commit>:<path>`.
+
+A later run reuses the file when its head is the cached head, or when the cached head is on
+the first-parent chain of the new head (then only `cached..HEAD` is mined and the window
+slides). Anything else (a rewritten history, a force-push, a shallow clone, a `--since`
+window, a file that fails its checksum or its schema) is mined afresh: the figures are
+always those of a cold run. Writes are atomic (temporary file and rename), so concurrent
+runs never leave a torn file; the directory is capped at `MAX_BYTES`, oldest first.
+`--no-cache` bypasses it; deleting the directory clears it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import msgspec
+
+from layerlens.history.model import Change, Commit, History, TreeEntry
+
+SCHEMA = 1
+MAX_BYTES = 512 << 20
+
+
+class _Doc(msgspec.Struct, array_like=True):
+    schema: int
+    toplevel: str
+    options: str
+    head: str
+    # (sha, committer time, parents, [(path as UTF-8 bytes with surrogateescape, status)])
+    commits: list[tuple[str, int, list[str], list[tuple[bytes, str]]]]
+    base_commit: str
+    base_tree: list[tuple[bytes, int, str]]  # (path, git mode, blob id)
+
+
+def cache_root() -> Path:
+    """`$XDG_CACHE_HOME/layerlens` (default `~/.cache/layerlens`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "layerlens"
+
+
+def _b(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+def _s(path: bytes) -> str:
+    return path.decode("utf-8", "surrogateescape")
+
+
+def _to_doc(h: History, head: str, options: str) -> _Doc:
+    commits = [(c.sha, c.time, list(c.parents), [(_b(ch.path), ch.status) for ch in c.changes])
+               for c in h.commits]
+    base = [(_b(p), e.mode, e.sha) for p, e in h.base_tree.items()]
+    return _Doc(SCHEMA, str(h.toplevel), options, head, commits,
+                h.commits[0].sha if h.commits else "", base)
+
+
+def _commit(sha: str, time: int, parents: list[str], changes: list[tuple[bytes, str]]) -> Commit:
+    out = []
+    for raw, status in changes:
+        path = _s(raw)
+        if status == "D":
+            out.append(Change(path, path, 0, "", "D"))
+        else:
+            out.append(Change(path, path, 0o100644, f"{sha}:{path}", status))
+    return Commit(sha, time, tuple(parents), tuple(out))
+
+
+def _from_doc(doc: _Doc, shallow: bool) -> History:
+    commits = tuple(_commit(*c) for c in doc.commits)
+    base = {_s(p): TreeEntry(mode, sha) for p, mode, sha in doc.base_tree}
+    return History(Path(doc.toplevel), "", commits, base, shallow, ())
+
+
+class HistoryStore:
+    """Whole-repository histories on disk, keyed by repository and window options."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or cache_root()) / "history"
+        self.last: str = "none"  # "hit", "extended", "cold" or "none": what the last run did
+
+    def _path(self, toplevel: Path, options: str) -> Path:
+        key = hashlib.sha256(f"{os.path.realpath(toplevel)}\0{options}".encode(
+            "utf-8", "surrogateescape")).hexdigest()[:32]
+        return self.root / f"{key}.msgpack"
+
+    def _load(self, path: Path, toplevel: Path, options: str) -> _Doc | None:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        digest, payload = raw[:32], raw[32:]
+        if hashlib.sha256(payload).digest() != digest:
+            return None
+        try:
+            doc = msgspec.msgpack.decode(payload, type=_Doc)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if doc.schema != SCHEMA or doc.options != options or \
+                os.path.realpath(doc.toplevel) != os.path.realpath(toplevel):
+            return None
+        if doc.commits and doc.base_commit != doc.commits[0][0]:
+            return None
+        return doc
+
+    def _save(self, path: Path, doc: _Doc) -> None:
+        from layerlens.errors import LayerlensError
+        from layerlens.fsutil import atomic_write_bytes
+
+        payload = msgspec.msgpack.encode(doc)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, hashlib.sha256(payload).digest() + payload)
+        except (OSError, LayerlensError):
+            return  # a cache that cannot be written is only a slower next run
+        self._prune()
+
+    def _prune(self) -> None:
+        try:
+            files = sorted((p.stat().st_mtime, p.stat().st_size, p)
+                           for p in self.root.glob("*.msgpack"))
+        except OSError:
+            return
+        total = sum(size for _, size, _ in files)
+        for _, size, p in files:
+            if total <= MAX_BYTES:
+                break
+            try:
+                p.unlink()
+                total -= size
+            except OSError:
+                pass
+
+    def mine(self, info, options, mine_fn: Callable, list_tree_fn: Callable,
+             progress: Callable[[int], None] | None = None) -> History:
+        """The whole-repository history for `info` (prefix ignored) and `options`, from the
+        cache where it provably equals a cold run, else mined with `mine_fn` and stored."""
+        from layerlens.history.mine import RepoInfo
+
+        full_info = RepoInfo(info.toplevel, "", info.shallow, info.head)
+        if info.shallow or options.since or info.head is None or \
+                options.rev != "HEAD":
+            self.last = "none"
+            return mine_fn(full_info, (), options, progress)
+        key = repr((options.max_commits, options.first_parent, options.renames))
+        path = self._path(info.toplevel, key)
+        doc = self._load(path, info.toplevel, key)
+        if doc is not None and doc.head == info.head:
+            self.last = "hit"
+            return _from_doc(doc, info.shallow)
+        if doc is not None and doc.commits and _is_ancestor(info.toplevel, doc.head, info.head):
+            new = mine_fn(full_info, (), replace(options, rev=f"{doc.head}..{info.head}",
+                                                 max_commits=None), progress, with_base=False)
+            if new.commits and new.commits[0].parents[:1] == (doc.head,):
+                old = _from_doc(doc, info.shallow)
+                commits = old.commits + new.commits
+                if options.max_commits:
+                    commits = commits[-options.max_commits:]
+                base = old.base_tree if commits[0].sha == old.commits[0].sha else \
+                    list_tree_fn(full_info, commits[0].sha, set())
+                hist = History(info.toplevel, "", commits, base, False, ())
+                self.last = "extended"
+                self._save(path, _to_doc(hist, info.head, key))
+                return hist
+        hist = mine_fn(full_info, (), options, progress)
+        self.last = "cold"
+        if hist.commits:
+            self._save(path, _to_doc(hist, info.head, key))
+        return hist
+
+
+def _is_ancestor(toplevel: Path, old: str, new: str) -> bool:
+    from layerlens.history.mine import _env
+
+    try:
+        res = subprocess.run(["git", "-C", str(toplevel), "merge-base", "--is-ancestor", old,
+                              new], capture_output=True, env=_env())
+    except OSError:
+        return False
+    return res.returncode == 0

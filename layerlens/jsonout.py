@@ -1,0 +1,78 @@
+"""Output that is always valid UTF-8, whatever the names in it and the terminal's encoding.
+
+Names read from tar headers, git and Dockerfiles are decoded as UTF-8 with
+`surrogateescape`, so a byte that is not valid UTF-8 survives as a lone surrogate
+(U+DC80..U+DCFF). Such a string cannot be written as UTF-8. Before output, a string that holds
+any of them is escaped, reversibly:
+
+- each undecodable byte becomes `\\xNN` (two lowercase hex digits), as Python's
+  `backslashreplace` and git's quoting write it;
+- a backslash already in that string is doubled, so `\\xNN` is never ambiguous within it;
+- any other lone surrogate becomes `\\uDXXX`.
+
+Strings that are valid UTF-8 are written unchanged. JSON is always written as UTF-8 bytes
+(RFC 8259 requires it), even under PYTHONIOENCODING=ascii; text for people uses the
+terminal's encoding, with `\\uXXXX` for what it cannot show.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def escape_text(s: str) -> str:
+    """S with undecodable bytes as `\\xNN` (see the module doc); S itself when valid."""
+    if s.isascii():
+        return s
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append(f"\\u{o:04x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean(doc: object) -> object:
+    """DOC (dicts, lists, tuples, scalars) with every string and key passed through
+    `escape_text`. Returns new containers; DOC is not changed."""
+    if isinstance(doc, str):
+        return escape_text(doc)
+    if isinstance(doc, dict):
+        return {(escape_text(k) if isinstance(k, str) else k): clean(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [clean(v) for v in doc]
+    return doc
+
+
+def dumps(doc: object, *, indent: int | None = 2) -> str:
+    """DOC as JSON text that encodes to valid UTF-8, ending with a newline."""
+    return json.dumps(clean(doc), indent=indent, ensure_ascii=False) + "\n"
+
+
+def write_stdout(text: str, *, utf8: bool) -> None:
+    """Write TEXT to standard output: as UTF-8 bytes when UTF8 (JSON), else in the stream's
+    own encoding with undecodable bytes escaped and unencodable characters as `\\uXXXX`."""
+    stream = sys.stdout
+    buf = getattr(stream, "buffer", None)
+    if utf8:  # already cleaned by `dumps`; a stray surrogate still becomes a JSON escape
+        data = text.encode("utf-8", "backslashreplace")
+    else:
+        data = escape_text(text).encode(stream.encoding or "utf-8", "backslashreplace")
+    if buf is None:  # a text-only stream (some test captures): it takes str
+        stream.write(data.decode(stream.encoding or "utf-8", "replace"))
+        return
+    stream.flush()
+    buf.write(data)
+    buf.flush()
