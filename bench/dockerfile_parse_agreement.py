@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT.parent / "shared" / "conformance" / "dockerfile"
+CASES = ROOT / "tests" / "data" / "conformance" / "dockerfile"
 
 
 def main() -> int:

@@ -3,7 +3,7 @@
 
 Targets: the Dockerfile reader, `${...}` expansion, the .dockerignore matcher, the layer
 tar walker (plain and gzip), and the whole image-archive reader. Seeds come from the
-conformance corpus and the shared image archives; each input is a seed with random byte
+conformance corpus and the real image archives in tests/data/; each input is a seed with random byte
 flips, insertions, deletions, truncations and splices.
 
     .venv/bin/python bench/fuzz.py [--runs 100000] [--target NAME ...] [--seed N]
@@ -20,11 +20,11 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"
 
 
 def seeds(target: str) -> list[bytes]:
-    conf = SHARED / "conformance"
+    conf = DATA / "conformance"
     if target in ("dockerfile",):
         return [p.read_bytes() for p in sorted((conf / "dockerfile").glob("*.Dockerfile"))]
     if target == "expansion":
@@ -48,7 +48,7 @@ def seeds(target: str) -> list[bytes]:
                 t.addfile(ti, io.BytesIO(data))
         raw = buf.getvalue()
         return [raw, gzip.compress(raw)]
-    return [p.read_bytes() for p in sorted((SHARED / "images").glob("test-oci-*.tar"))]
+    return [p.read_bytes() for p in sorted((DATA / "images").glob("test-oci-*.tar"))]
 
 
 def mutate(rng: random.Random, data: bytes, pool: list[bytes]) -> bytes:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT.parent / "shared" / "conformance" / "dockerfile" / "50_long_2000.Dockerfile"
+DEFAULT = ROOT / "tests" / "data" / "conformance" / "dockerfile" / "50_long_2000.Dockerfile"
 
 
 def median_time(fn, runs: int = 7) -> float:

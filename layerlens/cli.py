@@ -559,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("baseline", help="record sizes and costs for `layerlens check`")
     _add_input_options(p)
     p.add_argument("--output", "-o", help="baseline file (default: .layerlens-baseline.json "
-                   "beside the Dockerfile)")
+                   "beside the Dockerfile, .layerlens-baseline.NAME.json for Dockerfile.NAME)")
     p.set_defaults(func=cmd_baseline)
 
     def gate_options(p: argparse.ArgumentParser) -> None:

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerate the sample repositories as git bundles (samples/*.bundle).
+"""Regenerate the sample repositories as git bundles (layerlens/sample_bundles/*.bundle).
 
 Each sample is a small but realistic project whose history (months of commits, seeded so the
 bundles are reproducible) has the churn pattern real projects have: source changes most,
 tests and docs often, dependency manifests rarely, the Dockerfile almost never.
 
-    python samples/generate.py            # rewrites samples/*.bundle
+    python samples/generate.py            # rewrites layerlens/sample_bundles/*.bundle
+
+The bundles are package data, so every install of layerlens ships them for `layerlens demo`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "layerlens" / "sample_bundles"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
@@ -218,8 +221,8 @@ def main() -> int:
         print("git is required", file=sys.stderr)
         return 2
     for name in SAMPLES:
-        make(name, HERE / f"{name}.bundle")
-        print(f"wrote samples/{name}.bundle")
+        make(name, OUT / f"{name}.bundle")
+        print(f"wrote layerlens/sample_bundles/{name}.bundle")
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SHARED = ROOT.parent / "shared" / "images"
+IMAGES = ROOT / "tests" / "data" / "images"
 SIZE = (132, 42)
 
 VIEWS = [
@@ -45,6 +45,7 @@ async def shoot(view, keys, out: Path) -> None:
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.cache.timeline import HistoryOptions
     from layerlens.suggest.engine import suggest
     from layerlens.viewmodel import build_view
 
@@ -52,14 +53,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("pyweb", "gokuard"):
             dest = Path(tmp) / name
-            subprocess.run(["git", "clone", "-q", str(ROOT / "samples" / f"{name}.bundle"),
-                            str(dest)], check=True)
+            bundle = ROOT / "layerlens" / "sample_bundles" / f"{name}.bundle"
+            subprocess.run(["git", "clone", "-q", str(bundle), str(dest)], check=True)
             a = analyze(AnalyzeOptions(dest / "Dockerfile"))
             views[name] = build_view(a, suggest(a))
-        if (SHARED / "test-docker-image.tar").exists():
-            a = analyze(AnalyzeOptions(SHARED / "test-image.Dockerfile", context=SHARED,
-                                       image=str(SHARED / "test-docker-image.tar"),
-                                       keep_image_files=True))
+        if (IMAGES / "test-docker-image.tar").exists():
+            a = analyze(AnalyzeOptions(IMAGES / "test-image.Dockerfile", context=IMAGES,
+                                       image=str(IMAGES / "test-docker-image.tar"),
+                                       keep_image_files=True,
+                                       history=HistoryOptions(enabled=False)))
             views["image"] = build_view(a, suggest(a))
         for sample, name, keys in VIEWS:
             if sample not in views:

@@ -1,4 +1,4 @@
-"""Every recorded BuildKit answer in ../shared/conformance/dockerfile must be reproduced."""
+"""Every recorded BuildKit answer in tests/data/conformance/dockerfile must be reproduced."""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ import pytest
 from layerlens.errors import LayerlensError
 from layerlens.fsutil import atomic_write_text
 
+from .conftest import IMAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -226,8 +228,7 @@ def test_bad_build_logs(tmp_path: Path, content: bytes) -> None:
 def test_duplicate_archive_entries_warn(tmp_path: Path) -> None:
     import tarfile
 
-    src = Path(__file__).resolve().parent.parent.parent / "shared" / "images"
-    src_tar = src / "test-oci-gzip-image.tar"
+    src_tar = IMAGES / "test-oci-gzip-image.tar"
     out = tmp_path / "dup.tar"
     with tarfile.open(src_tar) as a, tarfile.open(out, "w") as b:
         members = a.getmembers()

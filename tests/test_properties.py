@@ -6,7 +6,7 @@ import gzip
 import io
 import tarfile
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from layerlens import fuzzing
@@ -71,6 +71,7 @@ LAYER = _tar([("a/b", b"x" * 700), ("a/.wh.c", b""), ("d", b"y")])
 
 @FAST
 @given(st.lists(st.integers(0, 100_000), max_size=6), st.binary(max_size=4), st.booleans())
+@example([3, 4, 5, 101], b"\x0c", False)  # a form feed in the mode field: ValueError once
 def test_layer_walker_on_mutated_tars(cuts: list[int], junk: bytes, gz: bool) -> None:
     blob = _mutate(LAYER, cuts, junk)
     fuzzing.layer(gzip.compress(blob) if gz else blob)

@@ -68,7 +68,7 @@ class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
     hashes), and for each literal source the number of files present under it."""
 
-    __slots__ = ("_by_path", "present", "readers", "xor")
+    __slots__ = ("_by_path", "_excluded", "matcher", "present", "readers", "xor")
 
     def __init__(self, version: Version, state: dict[str, TreeEntry]) -> None:
         self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
@@ -80,11 +80,20 @@ class _Digests:
         # path -> the operations reading it, each with its literal sources that match it;
         # paths recur across commits, so each is matched against the sources once
         self._by_path: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
-        matcher = version.matcher
+        self.matcher = version.matcher
+        self._excluded: dict[str, bool] = {}  # path -> left out by the ignore file
         for path, entry in state.items():
-            if matcher and matcher.excludes(path):
+            if self.excluded(path):
                 continue
             self._add(path, _file_hash(path, entry), 1)
+
+    def excluded(self, path: str) -> bool:
+        """Whether the ignore file keeps `path` from the builder (memoised: one matcher
+        serves the whole replay, and paths recur across commits)."""
+        hit = self._excluded.get(path)
+        if hit is None:
+            hit = self._excluded[path] = bool(self.matcher) and self.matcher.excludes(path)
+        return hit
 
     def _readers_of(self, path: str) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
         got = self._by_path.get(path)
@@ -183,7 +192,7 @@ def replay(
             _update_digests(version, digests, state, commit)
         if version.matcher:
             # Only what reaches the builder counts as churn.
-            changed = [p for p in changed if not version.matcher.excludes(p)]
+            changed = [p for p in changed if not digests.excluded(p)]
         if version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))
@@ -232,24 +241,15 @@ def _apply(state: dict[str, TreeEntry], rel: str, ch) -> None:
         state[rel] = TreeEntry(ch.mode, ch.sha)
 
 
-def _excluded(version: Version, path: str, cache: dict[str, bool]) -> bool:
-    hit = cache.get(path)
-    if hit is None:
-        hit = bool(version.matcher) and version.matcher.excludes(path)
-        cache[path] = hit
-    return hit
-
-
 def _update_digests(version: Version, digests: _Digests, state: dict[str, TreeEntry],
                     commit: Commit) -> None:
-    excluded: dict[str, bool] = {}
     for ch in commit.changes:
         rel = ch.rel
         if not rel:
             continue
         old = state.get(rel)
         _apply(state, rel, ch)
-        if not digests.readers or _excluded(version, rel, excluded):
+        if not digests.readers or digests.excluded(rel):
             continue
         digests.update(rel, old, state.get(rel))
 

@@ -283,6 +283,7 @@ def analyze_history(
             setup = replace(setup, start=new_start)
             result, summary = replay_text(setup, df, matcher, inputs)
     notices += _failed_notices(df, summary)
+    notices += _from_stage_notices(df, result)
     if not result.commits:
         notices.append("fewer than two commits in the window: nothing to replay, rates are "
                        "unknown")
@@ -312,6 +313,27 @@ def _failed_notices(df: Dockerfile, summary: CostSummary) -> list[str]:
         out.append(f"{df.path}:{i.start_line}: {i.upper} sources are absent at {n} of "
                    f"{len(summary.commits)} replayed commits: the build fails there, and "
                    "those commits are left out of the rates")
+    return out
+
+
+def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
+    """BuildKit keys `COPY --from=stage` (and a bind mount from a stage) on the content of
+    what it takes (opsutils.NewContentHashFunc); the replay cannot see that content, so it
+    counts a miss whenever the stage rebuilt. Say where that makes the figures upper bounds."""
+    counts: dict[int, int] = {}
+    for c in result.commits:
+        first = {m.first_instruction for m in c.rebuilt}
+        for op in c.rebuilt_ops:
+            # only where the stage reference itself is the miss, not an earlier line
+            if op.stage_refs and op.instruction in first and op.instruction >= 0:
+                counts[op.instruction] = counts.get(op.instruction, 0) + 1
+    out = []
+    for ins, n in sorted(counts.items()):
+        i = df.instructions[ins]
+        out.append(f"{df.path}:{i.start_line}: {i.upper} takes files from another stage; it "
+                   f"is counted as rebuilt at the {n} commit(s) where that stage rebuilt, but "
+                   "BuildKit reuses it when the files it takes are unchanged: the figures from "
+                   "this line on are upper bounds")
     return out
 
 

@@ -182,12 +182,14 @@ def compile_pattern(raw: str, line: int = 0) -> Pattern | None:
 class Matcher:
     """An ordered set of patterns; `match_with_parent` is the walker's incremental test."""
 
-    __slots__ = ("exclusions", "patterns", "source")
+    __slots__ = ("_dirs", "exclusions", "patterns", "source")
 
     def __init__(self, patterns: Sequence[Pattern], source: str = ".dockerignore") -> None:
         self.patterns = tuple(patterns)
         self.exclusions = any(p.exclusion for p in patterns)
         self.source = source
+        # directory -> its match_with_parent answer; files of one directory share the walk
+        self._dirs: dict[str, tuple[bool, tuple[bool, ...]]] = {}
 
     @classmethod
     def from_lines(cls, lines: Iterable[str], source: str = ".dockerignore") -> Matcher:
@@ -234,12 +236,32 @@ class Matcher:
 
     def excludes(self, path: str) -> bool:
         """Standalone test of one slash path (parents checked as the walker would)."""
-        parts = path.split("/")
-        info: tuple[bool, ...] | None = None
-        matched = False
-        for j in range(len(parts)):
-            matched, info = self.match_with_parent("/".join(parts[: j + 1]), info)
-        return matched
+        head, sep, _name = path.rpartition("/")
+        info = self._dir_info(head)[1] if sep else None
+        return self.match_with_parent(path, info)[0]
+
+    def _dir_info(self, directory: str) -> tuple[bool, tuple[bool, ...]]:
+        got = self._dirs.get(directory)
+        if got is not None:
+            return got
+        # walk up to the deepest directory already known, then down (no recursion: paths
+        # may be thousands of segments deep)
+        todo = [directory]
+        head = directory
+        parent: tuple[bool, ...] | None = None
+        while True:
+            head, sep, _name = head.rpartition("/")
+            if not sep:
+                break
+            known = self._dirs.get(head)
+            if known is not None:
+                parent = known[1]
+                break
+            todo.append(head)
+        for d in reversed(todo):
+            got = self._dirs[d] = self.match_with_parent(d, parent)
+            parent = got[1]
+        return got
 
 
 def read_ignore_lines(data: str) -> list[str]:

@@ -21,9 +21,17 @@ DEFAULT_NAME = ".layerlens-baseline.json"
 
 
 def default_path(dockerfile: Path) -> Path:
+    """The baseline file beside a Dockerfile, as the README's gate section names it.
+
+    `Dockerfile` -> `.layerlens-baseline.json`; `Dockerfile.<name>` ->
+    `.layerlens-baseline.<name>.json`; any other name (`Containerfile`, `api.dockerfile`)
+    -> `.layerlens-baseline.<file name>.json`, so Dockerfiles side by side never share one.
+    """
     name = dockerfile.name
-    return dockerfile.parent / (DEFAULT_NAME if name == "Dockerfile"
-                                else f".layerlens-baseline.{name}.json")
+    if name == "Dockerfile":
+        return dockerfile.parent / DEFAULT_NAME
+    variant = name.removeprefix("Dockerfile.") if name.startswith("Dockerfile.") else name
+    return dockerfile.parent / f".layerlens-baseline.{variant or name}.json"
 
 
 @dataclass(frozen=True, slots=True)

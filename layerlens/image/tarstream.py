@@ -361,6 +361,14 @@ def _num(field: bytes) -> int:
     return int(s, 8) if s else 0
 
 
+def _field(hdr: bytes, lo: int, hi: int, what: str, name: str) -> int:
+    """A numeric header field; garbage in it is a corrupt header, as Go's archive/tar says."""
+    try:
+        return _num(hdr[lo:hi])
+    except ValueError:
+        raise ImageError(f"corrupt tar header ({what})", path=name) from None
+
+
 def _str(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
@@ -470,13 +478,17 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                              f"of {limits.max_layer_bytes} (a decompression bomb? "
                              "--max-layer-bytes raises the limit)", path=name)
         entry = TarEntry(nm, typ, size if typ in (b"0", b"\0", b"7") else 0,
-                         _num(hdr[100:108]) & 0o7777, link)
+                         _field(hdr, 100, 108, "mode", name) & 0o7777, link)
         if hash_content:
-            entry.uid, entry.gid = _num(hdr[108:116]), _num(hdr[116:124])
-            if "uid" in merged:
-                entry.uid = int(merged["uid"])
-            if "gid" in merged:
-                entry.gid = int(merged["gid"])
+            entry.uid = _field(hdr, 108, 116, "uid", name)
+            entry.gid = _field(hdr, 116, 124, "gid", name)
+            try:
+                if "uid" in merged:
+                    entry.uid = int(merged["uid"])
+                if "gid" in merged:
+                    entry.gid = int(merged["gid"])
+            except ValueError:
+                raise ImageError("corrupt pax uid/gid", path=name) from None
         long_name = long_link = None
         if pax:
             pax = {}

@@ -427,3 +427,21 @@ def test_copy_link_is_reused_when_earlier_layers_change(tmp_path: Path) -> None:
     got = [sorted(a.dockerfile.instructions[i].start_line for i in c.rebuilt_instructions)
            for c in a.history.costs.commits]
     assert got == [[2, 4], [3, 4]]
+
+
+def test_copy_from_a_rebuilt_stage_is_marked_an_upper_bound(tmp_path: Path) -> None:
+    # issue 12's shape: a README-only commit re-runs the build stage; BuildKit would reuse
+    # the final COPY --from when /out.txt is unchanged, which the replay cannot see.
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine AS build\nCOPY . /src\nRUN cat /src/app.txt > /out.txt\n"
+            "FROM alpine\nCOPY --from=build /out.txt /out.txt\n")
+    r.write("app.txt", "1\n")
+    r.write("README.md", "0\n")
+    r.commit()
+    r.write("README.md", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert dict(a.history.costs.commits[0].rebuilt) == {0: 2, 1: 5}
+    assert any(":5: COPY takes files from another stage" in n and "upper bounds" in n
+               for n in a.notices)

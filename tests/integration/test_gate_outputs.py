@@ -17,13 +17,13 @@ from layerlens.cli import main
 from layerlens.gate.check import CheckResult, Finding, Unmeasured
 from layerlens.gate.output import as_github, as_junit, as_markdown, md_escape, xml_text
 
+from ..conftest import DATA
 from .harness import Repo
 
 pytestmark = pytest.mark.integration
 
-SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json")
-                    .read_text())
-JUNIT = xmlschema.XMLSchema10(Path(__file__).parents[1] / "data" / "junit-10.xsd")
+SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+JUNIT = xmlschema.XMLSchema10(DATA / "junit-10.xsd")
 DF = ("# syntax=docker/dockerfile:1\n\nFROM python:3.12\nWORKDIR /app\nCOPY . /app\n"
       "RUN pip install -r requirements.txt\nENV AWS_SECRET_ACCESS_KEY=abc\n")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from layerlens.analysis import AnalyzeOptions, analyze
+from layerlens.cache.timeline import HistoryOptions
 from layerlens.errors import LayerlensError
 from layerlens.image.reader import read_image
 from layerlens.report import image_json
@@ -54,7 +55,8 @@ def test_shadowed_bytes_count_what_dive_misses() -> None:
 
 def test_kaniko_history_maps_to_lines() -> None:
     res = analyze(AnalyzeOptions(IMAGES / "test-image.Dockerfile", context=IMAGES,
-                                 image=str(IMAGES / "test-kaniko-image.tar")))
+                                 image=str(IMAGES / "test-kaniko-image.tar"),
+                                 history=HistoryOptions(enabled=False)))
     lines = [(s.layer, s.line, s.base) for s in res.layer_sources]
     assert lines[0] == (0, None, "busybox:latest")
     assert [line for _, line, _ in lines[1:]] == list(range(2, 15))

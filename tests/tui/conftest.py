@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from layerlens.analysis import AnalyzeOptions, analyze
+from layerlens.cache.timeline import HistoryOptions
 from layerlens.suggest.engine import suggest
 from layerlens.viewmodel import build_view
 
@@ -16,8 +17,8 @@ from ..conftest import IMAGES, ROOT
 @pytest.fixture(scope="session")
 def pyweb_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("tui") / "pyweb"
-    subprocess.run(["git", "clone", "-q", str(ROOT / "samples" / "pyweb.bundle"), str(dest)],
-                   check=True)
+    bundle = ROOT / "layerlens" / "sample_bundles" / "pyweb.bundle"
+    subprocess.run(["git", "clone", "-q", str(bundle), str(dest)], check=True)
     return dest
 
 
@@ -32,7 +33,8 @@ def pyweb_view(pyweb_repo: Path, tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def image_view():
+    # tests/data/images lies inside this repository: its git history is not the subject
     a = analyze(AnalyzeOptions(IMAGES / "test-image.Dockerfile", context=IMAGES,
                                image=str(IMAGES / "test-docker-image.tar"),
-                               keep_image_files=True))
+                               keep_image_files=True, history=HistoryOptions(enabled=False)))
     return build_view(a, suggest(a))
