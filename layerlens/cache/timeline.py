@@ -19,7 +19,7 @@ from pathlib import Path
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
 from layerlens.cache.ops import BuildPlan, build_plan, detect_volatile
-from layerlens.cache.replay import ReplayResult, Version, replay
+from layerlens.cache.replay import ReplayResult, Version, replay, submodule_note
 from layerlens.context.inputs import CopyInputs
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
@@ -284,6 +284,7 @@ def analyze_history(
             result, summary = replay_text(setup, df, matcher, inputs)
     notices += _failed_notices(df, summary)
     notices += _from_stage_notices(df, result)
+    notices += _pointer_notices(history, info.toplevel, context)
     if not result.commits:
         notices.append("fewer than two commits in the window: nothing to replay, rates are "
                        "unknown")
@@ -313,6 +314,28 @@ def _failed_notices(df: Dockerfile, summary: CostSummary) -> list[str]:
         out.append(f"{df.path}:{i.start_line}: {i.upper} sources are absent at {n} of "
                    f"{len(summary.commits)} replayed commits: the build fails there, and "
                    "those commits are left out of the rates")
+    return out
+
+
+def _pointer_notices(history: History, toplevel: Path, context: Path) -> list[str]:
+    """Submodules and Git LFS pointers in the context: what their changes count as."""
+    out = []
+    note = submodule_note(history)
+    if note:
+        out.append(note)
+    for d in dict.fromkeys((Path(toplevel), context)):
+        try:
+            text = (d / ".gitattributes").read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        lfs = [line.split()[0] for line in text.splitlines()
+               if "filter=lfs" in line and line.split()]
+        if lfs:
+            shown = ", ".join(lfs[:3]) + (f" and {len(lfs) - 3} more" if len(lfs) > 3 else "")
+            out.append(f"Git LFS stores {shown} as pointers: a change counts by its pointer "
+                       "(the content is not read); the bytes a COPY brings in are the "
+                       "checkout's, which may be pointers too if LFS files were not pulled")
+            break
     return out
 
 
