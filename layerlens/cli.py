@@ -314,7 +314,9 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
             doc["verify"] = verification.as_json() if verification is not None else None
         _write_output(dumps(doc), ns.output, utf8=True)
     elif ns.format == "sarif":
-        _write_output(dumps(report_sarif(rep, str(df_path))), ns.output, utf8=True)
+        first = next((i.start_line for i in result.dockerfile.instructions), 1)
+        _write_output(dumps(report_sarif(rep, str(df_path), result.dockerfile.source, first)),
+                      ns.output, utf8=True)
     else:
         _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
     if verification is not None:
@@ -354,18 +356,41 @@ def _suggestion_keys(result, rep) -> list[tuple[str, str, int | None, str]]:
     return out
 
 
-def _gate_inputs(ns: argparse.Namespace):
+def _gate_inputs(ns: argparse.Namespace, tolerate_git: bool = False):
+    """(analysis, suggestion keys, git error). With `tolerate_git`, a repository git refuses
+    or fails on is analyzed without history, and git's one line comes back as the reason the
+    history budgets go unmeasured (the gate fails on it; other commands exit 2)."""
+    from dataclasses import replace
+
     from layerlens.analysis import analyze
+    from layerlens.history.mine import GitError
     from layerlens.suggest.engine import suggest
 
     progress = Progress()
+    git_error = None
+    options = _options(ns)
+    no_history = replace(options, history=replace(options.history, enabled=False))
+    if tolerate_git and options.history.enabled and options.context_dir.is_dir():
+        from layerlens.history.mine import find_repo
+
+        try:  # a refusal is known before the (maybe costly) image and context are read
+            find_repo(options.context_dir)
+        except GitError as exc:
+            git_error = str(exc)
+            options = no_history
     try:
-        result = analyze(_options(ns), progress)
+        try:
+            result = analyze(options, progress)
+        except GitError as exc:
+            if not tolerate_git:
+                raise
+            git_error = str(exc)
+            result = analyze(no_history, progress)
         progress("checking suggestions")
         rep = suggest(result)
     finally:
         progress.done()
-    return result, _suggestion_keys(result, rep)
+    return result, _suggestion_keys(result, rep), git_error
 
 
 def cmd_baseline(ns: argparse.Namespace) -> int:
@@ -376,79 +401,116 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
         write_baseline,
     )
 
-    result, sugs = _gate_inputs(ns)
+    result, sugs, _ = _gate_inputs(ns)
     path = Path(ns.output) if ns.output else default_path(result.options.dockerfile)
     write_baseline(path, build_baseline(result, [(r, k) for r, k, _, _ in sugs],
                                         skip_paths(result, path)))
     print(f"wrote {path}", file=sys.stderr)
+    if result.history is not None and result.history.history.shallow:
+        print("note: shallow clone: rebuild and push rates are not recorded (fetch the whole "
+              "history, then run `layerlens baseline` again)", file=sys.stderr)
     return EXIT_OK
 
 
-def _check_one(ns: argparse.Namespace) -> tuple[int, str, str]:
+def _baseline_path(df: Path, cfg, explicit: str | None) -> Path:
+    from layerlens.gate.baseline import default_path
+
+    if explicit:
+        return Path(explicit)
+    if cfg.baseline:
+        return (Path(cfg.source).parent if cfg.source else df.parent) / cfg.baseline
+    return default_path(df)
+
+
+def _check_one(ns: argparse.Namespace):
+    """(exit code, CheckResult, the Dockerfile as shown)."""
     import os
 
-    from layerlens.gate.baseline import default_path, read_baseline, skip_paths
+    from layerlens.gate.baseline import read_baseline, skip_paths
     from layerlens.gate.check import run_check
     from layerlens.gate.config import apply_overrides, load_config
-    from layerlens.gate.output import FORMATS, as_markdown
 
     df = _dockerfile_arg(ns.dockerfile)
     cfg = load_config(df.parent, Path(ns.config) if ns.config else None)
     cfg = apply_overrides(cfg, ns.budget, ns.fail_on)
-    if ns.baseline:
-        bpath = Path(ns.baseline)
-    elif cfg.baseline:
-        bpath = (Path(cfg.source).parent if cfg.source else df.parent) / cfg.baseline
-    else:
-        bpath = default_path(df)
+    bpath = _baseline_path(df, cfg, ns.baseline)
     baseline = read_baseline(bpath)
-    result, sugs = _gate_inputs(ns)
-    res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath))
+    result, sugs, git_error = _gate_inputs(ns, tolerate_git=True)
+    res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath), git_error=git_error,
+                    allow_unmeasured=ns.allow_unmeasured)
     shown = os.path.relpath(df) if not df.is_absolute() else str(df)
-    report = FORMATS[ns.format](res, shown)
+    return (EXIT_OK if res.ok else EXIT_FINDINGS), res, shown
+
+
+def _write_summary(ns: argparse.Namespace, markdown: str) -> None:
+    import os
+
     summary = ns.summary or (os.environ.get("GITHUB_STEP_SUMMARY") if ns.format == "github"
                              else None)
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(as_markdown(res, shown))
-    return (EXIT_OK if res.ok else EXIT_FINDINGS), report, shown
+            fh.write(markdown)
 
 
 def cmd_check(ns: argparse.Namespace) -> int:
-    code, report, _ = _check_one(ns)
-    _write_output(report, ns.output)
+    from layerlens.gate.output import FORMATS, as_markdown
+
+    code, res, shown = _check_one(ns)
+    _write_summary(ns, as_markdown(res, shown))
+    _write_output(FORMATS[ns.format](res, shown), ns.output)
     return code
 
 
 def cmd_scan(ns: argparse.Namespace) -> int:
-    from layerlens.gate.scan import find_dockerfiles
+    from layerlens.errors import LayerlensError
+    from layerlens.gate.config import load_config
+    from layerlens.gate.output import as_markdown, combine
+    from layerlens.gate.scan import SKIP, find_dockerfiles
 
     root = Path(ns.root or ".")
-    found = find_dockerfiles(root)
-    if not found:
-        from layerlens.errors import LayerlensError
+    if not root.is_dir():
+        raise LayerlensError("not a directory", path=str(root))
+    cfg = load_config(root, Path(ns.config) if ns.config else None)
+    if ns.skip_dirs is not None:
+        skip = frozenset(x.strip() for x in ns.skip_dirs.split(",") if x.strip())
+    else:
+        skip = cfg.skip_dirs if cfg.skip_dirs is not None else SKIP
 
-        raise LayerlensError("no Dockerfiles found", path=str(root))
+    def has_baseline(df: Path) -> bool:
+        try:
+            return _baseline_path(df, load_config(df.parent, Path(ns.config) if ns.config
+                                                  else None), None).is_file()
+        except LayerlensError:
+            return True  # a broken configuration is reported when the file is checked
+
+    found = find_dockerfiles(root, skip, has_baseline)
+    if not found.dockerfiles:
+        raise LayerlensError("no Dockerfiles found" + (
+            f" ({len(found.skipped)} skipped: under {', '.join(sorted(skip))} without a "
+            "baseline)" if found.skipped else ""), path=str(root))
     from layerlens.history.mine import MiningCache
-
-    worst = EXIT_OK
-    out = []
     from layerlens.history.store import HistoryStore
 
+    worst = EXIT_OK
+    results = []
+    summary = []
     # one git log pass for every Dockerfile of the tree
     mining = MiningCache(None if ns.no_cache else HistoryStore())
-    for df in found:
+    for df in found.dockerfiles:
         args = argparse.Namespace(**{**vars(ns), "dockerfile": str(df), "context": None,
                                      "baseline": None, "mining": mining})
-        from layerlens.errors import LayerlensError
-
         try:
-            code, report, _ = _check_one(args)
+            code, res, shown = _check_one(args)
+            results.append((shown, res))
+            summary.append(as_markdown(res, shown))
         except LayerlensError as exc:
-            code, report = EXIT_ERROR, f"{df}: error: {exc}\n"
-        out.append(report)
+            code = EXIT_ERROR
+            results.append((str(df), str(exc)))
         worst = max(worst, code)
-    _write_output("".join(out), ns.output)
+    skipped = [str(p) for p in found.skipped]
+    _write_summary(ns, "".join(summary) + ("".join(f"- skipped {p}: no baseline\n"
+                                                   for p in skipped)))
+    _write_output(combine(ns.format, results, skipped), ns.output)
     return worst
 
 
@@ -539,6 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="append a Markdown summary (default with --format github: "
                             "$GITHUB_STEP_SUMMARY)")
         p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+        p.add_argument("--allow-unmeasured", action="store_true",
+                       help="pass even when a budget cannot be evaluated (no image, no or "
+                            "shallow history, git refused); it is still listed")
 
     p = sub.add_parser("check", help="fail when size or rebuild cost grows past budget")
     _add_input_options(p)
@@ -561,6 +626,10 @@ def build_parser() -> argparse.ArgumentParser:
                      ("--stable-arg", {"action": "append", "default": []})):
         p.add_argument(flag, **kw)
     gate_options(p)
+    p.add_argument("--skip-dirs", metavar="NAMES",
+                   help="comma-separated directory names whose Dockerfiles are checked only "
+                        "when they have a baseline (default: build, dist, target, vendor, "
+                        "node_modules, venv, .venv, .tox, __pycache__; '' for none)")
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("image", help="measure an image: layer sizes, shadowed bytes, secrets")

@@ -152,7 +152,10 @@ def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
         "user_wasted_percent": round(img.user_wasted_percent, 6) if img else None,
     }
     replay = None
-    if a.history is not None and a.history.costs.mean_seconds is not None:
+    # A shallow clone's rates describe a truncated window: recording them would let a full
+    # history look like a regression (or a later shallow one like an improvement).
+    shallow = a.history is not None and a.history.history.shallow
+    if a.history is not None and a.history.costs.mean_seconds is not None and not shallow:
         c = a.history.costs
         replay = {"commits": len(c.commits), "rebuild_seconds_per_commit": round(c.mean_seconds, 3),
                   "push_bytes_per_commit": _round(c.mean_push_bytes),
@@ -164,8 +167,9 @@ def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
         "image": img is not None,
         "layers": [{"key": x.key, "line": x.line, "size_bytes": x.size_bytes,
                     "compressed_bytes": x.compressed_bytes, "shadowed_bytes": x.shadowed_bytes,
-                    "change_rate": _round(x.change_rate, 6),
-                    "rebuild_seconds_per_commit": _round(x.rebuild_seconds, 3)}
+                    "change_rate": None if shallow else _round(x.change_rate, 6),
+                    "rebuild_seconds_per_commit": None if shallow
+                    else _round(x.rebuild_seconds, 3)}
                    for x in layers],
         "totals": totals,
         "replay": replay,

@@ -24,6 +24,7 @@ class Finding:
     current: float | None
     budget: str
     message: str
+    key: str = ""  # line-free identity (the layer key, "the image"): for SARIF fingerprints
 
     @property
     def growth(self) -> float | None:
@@ -33,15 +34,40 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Unmeasured:
+    """A budget that applies but could not be evaluated, and why."""
+
+    metric: str
+    subject: str
+    line: int | None
+    budget: str
+    reason: str
+    key: str = ""  # line-free identity, as Finding.key
+
+    @property
+    def message(self) -> str:
+        return f"{self.subject}: {METRICS[self.metric][2]} not measured: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     violations: tuple[Finding, ...]
     improvements: tuple[Finding, ...]  # shrank: the baseline can be tightened
     checked: tuple[Finding, ...]  # every comparison made (for JUnit)
     notices: tuple[str, ...]
+    unmeasured: tuple[Unmeasured, ...] = ()  # budgets that apply but could not be evaluated
+    allow_unmeasured: bool = False  # --allow-unmeasured / allow_unmeasured = true
+    first_line: int = 1  # the Dockerfile's first instruction: where file-wide findings point
+
+    @property
+    def failing_unmeasured(self) -> tuple[Unmeasured, ...]:
+        return () if self.allow_unmeasured else self.unmeasured
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        """No budget broken, and every budget that applies was measured (or the gate was told
+        to accept unmeasured ones): a gate that could not measure does not pass."""
+        return not self.violations and not self.failing_unmeasured
 
 
 def _fmt(metric: str, v: float | None) -> str:
@@ -97,93 +123,211 @@ def _judge(metric: str, budget: Budget, base: float | None, cur: float | None) -
     return None
 
 
+def history_gap(a: Analysis, git_error: str | None = None) -> str | None:
+    """Why the replay rates of this analysis cannot be compared with a baseline's, or None.
+
+    Rates (rebuild seconds and push bytes per commit) need the history window the baseline
+    saw: no repository, git refusing it, a shallow clone (CI's default `fetch-depth: 1`) or a
+    window with nothing to replay all leave them unknown, never 0.
+    """
+    if git_error:
+        return git_error
+    if not a.options.history.enabled:
+        return "history is off (--no-history)"
+    h = a.history
+    if h is None:
+        why = next((n for n in a.notices if "static analysis only" in n), None)
+        return why or "no git history"
+    if h.history.shallow:
+        n = len(h.history.commits)
+        return (f"shallow clone: only {n} commit{'' if n == 1 else 's'} of history; fetch it all "
+                "(actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)")
+    c = h.costs
+    if not c.commits or getattr(c, "mean_seconds", None) is None:
+        return "fewer than two commits in the history window: nothing to replay"
+    return None
+
+
 def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
               suggestions: list[tuple[str, str, int | None, str]],
-              skip: frozenset[str] = frozenset()) -> CheckResult:
-    """`suggestions`: (rule, key, line, message) of the current analysis."""
+              skip: frozenset[str] = frozenset(), *, git_error: str | None = None,
+              allow_unmeasured: bool = False) -> CheckResult:
+    """Compare `a` with `baseline` under `cfg`.
+
+    `suggestions`: (rule, key, line, message) of the current analysis. `git_error`: git's
+    one-line refusal or failure when history had to be skipped. A budget that applies (the
+    baseline has the figure, or the budget sets an absolute max/min) but cannot be evaluated
+    now is listed in `unmeasured`, and fails the check unless `allow_unmeasured` (or the
+    configuration's `allow_unmeasured`) says otherwise.
+    """
     violations: list[Finding] = []
     improvements: list[Finding] = []
     checked: list[Finding] = []
+    unmeasured: list[Unmeasured] = []
     notices: list[str] = []
     totals = baseline.get("totals") or {}
     img = a.image
-    if baseline.get("image") and img is None:
-        notices.append("the baseline was made with an image and this check has none: image "
-                       "figures are not compared")
-    if img is None and not baseline.get("image"):
+    base_img = bool(baseline.get("image"))
+    if img is None and not base_img:
         notices.append("no image: sizes are the bytes COPY/ADD bring in from the context")
+    if img is not None and not base_img:
+        notices.append("the baseline was made without an image: image figures are held to "
+                       "absolute limits only; run `layerlens baseline --image ...` to compare")
+
+    def desc_of(metric: str) -> str:
+        budget = cfg.budgets.get(metric)
+        return budget.describe(METRICS[metric][0]) if budget else "no budget"
+
+    def applies(metric: str, base: Any) -> bool:
+        budget = cfg.budgets.get(metric)
+        if budget is None:
+            return False
+        return _number(base) is not None or budget.max is not None or budget.min is not None
+
+    def missing(metric: str, subject: str, line: int | None, base: Any, reason: str,
+                key: str | None = None) -> None:
+        if applies(metric, base):
+            unmeasured.append(Unmeasured(metric, subject, line, desc_of(metric), reason,
+                                         key or subject))
 
     def compare(metric: str, subject: str, line: int | None, base: Any, cur: Any,
-                why: str) -> None:
+                why: str, may_improve: bool = True, key: str | None = None) -> None:
         budget = cfg.budgets.get(metric)
-        b = float(base) if isinstance(base, int | float) and not isinstance(base, bool) else None
-        c = float(cur) if isinstance(cur, int | float) and not isinstance(cur, bool) else None
-        b, c = _rounded(metric, b), _rounded(metric, c)
-        desc = budget.describe(METRICS[metric][0]) if budget else "no budget"
+        b, c = _rounded(metric, _number(base)), _rounded(metric, _number(cur))
+        if c is None:
+            missing(metric, subject, line, b, "no figure for it in this analysis", key)
+            return
+        desc = desc_of(metric)
         verdict = _judge(metric, budget, b, c) if budget else None
         f = Finding(metric, subject, line, b, c, desc,
-                    f"{subject}: {METRICS[metric][2]} {verdict}{why}" if verdict else "")
+                    f"{subject}: {METRICS[metric][2]} {verdict}{why}" if verdict else "",
+                    key or subject)
         checked.append(f)
         if verdict:
             violations.append(f)
-        elif b is not None and c is not None and (
+        elif may_improve and b is not None and (
                 (metric != "efficiency" and c < b) or (metric == "efficiency" and c > b)):
             improvements.append(Finding(metric, subject, line, b, c, desc,
                                         f"{subject}: {METRICS[metric][2]} improved from "
-                                        f"{_fmt(metric, b)} to {_fmt(metric, c)}"))
+                                        f"{_fmt(metric, b)} to {_fmt(metric, c)}",
+                                        key or subject))
 
-    if img is not None:
-        compare("total_size", "the image", None, totals.get("size_bytes") if baseline.get(
-            "image") else None, img.size_bytes, "")
-        compare("compressed_size", "the image", None, totals.get("compressed_bytes"),
-                img.compressed_bytes, "")
-        compare("shadowed", "the image", None, totals.get("shadowed_bytes"), img.shadowed_bytes,
-                ": files written in one layer and deleted or overwritten in a later one")
-        compare("efficiency", "the image", None, totals.get("efficiency"), img.efficiency, "")
-        compare("wasted", "the image", None, totals.get("wasted_bytes"), img.wasted_bytes, "")
-        compare("user_wasted_percent", "the image", None, totals.get("user_wasted_percent"),
-                img.user_wasted_percent, "")
-    else:
-        ctx_bytes = context_bytes(a, skip)
+    image_metrics = (("total_size", "size_bytes", "", lambda i: i.size_bytes),
+                     ("compressed_size", "compressed_bytes", "", lambda i: i.compressed_bytes),
+                     ("shadowed", "shadowed_bytes", ": files written in one layer and deleted "
+                      "or overwritten in a later one", lambda i: i.shadowed_bytes),
+                     ("efficiency", "efficiency", "", lambda i: i.efficiency),
+                     ("wasted", "wasted_bytes", "", lambda i: i.wasted_bytes),
+                     ("user_wasted_percent", "user_wasted_percent", "",
+                      lambda i: i.user_wasted_percent))
+    no_image = ("no image to measure (the baseline was made with one); pass --image with the "
+                "image this build produced")
+    for metric, field, why, get in image_metrics:
+        base = totals.get(field) if base_img else None
+        if img is not None:
+            compare(metric, "the image", None, base, get(img), why)
+        elif base_img:
+            missing(metric, "the image", None, base, no_image)
+    if img is None:
         compare("total_size", "the build context copied", None, totals.get("context_bytes"),
-                ctx_bytes, "")
+                context_bytes(a, skip), "")
     base_layers = {x["key"]: x for x in baseline.get("layers") or []}
+    replay = baseline.get("replay") or {}
+    gap = history_gap(a, git_error)
+    # --no-history is an explicit opt-out of the history budgets: listed, not failed
+    opted_out = gap is not None and git_error is None and not a.options.history.enabled
+    shorter = False
+    if gap is None:
+        n_now, n_base = len(a.history.costs.commits), replay.get("commits")  # type: ignore
+        shorter = isinstance(n_base, int) and n_now < n_base
+        if shorter:
+            notices.append(f"rates were measured over {n_now} commits, the baseline's over "
+                           f"{n_base}: a shorter history is no reason to tighten the baseline")
+
+    def history_missing(metric: str, subject: str, base: Any) -> None:
+        if opted_out:
+            if applies(metric, base):
+                notices.append(f"{subject}: {METRICS[metric][2]} not checked: {gap}")
+        else:
+            missing(metric, subject, None, base, gap or "")
+
+    sizes_comparable = not (img is None and base_img)
+    if not sizes_comparable and any(_number(x.get("size_bytes")) is not None
+                                    for x in base_layers.values()):
+        # the baseline's layer figures are image layers; context bytes are not comparable
+        missing("layer_size", "each layer", None, 0, no_image)
+    same_kind = (img is not None) == base_img
+    layer_rates_missing: Any = None
     for lay in current_layers(a, skip):
         old = base_layers.get(lay.key)
         where = f"{lay.instruction} (line {lay.line})" if lay.line else lay.instruction
-        reason = ""
-        if lay.key != "(base image)" and old is None:
-            reason = " (a layer the baseline does not have)"
-        compare("layer_size", where, lay.line, (old or {}).get("size_bytes", 0 if old is None
-                                                                  else None),
-                lay.size_bytes, reason)
-        if lay.rebuild_seconds is not None and old is not None:
-            compare("layer_rebuild_seconds", where, lay.line,
-                    old.get("rebuild_seconds_per_commit"), lay.rebuild_seconds,
-                    f" (it now rebuilds at {lay.change_rate:.0%} of commits, was "
-                    f"{_rate(old.get('change_rate'))})")
-        if lay.shadowed_bytes is not None:
-            budget = cfg.budgets.get("shadowed")
-            if budget and budget.max_growth is not None:
-                compare("shadowed", where, lay.line, (old or {}).get("shadowed_bytes", 0),
-                        lay.shadowed_bytes, ": a later layer deletes or overwrites what it adds")
-    replay = baseline.get("replay")
-    if a.history is not None and a.history.costs.mean_seconds is not None:
-        c = a.history.costs
-        compare("rebuild_seconds", "per commit", None, (replay or {}).get(
-            "rebuild_seconds_per_commit"), c.mean_seconds, "")
-        if c.push_complete and (replay or {}).get("unknown_size_layers", 0) == 0:
-            # known parts of sums with unknown layers do not compare: only exact figures
-            compare("push_bytes", "per commit", None,
-                    (replay or {}).get("push_bytes_per_commit"), c.mean_push_bytes, "")
+        if sizes_comparable:
+            old_size = old if same_kind else None
+            reason = ""
+            if same_kind and lay.key != "(base image)" and old is None:
+                reason = " (a layer the baseline does not have)"
+            base = (old_size or {}).get("size_bytes", 0 if old is None and same_kind else None)
+            if lay.size_bytes is not None:
+                compare("layer_size", where, lay.line, base, lay.size_bytes, reason,
+                        key=lay.key)
+            elif old_size is not None and _number(old_size.get("size_bytes")) is not None:
+                missing("layer_size", where, lay.line, old_size.get("size_bytes"),
+                        "no size for this layer in this analysis", lay.key)
+            if lay.shadowed_bytes is not None:
+                budget = cfg.budgets.get("shadowed")
+                if budget and budget.max_growth is not None:
+                    compare("shadowed", where, lay.line,
+                            (old_size or {}).get("shadowed_bytes", 0 if same_kind else None),
+                            lay.shadowed_bytes,
+                            ": a later layer deletes or overwrites what it adds", key=lay.key)
+        # per-layer rebuild time, from the replay of the current Dockerfile
+        old_secs = (old or {}).get("rebuild_seconds_per_commit")
+        if _number(old_secs) is None:
+            continue
+        if gap is not None:
+            layer_rates_missing = old_secs
+        elif lay.rebuild_seconds is not None:
+            compare("layer_rebuild_seconds", where, lay.line, old_secs, lay.rebuild_seconds,
+                    f" (it now rebuilds at {_rate(lay.change_rate)} of commits, was "
+                    f"{_rate(old.get('change_rate'))})", may_improve=not shorter, key=lay.key)
+        else:
+            missing("layer_rebuild_seconds", where, lay.line, old_secs,
+                    "no replay figure for this layer", lay.key)
+    if layer_rates_missing is not None:
+        history_missing("layer_rebuild_seconds", "each layer", layer_rates_missing)
+    if gap is not None:
+        history_missing("rebuild_seconds", "per commit", replay.get("rebuild_seconds_per_commit"))
+        if not replay.get("unknown_size_layers"):
+            history_missing("push_bytes", "per commit", replay.get("push_bytes_per_commit"))
+    else:
+        c = a.history.costs  # type: ignore[union-attr]
+        compare("rebuild_seconds", "per commit", None, replay.get("rebuild_seconds_per_commit"),
+                c.mean_seconds, "", may_improve=not shorter)
+        if replay.get("unknown_size_layers"):
+            # the baseline's figure is the known part of a sum: nothing exact to compare with
+            pass
+        elif c.push_complete:
+            compare("push_bytes", "per commit", None, replay.get("push_bytes_per_commit"),
+                    c.mean_push_bytes, "", may_improve=not shorter)
+        else:
+            missing("push_bytes", "per commit", None, replay.get("push_bytes_per_commit"),
+                    f"the size of {c.unknown_push_layers} pushed layer(s) is unknown; pass "
+                    "--image with the image this build produced")
     before = set(baseline.get("suggestions") or [])
     for rule, key, line, message in suggestions:
         if rule in cfg.fail_on_new and f"{rule} {key}" not in before:
             f = Finding("suggestion", key, line, None, None, f"no new {rule}",
-                        f"new {rule}: {message}")
+                        f"new {rule}: {message}", f"{rule} {key}")
             checked.append(f)
             violations.append(f)
-    if improvements and not violations:
+    allow = allow_unmeasured or cfg.allow_unmeasured
+    if improvements and not violations and not (unmeasured and not allow):
         notices.append("some figures improved on the baseline: run `layerlens baseline` to "
                        "tighten it")
-    return CheckResult(tuple(violations), tuple(improvements), tuple(checked), tuple(notices))
+    first = next((i.start_line for i in a.dockerfile.instructions if i.start_line), 1)
+    return CheckResult(tuple(violations), tuple(improvements), tuple(checked), tuple(notices),
+                       tuple(unmeasured), allow, max(1, first))
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None

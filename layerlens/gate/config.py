@@ -61,9 +61,14 @@ class Budget:
         return ", ".join(parts)
 
 
+# Sized so the gate protects a small image out of the box: kuard (alpine plus one binary, about
+# 10 MB) must fail when one layer grows from 200 KB to 1.5 MB (+1.24 MiB, +650 %). A growth
+# fails only past both limits: the 1 MiB floor keeps tiny layers (a config file, a 10 KB
+# layer that triples) from tripping a percentage; the percentage keeps the routine drift of
+# big layers (apt lists, dependency bumps: a few % of hundreds of MB) from tripping the floor.
 DEFAULT_BUDGETS: dict[str, Budget] = {
-    "total_size": Budget(max_growth=10 * 1024**2, max_growth_percent=5),
-    "layer_size": Budget(max_growth=5 * 1024**2, max_growth_percent=10),
+    "total_size": Budget(max_growth=1024**2, max_growth_percent=5),
+    "layer_size": Budget(max_growth=1024**2, max_growth_percent=10),
     "shadowed": Budget(max_growth=1024**2),
     "rebuild_seconds": Budget(max_growth=5, max_growth_percent=10),
     # A layer that starts rebuilding far more often (a broad COPY moved above an install)
@@ -78,6 +83,8 @@ class GateConfig:
     budgets: dict[str, Budget] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
     fail_on_new: frozenset[str] = frozenset({"LL006"})
     baseline: str | None = None
+    allow_unmeasured: bool = False  # pass when a budget cannot be evaluated (listed, not failed)
+    skip_dirs: frozenset[str] | None = None  # `scan`: directory names not searched (None: default)
     source: str | None = None  # where the configuration came from
 
 
@@ -137,9 +144,20 @@ def from_table(table: Any, where: str, prefix: str) -> GateConfig:
             if not isinstance(v, str):
                 raise LayerlensError(f"{prefix}.baseline: expected a path", path=where)
             cfg = replace(cfg, baseline=v)
+        elif k == "allow_unmeasured":
+            if not isinstance(v, bool):
+                raise LayerlensError(f"{prefix}.allow_unmeasured: expected true or false",
+                                     path=where)
+            cfg = replace(cfg, allow_unmeasured=v)
+        elif k == "skip_dirs":
+            if not isinstance(v, list) or not all(isinstance(x, str) and x and "/" not in x
+                                                  for x in v):
+                raise LayerlensError(f"{prefix}.skip_dirs: expected a list of directory names",
+                                     path=where)
+            cfg = replace(cfg, skip_dirs=frozenset(v))
         else:
             raise LayerlensError(f"{prefix}: unknown key {k!r} (budgets, fail_on_new, "
-                                 "baseline)", path=where)
+                                 "baseline, allow_unmeasured, skip_dirs)", path=where)
     return cfg
 
 

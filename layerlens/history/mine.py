@@ -11,6 +11,8 @@ later state is that tree plus the diffs.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import tempfile
 import time
@@ -39,20 +41,77 @@ class MineOptions:
     rev: str = "HEAD"
 
 
+class GitError(LayerlensError):
+    """git ran and failed: the message is git's own last line (one line, no traceback)."""
+
+
+class GitRefused(GitError):
+    """git refuses to read the repository: it is owned by another user (`safe.directory`)."""
+
+
+def _last_line(stderr: bytes) -> str:
+    """git's reason in one line: its first `fatal:` line (later lines are often the tail of
+    a wrapped explanation), else the last line."""
+    lines = [x.strip() for x in _decode(stderr).splitlines() if x.strip()]
+    fatal = [x for x in lines if x.startswith("fatal:")]
+    return fatal[0] if fatal else (lines[-1] if lines else "")
+
+
+def _failure(what: str, repo: Path, stderr: bytes, rc: int | str) -> GitError:
+    """The one-line error for a failed git call; ownership refusals name the remedy."""
+    refused = _refusal(stderr)
+    if refused is not None:
+        return refused
+    return GitError(f"git {what} failed: {_last_line(stderr) or rc}", path=str(repo))
+
+
+def _refusal(stderr: bytes) -> GitRefused | None:
+    """git's `safe.directory` check (CVE-2022-24765): "fatal: detected dubious ownership in
+    repository at '<dir>'", followed by the `git config --global --add safe.directory <dir>`
+    to run. CI container jobs run as root over a checkout owned by the runner's user."""
+    text = _decode(stderr)
+    if "dubious ownership" not in text:
+        return None
+    m = re.search(r"dubious ownership in repository at '(.*)'", text)
+    where = m.group(1) if m else ""
+    m = re.search(r"safe\.directory (.+)$", text, re.M)
+    target = m.group(1).strip() if m else (where or "<dir>")
+    return GitRefused(
+        "git refuses this repository: detected dubious ownership (the checkout belongs to "
+        "another user, as in CI container jobs running as root); if you trust it, run "
+        f"`git config --global --add safe.directory {shlex.quote(target)}` and try again",
+        path=where or None)
+
+
 def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=check,
-                              env=_env())
+        res = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=_env())
     except FileNotFoundError:
         raise LayerlensError("git is not installed") from None
-    except subprocess.CalledProcessError as exc:
-        msg = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise LayerlensError(f"git {args[0]} failed: {msg[-1] if msg else exc}",
-                             path=str(repo)) from None
+    if check and res.returncode != 0:
+        raise _failure(args[0], repo, res.stderr, res.returncode)
+    return res
+
+
+# Variables that point git at another repository, index or object store, or change how it
+# reads pathspecs. git exports GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and GIT_PREFIX to hooks;
+# CI systems set some of them too. layerlens finds the repository from the context directory
+# only, so, like pre-commit's `no_git_env` (pre_commit/git.py), every GIT_* variable is dropped
+# except those that configure transport and credentials. The configuration sources are kept
+# (GIT_CONFIG_GLOBAL/SYSTEM/NOSYSTEM, GIT_CONFIG_COUNT/KEY_n/VALUE_n): they are how a CI job
+# passes `safe.directory`, and they never relocate the repository.
+_KEEP_GIT_ENV = frozenset({
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_COUNT", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_ALLOW_PROTOCOL", "GIT_ASKPASS",
+    "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM",
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+})
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GIT_") or k in _KEEP_GIT_ENV
+           or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
     # Never prompt, never page, never fetch missing objects from a promisor remote.
     env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_NO_LAZY_FETCH": "1",
                 "LC_ALL": "C"})
@@ -68,14 +127,24 @@ class RepoInfo:
 
 
 def find_repo(context: Path) -> RepoInfo | None:
-    """The repository holding the context, or None when there is none (or no git)."""
+    """The repository holding the context, or None when there is none (or no git).
+
+    Raises GitRefused when git refuses the repository for its ownership (the message gives
+    the `safe.directory` remedy), and GitError, with git's own last line, for any other
+    failure than "not a git repository".
+    """
     try:
         res = subprocess.run(["git", "-C", str(context), "rev-parse", "--show-toplevel",
                               "--is-shallow-repository"], capture_output=True, env=_env())
     except FileNotFoundError:
         return None
     if res.returncode != 0:
-        return None
+        refused = _refusal(res.stderr)
+        if refused is not None:
+            raise refused
+        if b"not a git repository" in res.stderr or b"must be run in a work tree" in res.stderr:
+            return None  # no repository, or a context inside a .git directory / bare one
+        raise _failure("rev-parse", context, res.stderr, res.returncode)
     lines = res.stdout.decode("utf-8", "surrogateescape").splitlines()
     top = Path(lines[0])
     shallow = len(lines) > 1 and lines[1].strip() == "true"
@@ -162,8 +231,7 @@ def mine(
             err_fh.seek(0)
             err = err_fh.read(65536)
     if rc != 0:
-        msg = _decode(err).strip().splitlines()
-        raise LayerlensError(f"git log failed: {msg[-1] if msg else rc}", path=str(info.toplevel))
+        raise _failure("log", info.toplevel, err, rc)
     commits.reverse()
     notices: list[str] = []
     if info.shallow:
@@ -289,28 +357,95 @@ def list_tree(info: RepoInfo, rev: str, extra: set[str]) -> dict[str, TreeEntry]
 
 
 def read_blobs(toplevel: Path, shas: list[str]) -> dict[str, bytes]:
-    """Contents of a few blobs (Dockerfile and ignore-file versions) in one cat-file call."""
+    """Contents of a few blobs (Dockerfile and ignore-file versions) in one cat-file call.
+
+    `shas` are names git understands (`<commit>:<path>` or object ids). In a partial clone
+    (`--filter=blob:none`) old versions may be absent: git then fails the whole batch
+    ("could not fetch ... from promisor remote") instead of answering "missing", since
+    layerlens forbids lazy fetching. Those few blobs are fetched from the promisor remote in
+    one `git fetch`; GitError names the failure when they cannot be fetched (offline).
+    """
     if not shas:
         return {}
     unique = list(dict.fromkeys(shas))
+    res = _cat_file_batch(toplevel, unique)
+    if res.returncode == 0:
+        return _parse_batch(res.stdout, unique)
+    if b"promisor" not in res.stderr:
+        raise _failure("cat-file", toplevel, res.stderr, res.returncode)
+    oids = _resolve(toplevel, unique)
+    why = _fetch_blobs(toplevel, sorted(set(oids.values())))
+    if why is None:
+        res = _cat_file_batch(toplevel, unique)
+        if res.returncode == 0:
+            return _parse_batch(res.stdout, unique)
+        why = _last_line(res.stderr)
+    raise GitError(f"partial clone: cannot read {len(unique)} old Dockerfile/.dockerignore "
+                   f"versions ({why}); fetch them (`git fetch --refetch`) or clone without "
+                   "--filter", path=str(toplevel))
+
+
+def _cat_file_batch(toplevel: Path, names: list[str]) -> subprocess.CompletedProcess[bytes]:
     # names are <commit>:<path>; paths that are not UTF-8 go back as the bytes they were
-    names = ("\n".join(unique) + "\n").encode("utf-8", "surrogateescape")
-    try:
-        res = subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
-                             input=names, capture_output=True, env=_env(), check=True)
-    except subprocess.CalledProcessError as exc:
-        raise LayerlensError(f"git cat-file failed: {_decode(exc.stderr).strip()}",
-                             path=str(toplevel)) from None
+    data = ("\n".join(names) + "\n").encode("utf-8", "surrogateescape")
+    return subprocess.run(["git", "-C", str(toplevel), "cat-file", "--batch"],
+                          input=data, capture_output=True, env=_env())
+
+
+def _parse_batch(data: bytes, names: list[str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    data = res.stdout
     pos = 0
-    for sha in unique:
+    for name in names:
         nl = data.index(b"\n", pos)
         header = data[pos:nl].split()
         pos = nl + 1
-        if len(header) >= 2 and header[1] == b"missing":
+        if len(header) >= 2 and header[-1] == b"missing":
             continue
         size = int(header[2])
-        out[sha] = data[pos : pos + size]
+        out[name] = data[pos : pos + size]
         pos += size + 1
     return out
+
+
+def _resolve(toplevel: Path, names: list[str]) -> dict[str, str]:
+    """Object ids of `<commit>:<path>` names: a tree lookup, no blob is read."""
+    out: dict[str, str] = {}
+    for i in range(0, len(names), 200):
+        chunk = names[i : i + 200]
+        res = subprocess.run(["git", "-C", str(toplevel), "rev-parse", *chunk],
+                             capture_output=True, env=_env())
+        if res.returncode != 0:
+            for name in chunk:  # one bad name must not lose the others
+                one = subprocess.run(["git", "-C", str(toplevel), "rev-parse", "--verify", "-q",
+                                      name], capture_output=True, env=_env())
+                if one.returncode == 0:
+                    out[name] = _decode(one.stdout).strip()
+            continue
+        for name, oid in zip(chunk, _decode(res.stdout).split(), strict=False):
+            out[name] = oid
+    return out
+
+
+def _fetch_blobs(toplevel: Path, oids: list[str]) -> str | None:
+    """Fetch these blobs from the promisor remote in one request, as git's own lazy fetch
+    does (`fetch --filter=blob:none --stdin` with noop negotiation). None when done, else
+    why not, in one line."""
+    cfg = subprocess.run(["git", "-C", str(toplevel), "config", "--get-regexp",
+                          r"^remote\..*\.promisor$"], capture_output=True, env=_env())
+    remotes = [line.split()[0][len("remote."):-len(".promisor")]
+               for line in _decode(cfg.stdout).splitlines()
+               if line.split()[-1:] == ["true"]]
+    if not remotes:
+        return "no promisor remote to fetch them from"
+    try:
+        res = subprocess.run(
+            ["git", "-C", str(toplevel), "-c", "fetch.negotiationAlgorithm=noop", "fetch",
+             remotes[0], "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no",
+             "--filter=blob:none", "--stdin"],
+            input=("\n".join(oids) + "\n").encode(), capture_output=True, env=_env(),
+            timeout=300)
+    except subprocess.TimeoutExpired:
+        return f"git fetch from {remotes[0]} timed out"
+    if res.returncode != 0:
+        return f"git fetch from {remotes[0]} failed: {_last_line(res.stderr) or res.returncode}"
+    return None

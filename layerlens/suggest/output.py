@@ -134,33 +134,45 @@ def unified_diff(old: str, new: str, name: str) -> str:
                                         fromfile=f"a/{name}", tofile=f"b/{name}"))
 
 
-def report_sarif(rep: SuggestReport, dockerfile: str) -> dict[str, Any]:
-    from layerlens import __version__
+def report_sarif(rep: SuggestReport, dockerfile: str, source: str | None = None,
+                 first_line: int | None = None) -> dict[str, Any]:
+    """SARIF for code scanning, through the writer `check` shares (layerlens/sarif.py).
+
+    `source`: the Dockerfile's text (read from `dockerfile` when not given); each alert's
+    fingerprint uses the text of its first line, not the line number, so it survives edits
+    above it. `first_line`: where findings without a line point (default: the first line
+    holding an instruction)."""
+    from pathlib import Path
+
+    from layerlens.sarif import SarifResult, SarifRule, sarif_log
     from layerlens.suggest.rules import RULES
 
-    def result(s: Suggestion) -> dict[str, Any]:
-        loc = {"physicalLocation": {"artifactLocation": {"uri": dockerfile}}}
-        if s.lines:
-            loc["physicalLocation"]["region"] = {"startLine": s.lines[0]}
-        msg = s.message + ". " + _saving_text(s.savings, unmeasured_reason(rep, s))
-        return {"ruleId": s.rule, "level": "warning" if s.fixable else "note",
-                "message": {"text": msg}, "locations": [loc],
-                "properties": {"fixable": s.fixable, "fix": s.fix_class,
-                               "unsafe_reason": s.unsafe_reason,
-                               "savings": savings_json(s.savings)}}
+    if source is None:
+        try:
+            source = Path(dockerfile).read_text("utf-8", "surrogateescape")
+        except OSError:
+            source = ""
+    lines = source.splitlines()
+    if first_line is None:
+        first_line = next((i + 1 for i, x in enumerate(lines)
+                           if x.strip() and not x.lstrip().startswith("#")), 1)
 
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "layerlens", "version": __version__,
-                "rules": [{"id": r.id, "name": r.name,
-                           "shortDescription": {"text": r.summary}} for r in RULES],
-            }},
-            "results": [result(s) for s in rep.suggestions],
-        }],
-    }
+    def result(s: Suggestion) -> SarifResult:
+        line = s.lines[0] if s.lines else None
+        text = lines[line - 1] if line and line <= len(lines) else "(file)"
+        return SarifResult(s.rule, "warning" if s.fixable else "note",
+                           s.message + ". " + _saving_text(s.savings,
+                                                           unmeasured_reason(rep, s)),
+                           line, text,
+                           {"fixable": s.fixable, "fix": s.fix_class,
+                            "unsafe_reason": s.unsafe_reason,
+                            "savings": savings_json(s.savings)})
+
+    rules = [SarifRule(r.id, r.name, r.summary,
+                       f"{r.id} ({r.name}): {r.summary}. `layerlens suggest --diff` shows the "
+                       f"rewrite; `--select {r.id}` runs this rule alone, `--ignore {r.id}` "
+                       "skips it.") for r in RULES]
+    return sarif_log(rules, [result(s) for s in rep.suggestions], Path(dockerfile), first_line)
 
 
 def verify_text(v) -> str:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -104,3 +105,85 @@ def test_context_only_gate_and_scan(tmp_path: Path, capsys) -> None:
     assert main(["scan", str(tmp_path), "--no-history"]) == 1
     out = capsys.readouterr().out
     assert "svc-a/Dockerfile: within budget" in out and "svc-b/Dockerfile: 2 over budget" in out
+
+
+@requires_buildah
+def test_default_budgets_catch_a_small_layer_growing_in_a_small_image(tmp_path: Path,
+                                                                       capsys) -> None:
+    """kuard-sized (issue 11): busybox plus one 200 KB binary. The binary layer growing to
+    1.5 MB fails with no configuration at all; an unchanged rebuild passes; without the
+    image, the image budgets are named as not measured."""
+    repo = Repo(tmp_path / "small")
+    shutil.copy(BUSYBOX, repo.root / "busybox")
+    repo.write(".dockerignore", ".git\n.layerlens-baseline.json\n")
+    repo.write("Dockerfile", PRELUDE + "COPY app /app\nENTRYPOINT [\"/app\"]\n")
+    repo.write("app", os.urandom(200_000))
+    repo.commit()
+    b = Buildah(tmp_path / "state")
+    v1 = _image(b, repo, "small1", tmp_path / "v1.tar")
+    df = str(repo.root / "Dockerfile")
+    assert main(["baseline", df, "--image", v1, "--no-history"]) == 0
+    assert main(["check", df, "--image", v1, "--no-history"]) == 0
+    repo.write("app", os.urandom(1_500_000))
+    repo.commit()
+    v2 = _image(b, repo, "small2", tmp_path / "v2.tar")
+    capsys.readouterr()
+    assert main(["check", df, "--image", v2, "--no-history"]) == 1
+    out = capsys.readouterr().out
+    assert f"{df}:4:" in out and "COPY app /app" in out and "grew by" in out
+    assert main(["check", df, "--no-history"]) == 1
+    out = capsys.readouterr().out
+    assert "budget layer_size" in out and "no image to measure" in out
+
+
+def test_scan_checks_dockerfiles_with_a_baseline_in_build_dirs(tmp_path: Path,
+                                                               capsys) -> None:
+    def project(rel: str, baseline: bool) -> Path:
+        d = tmp_path / rel
+        d.mkdir(parents=True)
+        (d / "Dockerfile").write_text("FROM a\nCOPY . /app\n")
+        (d / "f").write_text("1")
+        if baseline:
+            assert main(["baseline", str(d), "--no-history"]) == 0
+        return d
+
+    project("svc", True)
+    pkg = project("build/package", True)  # the Go project layout
+    project("build/tmp", False)
+    project("node_modules/dep", False)
+    (pkg / "big").write_bytes(os.urandom(3 * 1024 * 1024))
+    capsys.readouterr()
+    assert main(["scan", str(tmp_path), "--no-history"]) == 1
+    out = capsys.readouterr().out
+    assert "build/package/Dockerfile: 2 over budget" in out
+    assert "svc/Dockerfile: within budget" in out
+    assert "build/tmp/Dockerfile: skipped" in out and "node_modules/dep/Dockerfile: skipped" in out
+
+    assert main(["scan", str(tmp_path), "--no-history", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)  # one document
+    assert [d["ok"] for d in doc["dockerfiles"]] == [False, True]
+    assert sorted(s["dockerfile"] for s in doc["skipped"]) == [
+        str(tmp_path / "build/tmp/Dockerfile"), str(tmp_path / "node_modules/dep/Dockerfile")]
+
+    assert main(["scan", str(tmp_path), "--no-history", "--format", "sarif"]) == 1
+    import jsonschema
+
+    from .test_gate_outputs import SCHEMA
+
+    log = json.loads(capsys.readouterr().out)  # one SARIF log, one run, for the whole tree
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    assert len(log["runs"]) == 1 and log["runs"][0]["results"]
+
+    # an empty skip list checks everything: the Dockerfiles without a baseline are errors
+    assert main(["scan", str(tmp_path), "--no-history", "--skip-dirs", ""]) == 2
+    out = capsys.readouterr().out
+    assert "build/tmp/Dockerfile: error:" in out and "baseline not found" in out
+    (tmp_path / ".layerlens.toml").write_text('[check]\nskip_dirs = ["node_modules"]\n')
+    assert main(["scan", str(tmp_path), "--no-history", "--format", "junit"]) == 2
+    xml = capsys.readouterr().out
+    from .test_gate_outputs import JUNIT
+
+    JUNIT.validate(xml)
+    root = ET.fromstring(xml)
+    assert root.get("errors") == "1" and root.get("failures") == "2"
+    assert [s.get("skipped") for s in root] == ["0", "0", "0", "1"]

@@ -48,3 +48,18 @@ def test_absolute_and_relative_together() -> None:
     assert "grew by" in _judge("total_size", b, 10_000, 20_000)
     assert "over the maximum" in _judge("total_size", Budget(max=10), 0, 11)
     assert "under the minimum" in _judge("efficiency", Budget(min=0.9), None, 0.5)
+
+
+def test_default_budgets_protect_a_small_image() -> None:
+    """kuard: alpine plus one binary, about 10 MB. A layer growing from 200 KB to 1.5 MB
+    must fail out of the box; routine drift must not."""
+    from layerlens.gate.config import DEFAULT_BUDGETS
+
+    layer, total = DEFAULT_BUDGETS["layer_size"], DEFAULT_BUDGETS["total_size"]
+    assert "grew by" in _judge("layer_size", layer, 200_000, 1_500_000)
+    assert "grew by" in _judge("total_size", total, 10_000_000, 11_300_000)
+    # noise: a tiny layer that triples, a big layer drifting by a few percent
+    assert _judge("layer_size", layer, 10_000, 30_000) is None
+    assert _judge("layer_size", layer, 300_000_000, 318_000_000) is None  # +6%
+    assert _judge("total_size", total, 900_000_000, 930_000_000) is None  # +3.3%
+    assert _judge("layer_size", layer, 8_000_000, 8_400_000) is None  # a rebuilt binary
