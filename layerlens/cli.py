@@ -105,7 +105,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     h = p.add_argument_group("history (git)")
     h.add_argument("--no-history", action="store_true", help="static analysis only")
     h.add_argument("--since", help="only commits after this date (as `git log --since`)")
-    h.add_argument("--max-commits", type=int, default=1000, metavar="N",
+    h.add_argument("--max-commits", type=int, default=None, metavar="N",
                    help="newest N commits of the window (default: 1000; 0 for all)")
     h.add_argument("--pullers", type=int, default=1, metavar="N",
                    help="machines that pull every new image (pull bytes = push bytes x N)")
@@ -148,6 +148,8 @@ def _options(ns: argparse.Namespace):
     df = _dockerfile_arg(ns.dockerfile)
     if ns.pullers < 0:
         raise LayerlensError("--pullers must be 0 or more")
+    if ns.max_commits is None:
+        ns.max_commits = 1000  # the default window: what CI builds, kept cheap
     if ns.max_commits < 0:
         raise LayerlensError("--max-commits must be 0 or more")
     if getattr(ns, "build_log", None) and not Path(ns.build_log).is_file():
@@ -435,11 +437,39 @@ def _check_one(ns: argparse.Namespace):
     cfg = apply_overrides(cfg, ns.budget, ns.fail_on)
     bpath = _baseline_path(df, cfg, ns.baseline)
     baseline = read_baseline(bpath)
+    taken = _inputs_from_baseline(ns, df, baseline)
     result, sugs, git_error = _gate_inputs(ns, tolerate_git=True)
     res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath), git_error=git_error,
                     allow_unmeasured=ns.allow_unmeasured)
+    if taken:
+        from dataclasses import replace
+
+        res = replace(res, notices=(f"as the baseline was made: {', '.join(taken)} (give "
+                                    "them on the command line to override)", *res.notices))
     shown = os.path.relpath(df) if not df.is_absolute() else str(df)
     return (EXIT_OK if res.ok else EXIT_FINDINGS), res, shown
+
+
+def _inputs_from_baseline(ns: argparse.Namespace, df: Path, baseline: dict) -> list[str]:
+    """Fill the inputs the command line leaves unset from the ones the baseline recorded
+    (context, target, platform, window), so that `check` measures what `baseline` did.
+    Returns the options taken, as flags."""
+    rec = baseline.get("inputs")
+    if not isinstance(rec, dict):
+        return []
+    taken = []
+    ctx = rec.get("context")
+    if ns.context is None and isinstance(ctx, str) and ctx != ".":
+        ns.context = str(df.parent / ctx)
+        taken.append(f"--context {ns.context}")
+    for flag, attr, default in (("--target", "target", None), ("--since", "since", None),
+                                ("--max-commits", "max_commits", None),
+                                ("--platform", "platform", "linux/amd64")):
+        value = rec.get(attr)
+        if value is not None and getattr(ns, attr, default) == default and value != default:
+            setattr(ns, attr, value)
+            taken.append(f"{flag} {value}")
+    return taken
 
 
 def _write_summary(ns: argparse.Namespace, markdown: str) -> None:
@@ -618,7 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", help=argparse.SUPPRESS)
     p.add_argument("--image-platform", help=argparse.SUPPRESS)
     for flag, kw in (("--no-history", {"action": "store_true"}), ("--since", {}),
-                     ("--max-commits", {"type": int, "default": 1000}),
+                     ("--max-commits", {"type": int, "default": None}),
                      ("--pullers", {"type": int, "default": 1}), ("--base-refresh", {}),
                      ("--build-log", {}),
                      ("--no-cache", {"action": "store_true"}),

@@ -173,8 +173,25 @@ def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
                    for x in layers],
         "totals": totals,
         "replay": replay,
+        "inputs": recorded_inputs(a),
         "suggestions": sorted({f"{rule} {key}" for rule, key in suggestions}),
     }
+
+
+def recorded_inputs(a: Analysis) -> dict[str, Any]:
+    """What `check` must measure the same way: the context (relative to the Dockerfile's
+    directory, so the file stays free of absolute paths), target, platform and window.
+    Build args are not recorded: they may carry secrets, and the baseline is committed."""
+    import os
+
+    o = a.options
+    ctx = os.path.relpath(os.path.realpath(o.context_dir),
+                          os.path.realpath(o.dockerfile.parent)).replace(os.sep, "/")
+    h = o.history
+    return {"context": ctx, "target": o.target, "platform": o.platform, "since": h.since,
+            # None: the default window; 0: the whole history (as --max-commits 0)
+            "max_commits": 0 if h.max_commits is None else (
+                None if h.max_commits == 1000 else h.max_commits)}
 
 
 def write_baseline(path: Path, doc: dict[str, Any]) -> None:

@@ -117,7 +117,7 @@ def _judge(metric: str, budget: Budget, base: float | None, cur: float | None) -
     over_pct = budget.max_growth_percent is not None and pct > budget.max_growth_percent
     both_set = budget.max_growth is not None and budget.max_growth_percent is not None
     if (both_set and over_abs and over_pct) or (not both_set and (over_abs or over_pct)):
-        pct_text = f"{pct:.1f}%" if base else "new"
+        pct_text = f"{pct:.1f}%" if base else "was 0"
         return (f"grew by {_fmt(metric, growth)} ({pct_text}), from {_fmt(metric, base)} to "
                 f"{_fmt(metric, cur)}")
     return None
@@ -205,8 +205,10 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         checked.append(f)
         if verdict:
             violations.append(f)
-        elif may_improve and b is not None and (
+        elif may_improve and b is not None and _fmt(metric, b) != _fmt(metric, c) and (
                 (metric != "efficiency" and c < b) or (metric == "efficiency" and c > b)):
+            # only what shows: "improved from 17.2s to 17.2s" is noise, not a reason to
+            # tighten the baseline
             improvements.append(Finding(metric, subject, line, b, c, desc,
                                         f"{subject}: {METRICS[metric][2]} improved from "
                                         f"{_fmt(metric, b)} to {_fmt(metric, c)}",

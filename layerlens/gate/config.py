@@ -72,8 +72,10 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
     "shadowed": Budget(max_growth=1024**2),
     "rebuild_seconds": Budget(max_growth=5, max_growth_percent=10),
     # A layer that starts rebuilding far more often (a broad COPY moved above an install)
-    # fails here, naming its line, even when other layers got cheaper.
-    "layer_rebuild_seconds": Budget(max_growth=5, max_growth_percent=25),
+    # fails here, naming its line, even when other layers got cheaper. 1 s and 25 %: a RUN
+    # at the 20 s estimate going from 3 % to 20 % of commits grows by 3.4 s (fastapi's
+    # frontend in the trial); the drift of a long window after a push is far below both.
+    "layer_rebuild_seconds": Budget(max_growth=1, max_growth_percent=25),
     "push_bytes": Budget(max_growth=1024**2, max_growth_percent=10),
 }
 

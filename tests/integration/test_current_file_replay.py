@@ -445,3 +445,25 @@ def test_copy_from_a_rebuilt_stage_is_marked_an_upper_bound(tmp_path: Path) -> N
     assert dict(a.history.costs.commits[0].rebuilt) == {0: 2, 1: 5}
     assert any(":5: COPY takes files from another stage" in n and "upper bounds" in n
                for n in a.notices)
+
+
+def test_check_measures_as_the_baseline_was_made(tmp_path: Path, capsys) -> None:
+    # docker-php's and umami's shape in the trial: a baseline made with --context or
+    # --since, then a plain `check`, must compare like with like
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n.layerlens-baseline.json\n")
+    r.write("docker/Dockerfile", "FROM alpine\nCOPY app/req.txt /r\nRUN install\n"
+            "COPY app /app\n")
+    r.write("app/req.txt", "a\n")
+    for i in range(6):
+        r.write("app/main.py", f"{i}\n")
+        r.commit()
+    df = str(tmp_path / "docker" / "Dockerfile")
+    assert main(["baseline", df, "--context", str(tmp_path), "--max-commits", "4",
+                 "--no-compose"]) == 0
+    doc = json.loads((tmp_path / "docker" / ".layerlens-baseline.json").read_text())
+    assert doc["inputs"]["context"] == ".." and doc["inputs"]["max_commits"] == 4
+    capsys.readouterr()
+    assert main(["check", df, "--no-compose"]) == 0
+    out = capsys.readouterr().out
+    assert "as the baseline was made: --context" in out and "--max-commits 4" in out
