@@ -340,6 +340,14 @@ def measure(repo: Repository, target: Target, root: Path, layerlens: list[str],
     return res
 
 
+def load_result(d: dict[str, Any]) -> Result:
+    """A `Result` back from its --json form."""
+    fields = {k: v for k, v in d.items() if k in Result.__dataclass_fields__}
+    fields["runs"] = [Run(**x) for x in d["runs"]]
+    fields["violations"] = [Violation(**x) for x in d["violations"]]
+    return Result(**fields)
+
+
 def yn(v: bool | None) -> str:
     return "-" if v is None else ("y" if v else "n")
 
@@ -424,7 +432,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[],
                     help="only repositories or Dockerfiles containing this text (repeatable)")
     ap.add_argument("--json", action="store_true", help="machine output")
+    ap.add_argument("--render", type=Path, default=None,
+                    help="print the markdown report of a saved --json document; run nothing")
     ns = ap.parse_args(argv)
+    if ns.render is not None:
+        saved = json.loads(ns.render.read_text())
+        print(markdown([load_result(r) for r in saved["results"]], saved["layerlens"],
+                       saved["max_commits"]))
+        return 0
     exe = ns.layerlens or shutil.which("layerlens")
     if exe is None:
         ap.error("no layerlens on PATH; pass --layerlens")

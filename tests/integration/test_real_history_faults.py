@@ -1,0 +1,162 @@
+"""Faults that bench/real_repos.py found on real repositories, each as a small git history.
+
+Issue 11, item 8: every fault the real-repository bench finds becomes a test here, built
+from a few commits made by the test (CI has no network). Where today's code fails, the test
+is `xfail(strict=True)`: once the replay is fixed it passes, strict turns that into a
+failure, and the marker is removed. Each test names the repositories it was found on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from layerlens.cli import main
+
+from .harness import Repo
+
+pytestmark = pytest.mark.integration
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run the command line in process; (exit code, stdout)."""
+    capsys.readouterr()
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+def analyze_json(capsys: pytest.CaptureFixture[str], dockerfile: Path, *extra: str) -> dict:
+    code, out = cli(capsys, "analyze", str(dockerfile), "--format", "json", *extra)
+    assert code == 0
+    return json.loads(out)
+
+
+def chain_rates(doc: dict) -> dict[int, list[tuple[int, float]]]:
+    """Per stage, (line, change_rate) of the operations in the cache chain, in build order."""
+    out: dict[int, list[tuple[int, float]]] = {}
+    for ins in doc["dockerfile"]["instructions"]:
+        if ins["change_rate"] is not None:
+            out.setdefault(ins["stage"], []).append((ins["start_line"], ins["change_rate"]))
+    return out
+
+
+def assert_chain_invariant(doc: dict) -> None:
+    """Within a stage a miss at one operation is a miss at every later one (BuildKit keys
+    each operation on its parent's key), so change_rate never decreases along the chain."""
+    rates = chain_rates(doc)
+    assert rates, "no operation carries a change_rate"
+    for stage, ops in rates.items():
+        for (la, ra), (lb, rb) in itertools.pairwise(ops):
+            assert rb >= ra, f"stage {stage}: line {la} rate {ra} > line {lb} rate {rb}"
+
+
+# --- Fault 1: a Dockerfile younger than the window --------------------------------------
+# Found on kuard (all four Dockerfiles), httpbin, zipkin, huginn, vaultwarden and one
+# microservices-demo service: the oldest commit of the window has no Dockerfile, and every
+# command ends in `AssertionError` (cache/replay.py `_chain`: `assert version.plan is not
+# None`). Projects add Docker after their first commit; this is the common case.
+
+def young_dockerfile_repo(root: Path) -> Path:
+    r = Repo(root)
+    r.write("app.py", "print(1)\n")
+    r.commit("before docker")
+    r.write("Dockerfile", "FROM alpine\nCOPY app.py /app/\nRUN echo build\n")
+    r.commit("add a Dockerfile")
+    r.write("app.py", "print(2)\n")
+    r.commit("change the app")
+    return root / "Dockerfile"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: a Dockerfile younger than the window "
+                   "crashes the replay (AssertionError in cache/replay.py _chain)")
+@pytest.mark.parametrize("command", ["analyze", "suggest"])
+def test_dockerfile_younger_than_window_reports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    df = young_dockerfile_repo(tmp_path / "repo")
+    code, out = cli(capsys, command, str(df), "--format", "json")
+    assert code in (0, 1)
+    doc = json.loads(out)
+    if command == "analyze":
+        assert doc["replay"] is not None
+        assert doc["notices"], "the treatment of the younger Dockerfile gets a notice"
+        # The COPY reads app.py, which the last commit changed.
+        assert chain_rates(doc)[0][0][1] > 0
+        assert_chain_invariant(doc)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: a Dockerfile younger than the window "
+                   "crashes `baseline` (AssertionError in cache/replay.py _chain)")
+def test_dockerfile_younger_than_window_gate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    df = young_dockerfile_repo(tmp_path / "repo")
+    baseline = tmp_path / "baseline.json"
+    code, _ = cli(capsys, "baseline", str(df), "-o", str(baseline))
+    assert code == 0 and baseline.is_file()
+    code, _ = cli(capsys, "check", str(df), "--baseline", str(baseline))
+    assert code == 0
+
+
+# --- Fault 2: the chain invariant breaks when the Dockerfile changed in the window ------
+# Found on black (`RUN python -m venv` 100% -> the next RUN 7%), juice-shop and others:
+# each commit is replayed with the Dockerfile as it was then, and rebuilds are counted per
+# operation identity, so an operation whose text changed late in the window only counts
+# the commits since. Along a chain a later operation can then rebuild less often than the
+# one it follows, which no build cache can do.
+
+@pytest.mark.xfail(strict=True, reason="issue 11: per-instruction change_rate blends every "
+                   "version of the Dockerfile, so it falls along a cache chain")
+def test_chain_invariant_when_dockerfile_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY . /app\nRUN echo a\n")
+    r.write("app.py", "0\n")
+    r.commit()
+    for i in range(1, 5):
+        r.write("app.py", f"{i}\n")
+        r.commit()
+    r.write("Dockerfile", "FROM alpine\nCOPY . /app\nRUN echo b\n")
+    r.commit("change the RUN")
+    r.write("app.py", "5\n")
+    r.commit()
+    doc = analyze_json(capsys, tmp_path / "Dockerfile")
+    # Every commit changed a file the COPY brings in (the Dockerfile is in the context too).
+    assert chain_rates(doc)[0][0] == (2, 1.0)
+    assert_chain_invariant(doc)
+
+
+# --- Fault 3: suggest's "before" is not analyze's figure --------------------------------
+# Found on black (61.3 s vs 67.5 s per commit): analyze prices the commits as built (older
+# Dockerfile versions had another RUN), suggest prices today's file over the same window.
+# Issue 11, "Done when": suggest's before equals analyze's figure for the same file.
+
+@pytest.mark.xfail(strict=True, reason="issue 11: analyze's per-commit seconds replay each "
+                   "commit's own Dockerfile, suggest's before replays today's")
+def test_suggest_before_equals_analyze(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("req.txt", "flask\n")
+    r.write("app.py", "0\n")
+    r.write("Dockerfile", "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -U pip\n"
+            "RUN pip install -r req.txt\n")
+    r.commit()
+    for i in range(1, 3):
+        r.write("app.py", f"{i}\n")
+        r.commit()
+    r.write("Dockerfile", "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"
+            "RUN pip install -r req.txt\n")
+    r.commit("drop a RUN")
+    r.write("app.py", "3\n")
+    r.commit()
+    df = tmp_path / "Dockerfile"
+    per_commit = analyze_json(capsys, df)["replay"]["per_commit"]["rebuild_seconds"]
+    code, out = cli(capsys, "suggest", str(df), "--format", "json")
+    assert code == 1
+    befores = {s["savings"]["rebuild_seconds_per_commit_before"]
+               for s in json.loads(out)["suggestions"] if s["savings"]}
+    assert befores, "a reorder of `COPY . .` above the install carries measured savings"
+    assert befores == {per_commit}
