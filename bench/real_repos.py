@@ -55,6 +55,7 @@ from typing import Any
 class Target:
     dockerfile: str  # relative to the repository root
     context: str | None = None  # relative to the root; None: the Dockerfile's directory
+    ecosystem: str | None = None  # when it differs from the repository's
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class Repository:
 
 T = Target
 # Contexts follow each project's own build (its CI workflow, Makefile or compose file);
-# without one, the Dockerfile's directory, as `docker build -f X DIR` from there.
+# without one, the Dockerfile's directory. Where the project builds from the root, the
+# Dockerfile is measured twice: with that context, and without --context, as a new user
+# first runs it (then the window is the commits that touched the Dockerfile's directory).
 REPOSITORIES: tuple[Repository, ...] = (
     Repository("kubernetes-up-and-running/kuard", "go",
                "a27b6968777a865cea3af83713795b634c38858b",
@@ -90,24 +93,26 @@ REPOSITORIES: tuple[Repository, ...] = (
                (T("Dockerfile"),)),
     Repository("ether/etherpad-lite", "node", "b827f5b3d93bc79fc9014c7d9f8b900956b8af65",
                (T("Dockerfile"),)),
-    Repository("GoogleCloudPlatform/microservices-demo", "go/node/python/java/c#",
+    Repository("GoogleCloudPlatform/microservices-demo", "go",
                "34ffea9175946982c3088ed84994fe6019ad6e92",
-               (*(T(f"src/{s}/Dockerfile") for s in (
-                   "adservice", "checkoutservice", "currencyservice", "emailservice",
-                   "frontend", "loadgenerator", "paymentservice", "productcatalogservice",
-                   "recommendationservice", "shippingservice")),
-                T("src/cartservice/src/Dockerfile"))),
+               tuple(T(f"src/{s}/Dockerfile", None, e) for s, e in (
+                   ("adservice", "java"), ("checkoutservice", "go"),
+                   ("currencyservice", "node"), ("emailservice", "python"), ("frontend", "go"),
+                   ("loadgenerator", "python"), ("paymentservice", "node"),
+                   ("productcatalogservice", "go"), ("recommendationservice", "python"),
+                   ("shippingservice", "go"), ("shoppingassistantservice", "python"),
+                   ("cartservice/src", "c#")))),
     Repository("traefik/traefik", "go", "fd5a576df2e8aeb0bfc8a96b6ef6e60a61f7ec0a",
                (T("Dockerfile"), T("webui/buildx.Dockerfile"))),
     Repository("gohugoio/hugo", "go", "7b5199fdeff7d7682e9f979f468d55bc7b67b934",
                (T("Dockerfile"),)),
     Repository("openzipkin/zipkin", "java", "878ce2a1fad54ca941d17fdcf2e1d924b148eb1f",
-               (T("docker/Dockerfile", "."),
+               (T("docker/Dockerfile", "."), T("docker/Dockerfile"),
                 T("docker/test-images/zipkin-ui/Dockerfile", "."))),
     Repository("spring-projects/spring-petclinic", "java",
                "edf4db28affcc4741c79850a3d95bc3f177b5ff9", (T(".devcontainer/Dockerfile"),)),
     Repository("huginn/huginn", "ruby", "9faad4aeee0d97570693377e0a281567e775abb4",
-               (T("docker/multi-process/Dockerfile", "."),
+               (T("docker/multi-process/Dockerfile", "."), T("docker/multi-process/Dockerfile"),
                 T("docker/single-process/Dockerfile", "."),
                 T("docker/test/Dockerfile", "."))),
     Repository("rubygems/rubygems.org", "ruby", "3c8ea0d4cbe85bd2a2bb5d22486247656a3dfb6c",
@@ -119,7 +124,8 @@ REPOSITORIES: tuple[Repository, ...] = (
     Repository("nextcloud/docker", "php", "4de1eed65a44c61ecce601ef1d27abd2059b52e6",
                (T("32/apache/Dockerfile"), T("32/fpm-alpine/Dockerfile"))),
     Repository("dani-garcia/vaultwarden", "rust", "46d71107f5094460dd5ecbe1dbac6e6c71e5189a",
-               (T("docker/Dockerfile.debian", "."), T("docker/Dockerfile.alpine", "."),
+               (T("docker/Dockerfile.debian", "."), T("docker/Dockerfile.debian"),
+                T("docker/Dockerfile.alpine", "."),
                 T("Dockerfile", "."))),  # Dockerfile is a symlink to docker/Dockerfile.debian
     Repository("meilisearch/meilisearch", "rust", "5cb2f2e94befc717bbea60fec4a31ee64d2f60fd",
                (T("Dockerfile"),)),
@@ -296,7 +302,8 @@ def head(repo: Path) -> str:
 def measure(repo: Repository, target: Target, root: Path, layerlens: list[str],
             max_commits: int, timeout: float) -> Result:
     where = root / repo.path
-    res = Result(repo.slug, target.dockerfile, target.context, repo.ecosystem, "?", repo.commit)
+    res = Result(repo.slug, target.dockerfile, target.context,
+                 target.ecosystem or repo.ecosystem, "?", repo.commit)
     if not (where / ".git").exists():
         res.problem = f"no git work tree at {where}"
         return res
