@@ -53,35 +53,50 @@ def assert_chain_invariant(doc: dict) -> None:
             assert rb >= ra, f"stage {stage}: line {la} rate {ra} > line {lb} rate {rb}"
 
 
-# --- Fault 1: a Dockerfile younger than the window --------------------------------------
-# Found on kuard (all four Dockerfiles), httpbin, zipkin, huginn, vaultwarden and one
-# microservices-demo service: the oldest commit of the window has no Dockerfile, and every
-# command ends in `AssertionError` (cache/replay.py `_chain`: `assert version.plan is not
-# None`). Projects add Docker after their first commit; this is the common case.
+# --- Fault 1: no Dockerfile (or none that parses) at the oldest commit of the window -----
+# Found on kuard (all four Dockerfiles), httpbin, traefik's webui, spring-petclinic,
+# discourse_docker, nextcloud/docker, and zipkin, huginn and vaultwarden without --context:
+# the oldest commit of the window has no Dockerfile, and every command ends in
+# `AssertionError` (cache/replay.py `_chain`: `assert version.plan is not None`). Projects
+# add Docker after their first commit, so this is the common case. A Dockerfile moved
+# into place, or one that did not parse back then, ends the same way.
+OLD_SHAPES = {
+    "younger": (None, None),
+    "renamed": ("docker/Dockerfile", None),
+    "unparseable": ("Dockerfile", "FROM alpine\nCOPY --bogus app.py /app/\n"),
+}
 
-def young_dockerfile_repo(root: Path) -> Path:
+
+def no_plan_at_oldest_repo(root: Path, shape: str) -> Path:
+    """Three commits; at the first, the Dockerfile is absent, elsewhere, or broken."""
+    where, text = OLD_SHAPES[shape]
     r = Repo(root)
     r.write("app.py", "print(1)\n")
+    if where is not None:
+        r.write(where, text or "FROM alpine\nCOPY app.py /app/\nRUN echo build\n")
     r.commit("before docker")
+    if where is not None and where != "Dockerfile":
+        (root / where).unlink()
     r.write("Dockerfile", "FROM alpine\nCOPY app.py /app/\nRUN echo build\n")
-    r.commit("add a Dockerfile")
+    r.commit("the Dockerfile as it is today")
     r.write("app.py", "print(2)\n")
     r.commit("change the app")
     return root / "Dockerfile"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a Dockerfile younger than the window "
-                   "crashes the replay (AssertionError in cache/replay.py _chain)")
+@pytest.mark.xfail(strict=True, reason="issue 11: no Dockerfile plan at the window's oldest "
+                   "commit crashes the replay (AssertionError in cache/replay.py _chain)")
+@pytest.mark.parametrize("shape", sorted(OLD_SHAPES))
 @pytest.mark.parametrize("command", ["analyze", "suggest"])
-def test_dockerfile_younger_than_window_reports(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
-    df = young_dockerfile_repo(tmp_path / "repo")
+def test_no_plan_at_oldest_commit_reports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, shape: str) -> None:
+    df = no_plan_at_oldest_repo(tmp_path / "repo", shape)
     code, out = cli(capsys, command, str(df), "--format", "json")
     assert code in (0, 1)
     doc = json.loads(out)
     if command == "analyze":
         assert doc["replay"] is not None
-        assert doc["notices"], "the treatment of the younger Dockerfile gets a notice"
+        assert doc["notices"], "the treatment of the oldest commit gets a notice"
         # The COPY reads app.py, which the last commit changed.
         assert chain_rates(doc)[0][0][1] > 0
         assert_chain_invariant(doc)
@@ -91,7 +106,7 @@ def test_dockerfile_younger_than_window_reports(
                    "crashes `baseline` (AssertionError in cache/replay.py _chain)")
 def test_dockerfile_younger_than_window_gate(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    df = young_dockerfile_repo(tmp_path / "repo")
+    df = no_plan_at_oldest_repo(tmp_path / "repo", "younger")
     baseline = tmp_path / "baseline.json"
     code, _ = cli(capsys, "baseline", str(df), "-o", str(baseline))
     assert code == 0 and baseline.is_file()
@@ -191,3 +206,23 @@ def test_repeated_instruction_text_in_a_stage(
     third = pytest.approx(1 / 3, abs=1e-5)  # JSON rounds rates to 6 places
     assert rates == {1: None, 2: third, 3: third, 4: third, 5: 1.0, 6: 1.0, 7: 1.0}
     assert_chain_invariant(doc)
+
+
+# --- Fault 5: an empty window claims a tracked Dockerfile is untracked, and rates of 0 ----
+# Found probing issue 11's list of history shapes (`--since` after the newest commit): the
+# notice says the Dockerfile "is not tracked by git" (it is), and with no commit replayed
+# every rate and per-commit figure prints 0 where nothing is known (0 of 0 commits).
+
+@pytest.mark.xfail(strict=True, reason="issue 11: an empty window reports an untracked "
+                   "Dockerfile and 0 for rates it cannot know")
+def test_empty_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = Repo(tmp_path)
+    r.write("Dockerfile", "FROM alpine\nCOPY . /app\n")
+    r.write("app.py", "0\n")
+    r.commit()
+    doc = analyze_json(capsys, tmp_path / "Dockerfile", "--since", "2099-01-01")
+    assert doc["notices"], "an empty window gets a notice"
+    assert not any("not tracked" in n for n in doc["notices"]), doc["notices"]
+    assert [i["change_rate"] for i in doc["dockerfile"]["instructions"]] == [None, None]
+    if doc["replay"] is not None:
+        assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
