@@ -226,3 +226,36 @@ def test_empty_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert [i["change_rate"] for i in doc["dockerfile"]["instructions"]] == [None, None]
     if doc["replay"] is not None:
         assert doc["replay"]["per_commit"]["rebuild_seconds"] is None
+
+
+# --- Fault 6: the gate passes `COPY . .` moved above the dependency install ---------------
+# Reported by issue 11 on saleor and confirmed here: `check` compares the as-built replay
+# with the baseline, so a reorder that makes the install rebuild on every commit passes,
+# before and after it is committed.
+
+@pytest.mark.xfail(strict=True, reason="issue 11: check does not replay the current file, so "
+                   "moving COPY . . above the install passes the gate")
+@pytest.mark.parametrize("committed", [False, True], ids=["uncommitted", "committed"])
+def test_gate_fails_copy_all_above_install(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], committed: bool) -> None:
+    r = Repo(tmp_path / "repo")
+    r.write(".dockerignore", ".git\n")
+    r.write("req.txt", "flask\n")
+    r.write("app.py", "0\n")
+    r.write("Dockerfile", "FROM python:3.12\nWORKDIR /app\nCOPY req.txt .\n"
+            "RUN pip install -r req.txt\nCOPY . .\n")
+    r.commit()
+    for i in range(1, 6):
+        r.write("app.py", f"{i}\n")
+        r.commit()
+    df = r.root / "Dockerfile"
+    baseline = tmp_path / "baseline.json"
+    assert cli(capsys, "baseline", str(df), "-o", str(baseline))[0] == 0
+    r.write("Dockerfile", "FROM python:3.12\nWORKDIR /app\nCOPY . .\nCOPY req.txt .\n"
+            "RUN pip install -r req.txt\n")
+    if committed:
+        r.commit("copy everything first")
+    code, out = cli(capsys, "check", str(df), "--baseline", str(baseline), "--format", "json")
+    assert code == 1
+    lines = {v["line"] for v in json.loads(out)["violations"]}
+    assert lines & {3, 5}, "the violation names the moved COPY or the install it now busts"
