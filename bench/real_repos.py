@@ -21,6 +21,8 @@ and reports per Dockerfile:
   one operation is a miss at every later one (BuildKit keys each operation on its parent's
   key). The same holds across `FROM <stage>`: a child stage's first operation is keyed on
   the parent stage's last one. Violations name the two lines;
+* rebuilt layers of unknown size over the window (`replay.commits[*].unknown_size_layers`),
+  which the push totals leave out;
 * whether suggest's "before" (rebuild seconds per commit of today's file) equals analyze's
   `replay.per_commit.rebuild_seconds` (issue 11, "Done when").
 
@@ -174,6 +176,7 @@ class Result:
     chain_ops: int | None = None  # operations with a change_rate
     analyze_per_commit_seconds: float | None = None
     suggest_before_seconds: float | None = None
+    unknown_push_layers: int | None = None  # rebuilt layers of unknown size, whole window
     problem: str | None = None  # the target could not be measured (missing work tree...)
 
     @property
@@ -342,6 +345,8 @@ def measure(repo: Repository, target: Target, root: Path, layerlens: list[str],
                     res.window_commits = replay.get("window_commits")
                     res.analyze_per_commit_seconds = replay["per_commit"]["rebuild_seconds"]
                     res.chain_ops, res.violations = chain_violations(doc)
+                    res.unknown_push_layers = sum(c.get("unknown_size_layers") or 0
+                                                  for c in replay.get("commits", ()))
             elif name == "suggest" and doc is not None:
                 res.suggest_before_seconds = suggest_before(doc)
     return res
@@ -362,12 +367,13 @@ def yn(v: bool | None) -> str:
 def markdown(results: list[Result], layerlens: list[str], max_commits: int) -> str:
     out = [f"layerlens: `{' '.join(layerlens)}`, --max-commits {max_commits}", "",
            "| repository | Dockerfile | eco | commit | window | exit a/s/b/c | crash | "
-           "invariant ok | before=analyze | analyze s | suggest s | baseline s | check s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "invariant ok | before=analyze | unknown push layers | analyze s | suggest s | "
+           "baseline s | check s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         if r.problem:
             out.append(f"| {r.repository} | {r.dockerfile} | {r.ecosystem} | "
-                       f"{r.commit[:10]} | | | | | | {r.problem} | | | |")
+                       f"{r.commit[:10]} | | | | | | | {r.problem} | | | |")
             continue
         runs = {x.command: x for x in r.runs}
         codes = "/".join("T" if x.timeout else "-" if x.exit_code is None else str(x.exit_code)
@@ -381,7 +387,9 @@ def markdown(results: list[Result], layerlens: list[str], max_commits: int) -> s
         df = r.dockerfile + (f" (-C {r.context})" if r.context else "")
         out.append(f"| {r.repository} | {df} | {r.ecosystem} | {r.commit[:10]} | "
                    f"{'' if r.window_commits is None else r.window_commits} | {codes} | "
-                   f"{crash} | {inv} | {yn(r.before_matches)} | {' | '.join(secs)} |")
+                   f"{crash} | {inv} | {yn(r.before_matches)} | "
+                   f"{'' if r.unknown_push_layers is None else r.unknown_push_layers} | "
+                   f"{' | '.join(secs)} |")
     measured = [r for r in results if not r.problem]
     crashed = [r for r in measured if r.crashed]
     timed = [r for r in measured if r.timed_out]
