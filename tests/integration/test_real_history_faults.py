@@ -96,7 +96,10 @@ def test_no_plan_at_oldest_commit_reports(
     doc = json.loads(out)
     if command == "analyze":
         assert doc["replay"] is not None
-        assert doc["notices"], "the treatment of the oldest commit gets a notice"
+        if shape != "unparseable":
+            # A version of the file that no longer exists needs saying; a broken old
+            # version does not matter to a replay of today's file.
+            assert doc["notices"], "the treatment of the oldest commit gets a notice"
         # The COPY reads app.py, which the last commit changed.
         assert chain_rates(doc)[0][0][1] > 0
         assert_chain_invariant(doc)
