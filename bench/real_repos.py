@@ -145,7 +145,7 @@ DOCUMENTED_EXITS = frozenset({0, 1, 2})
 @dataclass
 class Run:
     command: str
-    exit_code: int | None  # None: timed out
+    exit_code: int | None  # None: timed out, or skipped (check without a baseline)
     seconds: float
     crash: bool
     timeout: bool
@@ -385,7 +385,9 @@ def markdown(results: list[Result], layerlens: list[str], max_commits: int) -> s
         secs = [f"{runs[c].seconds:.1f}" if c in runs and runs[c].seconds else ""
                 for c in COMMANDS]
         df = r.dockerfile + (f" (-C {r.context})" if r.context else "")
-        out.append(f"| {r.repository} | {df} | {r.ecosystem} | {r.commit[:10]} | "
+        commit = r.commit[:10] + ("" if r.commit == r.recorded_commit
+                                  else f" (table: {r.recorded_commit[:10]})")
+        out.append(f"| {r.repository} | {df} | {r.ecosystem} | {commit} | "
                    f"{'' if r.window_commits is None else r.window_commits} | {codes} | "
                    f"{crash} | {inv} | {yn(r.before_matches)} | "
                    f"{'' if r.unknown_push_layers is None else r.unknown_push_layers} | "
