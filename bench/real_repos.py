@@ -33,7 +33,7 @@ network. A work tree whose HEAD is not the commit recorded below is still measur
 report shows the HEAD it found.
 
     .venv/bin/python bench/real_repos.py [--repos DIR] [--layerlens PATH] [--max-commits N]
-        [--timeout S] [--only SUBSTRING ...] [--json]
+        [--timeout S] [--only SUBSTRING ...] [--analyze-arg ARG ...] [--json | --render FILE]
 """
 
 from __future__ import annotations
@@ -221,10 +221,14 @@ def error_tail(stderr: str, crash: bool) -> list[str]:
     return out
 
 
-def run(cmd: list[str], cwd: Path, timeout: float, name: str) -> tuple[Run, str]:
-    """Run one layerlens command; returns the run record and its stdout."""
+def run(cmd: list[str], cwd: Path, timeout: float, name: str,
+        cache: Path) -> tuple[Run, str]:
+    """Run one layerlens command; returns the run record and its stdout. `cache` becomes
+    XDG_CACHE_HOME: each Dockerfile starts cold, as on a fresh CI runner, and the bench
+    never writes into the user's cache."""
     t = time.perf_counter()
-    env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONFAULTHANDLER="1")
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONFAULTHANDLER="1",
+               XDG_CACHE_HOME=str(cache))
     try:
         p = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=timeout, env=env,
                            stdin=subprocess.DEVNULL)
@@ -303,7 +307,8 @@ def head(repo: Path) -> str:
 
 
 def measure(repo: Repository, target: Target, root: Path, layerlens: list[str],
-            max_commits: int, timeout: float) -> Result:
+            max_commits: int, timeout: float, extra: tuple[str, ...] = ()) -> Result:
+    """The four commands on one Dockerfile; `extra` is appended to analyze's arguments."""
     where = root / repo.path
     res = Result(repo.slug, target.dockerfile, target.context,
                  target.ecosystem or repo.ecosystem, "?", repo.commit)
@@ -320,7 +325,7 @@ def measure(repo: Repository, target: Target, root: Path, layerlens: list[str],
     with tempfile.TemporaryDirectory(prefix="ll-bench-") as tmp:
         baseline = str(Path(tmp) / "baseline.json")
         argv = {
-            "analyze": ["analyze", "--format", "json", *common],
+            "analyze": ["analyze", "--format", "json", *common, *extra],
             "suggest": ["suggest", "--format", "json", *common],
             "baseline": ["baseline", "-o", baseline, *common],
             "check": ["check", "--baseline", baseline, *common],
@@ -330,7 +335,7 @@ def measure(repo: Repository, target: Target, root: Path, layerlens: list[str],
                 # Nothing to compare with: the baseline run already failed.
                 res.runs.append(Run(name, None, 0.0, False, False, ["skipped: no baseline"]))
                 continue
-            r, out = run([*layerlens, *argv[name]], where, timeout, name)
+            r, out = run([*layerlens, *argv[name]], where, timeout, name, Path(tmp))
             res.runs.append(r)
             if r.crash or r.timeout or not out.strip():
                 continue
@@ -448,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per command")
     ap.add_argument("--only", action="append", default=[],
                     help="only repositories or Dockerfiles containing this text (repeatable)")
+    ap.add_argument("--analyze-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument for analyze, e.g. --analyze-arg=--as-built")
     ap.add_argument("--json", action="store_true", help="machine output")
     ap.add_argument("--render", type=Path, default=None,
                     help="print the markdown report of a saved --json document; run nothing")
@@ -469,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"... {label}", file=sys.stderr, flush=True)
             results.append(measure(repo, target, ns.repos, layerlens, ns.max_commits,
-                                   ns.timeout))
+                                   ns.timeout, tuple(ns.analyze_arg)))
     if ns.json:
         doc = {"layerlens": layerlens, "max_commits": ns.max_commits, "results": [
             {**asdict(r), "crash": r.crashed, "timeout": r.timed_out,
