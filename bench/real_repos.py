@@ -20,7 +20,9 @@ and reports per Dockerfile:
   stage, along its chain in build order, `change_rate` never decreases, because a miss at
   one operation is a miss at every later one (BuildKit keys each operation on its parent's
   key). The same holds across `FROM <stage>`: a child stage's first operation is keyed on
-  the parent stage's last one. Violations name the two lines;
+  the parent stage's last one. A `COPY --link`/`ADD --link` layer is keyed on its own
+  inputs only, so it may rebuild less often than what precedes it (but what follows it not
+  less often than it). Violations name the two lines;
 * rebuilt layers of unknown size over the window (`replay.commits[*].unknown_size_layers`),
   which the push totals leave out;
 * whether suggest's "before" (rebuild seconds per commit of today's file) equals analyze's
@@ -39,7 +41,6 @@ report shows the HEAD it found.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import re
@@ -242,53 +243,64 @@ def run(cmd: list[str], cwd: Path, timeout: float, name: str,
             p.stdout.decode("utf-8", "replace"))
 
 
+def linked(ins: dict[str, Any]) -> bool:
+    """`COPY --link` / `ADD --link` (or `--link=true`): BuildKit builds the layer on its own
+    and merges it, so its key leaves out the layers before it (Dockerfile reference, "COPY
+    --link"); it may rebuild less often than they do, the operations after it may not."""
+    for raw in ins.get("flags", ()):
+        name, _, value = raw.partition("=")
+        if name == "--link" and value.lower() not in ("false", "0"):
+            return True
+    return False
+
+
 def chain_violations(doc: dict[str, Any]) -> tuple[int, list[Violation]]:
     """Operations with a change_rate, and every place where the rate falls along a chain.
 
     Chains: each stage's operations in instruction order; a stage built `FROM` another
-    stage continues that stage's chain (its first operation follows the parent's last).
+    stage continues that stage's chain. Each operation must rebuild at least as often as
+    every one before it in its chain; a `--link` copy is exempt itself, but raises that
+    floor for the operations after it.
     """
     df = doc["dockerfile"]
-    ins = df["instructions"]
     stages = df["stages"]
-    by_stage: dict[int, list[tuple[int, float]]] = {}
-    for i in ins:
+    by_stage: dict[int, list[tuple[int, float, bool]]] = {}
+    for i in df["instructions"]:
         rate = i.get("change_rate")
-        if rate is None:
-            continue
-        by_stage.setdefault(i["stage"], []).append((i["start_line"], float(rate)))
+        if rate is not None:
+            by_stage.setdefault(i["stage"], []).append(
+                (i["start_line"], float(rate), linked(i)))
+    names: dict[str, int] = {}
+    for st in stages:
+        names[str(st["index"])] = st["index"]
+        if st.get("name"):
+            names[st["name"].lower()] = st["index"]
+    floors: dict[int, tuple[int, float] | None] = {}
     out: list[Violation] = []
-    for st, ops in by_stage.items():
-        for (la, ra), (lb, rb) in itertools.pairwise(ops):
-            if rb < ra:
-                out.append(Violation(st, la, ra, lb, rb))
-    names = {}
-    for s in stages:
-        names[str(s["index"])] = s["index"]
-        if s.get("name"):
-            names[s["name"].lower()] = s["index"]
 
-    def last_op(index: int, seen: frozenset[int] = frozenset()) -> tuple[int, float] | None:
-        if by_stage.get(index):
-            return by_stage[index][-1]
-        s = stages[index]
-        if s.get("base_is_stage") and index not in seen:
-            parent = names.get(str(s["base"]).lower())
-            if parent is not None:
-                return last_op(parent, seen | {index})
-        return None
+    def walk(index: int, seen: frozenset[int] = frozenset()) -> tuple[int, float] | None:
+        """Check stage `index`; return its floor: (line, rate) of its most-rebuilt op."""
+        if index in floors:
+            return floors[index]
+        st = stages[index]
+        floor: tuple[int, float] | None = None
+        across = ""
+        if st.get("base_is_stage") and index not in seen:
+            parent = names.get(str(st["base"]).lower())
+            if parent is not None and parent != index:
+                floor = walk(parent, seen | {index})
+                across = f"FROM {st['base']}"
+        for line, rate, link in by_stage.get(index, ()):
+            if floor is not None and rate < floor[1] and not link:
+                out.append(Violation(index, floor[0], floor[1], line, rate, across))
+            if floor is None or rate > floor[1]:
+                floor = (line, rate)
+            across = ""
+        floors[index] = floor
+        return floor
 
-    for s in stages:
-        if not s.get("base_is_stage") or not by_stage.get(s["index"]):
-            continue
-        parent = names.get(str(s["base"]).lower())
-        if parent is None:
-            continue
-        prev = last_op(parent)
-        first = by_stage[s["index"]][0]
-        if prev is not None and first[1] < prev[1]:
-            out.append(Violation(s["index"], prev[0], prev[1], first[0], first[1],
-                                 f"FROM {s['base']}"))
+    for st in stages:
+        walk(st["index"])
     return sum(len(v) for v in by_stage.values()), out
 
 
