@@ -4,6 +4,7 @@ BuildKit keys every operation on its parent's key, so a miss at one operation of
 a miss at every later one: over any history, a later operation of a stage rebuilds at least
 as often as an earlier one. Histories are generated (files changed per commit, sometimes a
 new Dockerfile), written with one `git fast-import`, and analyzed through the command line.
+Both properties hold on main at 235f330; drop the xfail marker when merging into it.
 """
 
 from __future__ import annotations
