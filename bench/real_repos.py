@@ -32,7 +32,8 @@ Repositories are git work trees under --repos (default /work/realrepos), one dir
 repository named as the `dir` column (clone them with the `fetch` tool and
 `git clone -q /work/.mirror/OWNER+NAME/repo /work/realrepos/NAME`). Nothing here uses the
 network. A work tree whose HEAD is not the commit recorded below is still measured; the
-report shows the HEAD it found.
+report shows the HEAD it found. Exit code 1 when any Dockerfile crashed, timed out, broke
+the invariant or disagreed between suggest and analyze; else 0.
 
     .venv/bin/python bench/real_repos.py [--repos DIR] [--layerlens PATH] [--max-commits N]
         [--timeout S] [--only SUBSTRING ...] [--analyze-arg ARG ...] [--json | --render FILE]
@@ -489,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"... {label}", file=sys.stderr, flush=True)
             results.append(measure(repo, target, ns.repos, layerlens, ns.max_commits,
                                    ns.timeout, tuple(ns.analyze_arg)))
+    faults = any(r.crashed or r.timed_out or r.invariant_ok is False
+                 or r.before_matches is False for r in results)
     if ns.json:
         doc = {"layerlens": layerlens, "max_commits": ns.max_commits, "results": [
             {**asdict(r), "crash": r.crashed, "timeout": r.timed_out,
@@ -497,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(doc, indent=1))
     else:
         print(markdown(results, layerlens, ns.max_commits))
-    return 0
+    return 1 if faults else 0
 
 
 if __name__ == "__main__":
