@@ -2,12 +2,8 @@
 
 Issue 11, item 8: every fault the real-repository bench finds becomes a test here, built
 from a few commits made by the test (CI has no network). Where today's code fails, the test
-is `xfail(strict=True)`: once the replay is fixed it passes, strict turns that into a
-failure, and the marker is removed. Each test names the repositories it was found on.
-
-Checked against main at 235f330 (2026-12-01 00:26 UTC): every test here passes there, so
-merging this branch into main means deleting every xfail marker in this file and in
-test_chain_invariant_property.py.
+was first `xfail(strict=True)`; the fixes landed and the markers are gone, so each test
+now guards its fault. Each test names the repositories it was found on.
 """
 
 from __future__ import annotations
@@ -91,8 +87,6 @@ def no_plan_at_oldest_repo(root: Path, shape: str) -> Path:
     return root / "Dockerfile"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: no Dockerfile plan at the window's oldest "
-                   "commit crashes the replay (AssertionError in cache/replay.py _chain)")
 @pytest.mark.parametrize("shape", sorted(OLD_SHAPES))
 @pytest.mark.parametrize("command", ["analyze", "suggest"])
 def test_no_plan_at_oldest_commit_reports(
@@ -112,8 +106,6 @@ def test_no_plan_at_oldest_commit_reports(
         assert_chain_invariant(doc)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a Dockerfile younger than the window "
-                   "crashes `baseline` (AssertionError in cache/replay.py _chain)")
 def test_dockerfile_younger_than_window_gate(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     df = no_plan_at_oldest_repo(tmp_path / "repo", "younger")
@@ -131,8 +123,6 @@ def test_dockerfile_younger_than_window_gate(
 # the commits since. Along a chain a later operation can then rebuild less often than the
 # one it follows, which no build cache can do.
 
-@pytest.mark.xfail(strict=True, reason="issue 11: per-instruction change_rate blends every "
-                   "version of the Dockerfile, so it falls along a cache chain")
 def test_chain_invariant_when_dockerfile_changed(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     r = Repo(tmp_path)
@@ -158,8 +148,6 @@ def test_chain_invariant_when_dockerfile_changed(
 # Dockerfile versions had another RUN), suggest prices today's file over the same window.
 # Issue 11, "Done when": suggest's before equals analyze's figure for the same file.
 
-@pytest.mark.xfail(strict=True, reason="issue 11: analyze's per-commit seconds replay each "
-                   "commit's own Dockerfile, suggest's before replays today's")
 def test_suggest_before_equals_analyze(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     r = Repo(tmp_path)
@@ -194,8 +182,6 @@ def test_suggest_before_equals_analyze(
 # the later one, whose rate then exceeds 1 and the next operation's, while the earlier
 # one, an operation of the chain, reports no change_rate at all.
 
-@pytest.mark.xfail(strict=True, reason="issue 11: operations with the same text in a stage "
-                   "share one identity, so their rebuilds pool into one instruction")
 def test_repeated_instruction_text_in_a_stage(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     r = Repo(tmp_path)
@@ -223,8 +209,6 @@ def test_repeated_instruction_text_in_a_stage(
 # notice says the Dockerfile "is not tracked by git" (it is), and with no commit replayed
 # every rate and per-commit figure prints 0 where nothing is known (0 of 0 commits).
 
-@pytest.mark.xfail(strict=True, reason="issue 11: an empty window reports an untracked "
-                   "Dockerfile and 0 for rates it cannot know")
 def test_empty_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     r = Repo(tmp_path)
     r.write("Dockerfile", "FROM alpine\nCOPY . /app\n")
@@ -243,8 +227,6 @@ def test_empty_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 # with the baseline, so a reorder that makes the install rebuild on every commit passes,
 # before and after it is committed.
 
-@pytest.mark.xfail(strict=True, reason="issue 11: check does not replay the current file, so "
-                   "moving COPY . . above the install passes the gate")
 @pytest.mark.parametrize("committed", [False, True], ids=["uncommitted", "committed"])
 def test_gate_fails_copy_all_above_install(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], committed: bool) -> None:
@@ -277,8 +259,6 @@ def test_gate_fails_copy_all_above_install(
 # not UTF-8 and a strict reader (json.load of the bytes) rejects it. Standards: output is
 # valid UTF-8.
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a non-UTF-8 file name is written raw into "
-                   "the analyze JSON")
 def test_non_utf8_file_name_keeps_json_utf8(tmp_path: Path) -> None:
     r = Repo(tmp_path)
     r.write("Dockerfile", "FROM alpine\nCOPY . /app\n")
@@ -314,8 +294,6 @@ def with_lfs_pointer(r: Repo, _tmp_path: Path) -> None:
             + "4d7a2146" * 8 + "\nsize 12345678\n")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: submodules and LFS pointers in the context "
-                   "get no notice")
 @pytest.mark.parametrize(("add", "word"), [(with_submodule, "submodule"),
                                            (with_lfs_pointer, "LFS")], ids=["submodule", "lfs"])
 def test_submodule_and_lfs_pointer_get_a_notice(
