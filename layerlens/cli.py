@@ -408,6 +408,10 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
     write_baseline(path, build_baseline(result, [(r, k) for r, k, _, _ in sugs],
                                         skip_paths(result, path)))
     print(f"wrote {path}", file=sys.stderr)
+    from layerlens.jsonout import safe_text
+
+    for note in _build_failures(result):
+        print(safe_text(f"note: {note}"), file=sys.stderr)
     if result.history is not None and result.history.history.shallow:
         print("note: shallow clone: rebuild and push rates are not recorded (fetch the whole "
               "history, then run `layerlens baseline` again)", file=sys.stderr)
@@ -441,13 +445,23 @@ def _check_one(ns: argparse.Namespace):
     result, sugs, git_error = _gate_inputs(ns, tolerate_git=True)
     res = run_check(result, baseline, cfg, sugs, skip_paths(result, bpath), git_error=git_error,
                     allow_unmeasured=ns.allow_unmeasured)
-    if taken:
-        from dataclasses import replace
+    from dataclasses import replace
 
-        res = replace(res, notices=(f"as the baseline was made: {', '.join(taken)} (give "
-                                    "them on the command line to override)", *res.notices))
+    front = [f"as the baseline was made: {', '.join(taken)} (give them on the command line "
+             "to override)"] if taken else []
+    front += _build_failures(result)
+    if front:
+        res = replace(res, notices=(*front, *res.notices))
     shown = os.path.relpath(df) if not df.is_absolute() else str(df)
     return (EXIT_OK if res.ok else EXIT_FINDINGS), res, shown
+
+
+def _build_failures(result) -> list[str]:
+    """The analysis's notices that say the build as given cannot succeed (missing COPY
+    sources, a context that is probably wrong): a gate that passes must not hide them."""
+    return [n for n in result.notices
+            if "the build would fail" in n or "pass --context" in n
+            or "the build fails there" in n or "fails at every commit" in n]
 
 
 def _inputs_from_baseline(ns: argparse.Namespace, df: Path, baseline: dict) -> list[str]:
@@ -473,21 +487,46 @@ def _inputs_from_baseline(ns: argparse.Namespace, df: Path, baseline: dict) -> l
 
 
 def _write_summary(ns: argparse.Namespace, markdown: str) -> None:
+    """Append the Markdown summary (`--summary`, or $GITHUB_STEP_SUMMARY with --format
+    github). A summary that cannot be written is a warning: it must not turn the gate's
+    verdict into a crash, nor hide the annotations."""
     import os
+
+    from layerlens.jsonout import safe_text
 
     summary = ns.summary or (os.environ.get("GITHUB_STEP_SUMMARY") if ns.format == "github"
                              else None)
     if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown)
+        try:
+            with open(summary, "a", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(safe_text(markdown))
+        except OSError as exc:
+            print(f"layerlens: warning: cannot write the summary {summary}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+
+
+def _gate_output(fmt: str, text: str, out: str | None) -> None:
+    """Write a gate report: JSON and SARIF re-encoded so that undecodable bytes of file
+    names are `\\xNN` escapes (never lone surrogates), the line formats made safe for
+    terminals and logs (see jsonout.safe_text)."""
+    if fmt in ("json", "sarif"):
+        import json
+
+        from layerlens.jsonout import dumps
+
+        _write_output(dumps(json.loads(text)), out, utf8=True)
+    else:
+        from layerlens.jsonout import safe_text
+
+        _write_output(safe_text(text), out, utf8=fmt in ("junit", "markdown"))
 
 
 def cmd_check(ns: argparse.Namespace) -> int:
     from layerlens.gate.output import FORMATS, as_markdown
 
     code, res, shown = _check_one(ns)
+    _gate_output(ns.format, FORMATS[ns.format](res, shown), ns.output)
     _write_summary(ns, as_markdown(res, shown))
-    _write_output(FORMATS[ns.format](res, shown), ns.output)
     return code
 
 
@@ -538,9 +577,9 @@ def cmd_scan(ns: argparse.Namespace) -> int:
             results.append((str(df), str(exc)))
         worst = max(worst, code)
     skipped = [str(p) for p in found.skipped]
+    _gate_output(ns.format, combine(ns.format, results, skipped), ns.output)
     _write_summary(ns, "".join(summary) + ("".join(f"- skipped {p}: no baseline\n"
                                                    for p in skipped)))
-    _write_output(combine(ns.format, results, skipped), ns.output)
     return worst
 
 

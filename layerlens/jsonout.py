@@ -44,6 +44,16 @@ def escape_text(s: str) -> str:
     return "".join(out)
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if c not in (0x09, 0x0A)}
+
+
+def safe_text(s: str) -> str:
+    """S for a terminal, a log or a report file: undecodable bytes as `\\xNN` (as
+    `escape_text`), and control characters other than tab and newline as `\\xNN`, so a
+    file name cannot move the cursor, clear the screen or forge an annotation line."""
+    return escape_text(s).translate(_CONTROL)
+
+
 def clean(doc: object) -> object:
     """DOC (dicts, lists, tuples, scalars) with every string and key passed through
     `escape_text`. Returns new containers; DOC is not changed."""

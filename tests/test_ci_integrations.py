@@ -211,6 +211,13 @@ def test_action_inputs_scan_and_args(runner: dict[str, str], repo: Path) -> None
     assert res.returncode == 1, res.stdout + res.stderr
     res, _ = run_action(runner, repo, dockerfile="missing/Dockerfile")
     assert res.returncode == 2 and "Traceback" not in res.stderr
+    # quoted args stay one argument (a gate trial: they were word-split, quotes kept)
+    res, _ = run_action(runner, repo, dockerfile="svc/Dockerfile.prod",
+                        args='--budget "total_size.max=1"')
+    assert res.returncode == 1, res.stdout + res.stderr
+    # an image with scan is refused, not silently dropped
+    res, _ = run_action(runner, repo, dockerfile="scan", image="img.tar")
+    assert res.returncode == 2 and "::error" in res.stdout and "scan" in res.stdout
 
 
 # --- the pre-commit hooks ----------------------------------------------------------------

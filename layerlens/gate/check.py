@@ -143,8 +143,11 @@ def history_gap(a: Analysis, git_error: str | None = None) -> str | None:
         return (f"shallow clone: only {n} commit{'' if n == 1 else 's'} of history; fetch it all "
                 "(actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)")
     c = h.costs
-    if not c.commits or getattr(c, "mean_seconds", None) is None:
+    if not c.commits:
         return "fewer than two commits in the history window: nothing to replay"
+    if c.builds == 0:
+        return ("the build fails at every commit of the window (a COPY source is absent; "
+                "see `layerlens analyze` for which, and whether --context is needed)")
     return None
 
 

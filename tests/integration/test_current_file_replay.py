@@ -467,3 +467,37 @@ def test_check_measures_as_the_baseline_was_made(tmp_path: Path, capsys) -> None
     assert main(["check", df, "--no-compose"]) == 0
     out = capsys.readouterr().out
     assert "as the baseline was made: --context" in out and "--max-commits 4" in out
+
+
+def test_gate_outputs_survive_unwritable_summaries_and_odd_names(tmp_path: Path,
+                                                                 capsys) -> None:
+    import os
+
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n.layerlens-baseline.json\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY src /src\n")
+    r.write("src/a.txt", "0\n")
+    r.commit()
+    r.write("src/a.txt", "1\n")
+    r.commit()
+    df = str(tmp_path / "Dockerfile")
+    assert main(["baseline", df]) == 0
+    # a private key under a name with a control sequence and a byte that is not UTF-8: the
+    # new LL006 finding names it
+    odd = tmp_path / "src" / os.fsdecode(b"id_rsa\x01\x1b[2J\xff,a:b.pem")
+    odd.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+                   "-----END OPENSSH PRIVATE KEY-----\n")
+    r.commit()
+    capsys.readouterr()
+    # a summary that cannot be written is a warning; the verdict and annotations stand
+    assert main(["check", df, "--format", "github", "--summary",
+                 str(tmp_path / "no" / "such" / "s.md")]) == 1
+    cap = capsys.readouterr()
+    assert "::error" in cap.out and "cannot write the summary" in cap.err
+    assert "\x1b" not in cap.out and "\\x1b" in cap.out
+    for fmt in ("json", "sarif"):
+        assert main(["check", df, "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        doc = json.loads(out)
+        assert "\\udcff" not in out and "\\\\xff" in out
+        assert doc
