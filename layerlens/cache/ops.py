@@ -87,6 +87,12 @@ class Op:
     # stable across Dockerfile versions: stage label + normalized text, and "\x01N" for the
     # Nth repeat of the same text in a stage (two `WORKDIR /app` are two operations)
     identity: str
+    # `COPY --from=stage` keyed on the content it takes (BuildKit's content hash): the source
+    # stage whose files it reads, when the plan could follow them back to context files
+    content_stage: int | None = None
+    # ... followed through a RUN layerlens cannot bound: the content key may change when
+    # the files taken did not, so its rebuilds are an upper bound
+    content_upper: bool = False
 
     @property
     def reads_context(self) -> bool:
@@ -177,6 +183,7 @@ def build_plan(
             readers: list[Reader] = []
             refs: list[int] = []
             volatile: tuple[str, ...] = ()
+            content: tuple[str, tuple[Reader, ...], bool] | None = None
             if kw == "run":
                 env = dict(ins.build_args)
                 env.update(ins.env)
@@ -209,7 +216,11 @@ def build_plan(
                 dest = ins.expanded[-1] if ins.expanded else ""
                 excludes = ins.flag_values("exclude")
                 if ins.from_stage is not None:
-                    refs.append(ins.from_stage)
+                    content = _content_inputs(df, plans, ins.from_stage, sources)
+                    if content is None:
+                        refs.append(ins.from_stage)
+                    else:
+                        readers += content[1]
                 else:
                     for src in sources:
                         if source_kind(ins, src) == "context":
@@ -221,14 +232,18 @@ def build_plan(
                         "flags": sorted(f.name + "=" + (f.value or "") for f in ins.flags),
                         "heredocs": [[h.name, h.body, h.expand] for h in ins.heredocs],
                         "from_image": ins.from_image,
+                        "content": content[0] if content is not None else None,
                     },
                     sort_keys=True,
                 )
             else:  # workdir
                 definition = json.dumps({"mkdir": workdir})
             link = kw in ("copy", "add") and _link(ins)
+            content_stage = ins.from_stage if kw in ("copy", "add") and ins.from_stage \
+                is not None and not refs else None
             ops.append(Op(idx, st.index, ins.start_line, kw, definition, tuple(readers),
-                          tuple(refs), volatile, link, f"{label}\0{_norm(ins)}"))
+                          tuple(refs), volatile, link, f"{label}\0{_norm(ins)}",
+                          content_stage, content is not None and content[2]))
         ops = _distinct_identities(ops)
         state[st.index] = (workdir, user, shell)
         base_image = None if st.base_stage is not None else st.base
@@ -236,6 +251,91 @@ def build_plan(
                                     st.platform or df.platform, tuple(ops))
     order = _topo(plans)
     return BuildPlan(tuple(plans[i] for i in order), frozenset(pushed), volatile_args)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """One absolute path is the other, or lies below it."""
+    a2, b2 = a.rstrip("/") + "/", b.rstrip("/") + "/"
+    return a2.startswith(b2) or b2.startswith(a2)
+
+
+def _content_inputs(df: Dockerfile, plans: dict[int, StagePlan], src_stage: int,
+                    sources: list[str]) -> tuple[str, tuple[Reader, ...], bool] | None:
+    """What the files a `COPY --from=src_stage` takes are made of, when that can be decided.
+
+    BuildKit keys such a copy on the content of the files it takes
+    (dockerfile2llb → llb.Copy with a content-based cache key, opsutils.NewContentHashFunc),
+    not on whether the source stage re-ran. Following the source paths back through the
+    stage: a COPY from the context that writes them contributes the context files mapped
+    to them; a RUN that may write them contributes its definition and, in turn, what it
+    reads (layerlens/runmodel/effects.py); an unbounded RUN contributes itself and every
+    step before it. Returns (a definition of those steps, the context readers, whether that
+    went through an unbounded RUN reading the context: an upper bound), or None
+    when it cannot be decided (a per-build RUN, another stage, an ONBUILD trigger, a stage
+    built on a stage, a wildcard): then the copy keys on the stage's final key, and the
+    figures are upper bounds.
+    """
+    from layerlens.runmodel.effects import effects
+
+    sp = plans.get(src_stage)
+    if sp is None or sp.base_stage is not None:
+        return None
+    need = [go_clean("/" + s) for s in sources]
+    if any(has_wildcard(n) for n in need):
+        return None
+    deps: list[str] = [json.dumps([sp.base_image, sp.platform])]
+    readers: list[Reader] = []
+    ops = list(sp.ops)
+    for k in range(len(ops) - 1, -1, -1):
+        op = ops[k]
+        if op.instruction < 0:
+            return None
+        if op.keyword == "workdir":
+            continue
+        if op.keyword == "run":
+            eff = effects(df.instructions[op.instruction])
+            if not eff.bounded:
+                # It may have written what we take, from anything before it: its output is
+                # a function of its definition and of every step before it.
+                for earlier in ops[: k + 1]:
+                    if earlier.instruction < 0 or earlier.volatile or earlier.stage_refs \
+                            or earlier.content_stage is not None:
+                        return None
+                    deps.append(earlier.definition)
+                    readers += earlier.readers
+                return json.dumps(deps), tuple(readers), bool(readers)
+            if not any(eff.may_write(p) for p in need):
+                continue
+            if op.volatile or op.stage_refs:
+                return None
+            deps.append(op.definition)
+            readers += op.readers  # context files bind-mounted into it
+            need += list(eff.reads)
+            continue
+        d = json.loads(op.definition)  # copy/add
+        dest = d.get("dest") or ""
+        if not dest.startswith("/"):
+            dest = (d.get("workdir") or "/").rstrip("/") + "/" + dest
+        dest = go_clean(dest)
+        hit = [p for p in need if _overlaps(p, dest)]
+        if not hit:
+            continue
+        if op.stage_refs or op.content_stage is not None or d.get("heredocs") or \
+                d.get("from_image"):
+            if op.stage_refs or op.content_stage is not None:
+                return None
+            deps.append(op.definition)
+            continue
+        deps.append(op.definition)
+        whole = len(op.readers) != 1 or op.readers[0].root != "" or \
+            op.readers[0].glob is not None or op.readers[0].exclude is not None
+        for p in hit:
+            if whole or not p.startswith(dest.rstrip("/") + "/"):
+                readers += op.readers
+                break
+            # `COPY . DEST`: DEST/x is the context file x
+            readers.append(_reader(p[len(dest.rstrip("/")) + 1:], ()))
+    return json.dumps(deps), tuple(readers), False
 
 
 def _link(ins: Instruction) -> bool:
@@ -299,6 +399,8 @@ def _topo(plans: dict[int, StagePlan]) -> list[int]:
         for op in p.ops:
             for r in op.stage_refs:
                 visit(r)
+            if op.content_stage is not None:
+                visit(op.content_stage)
         out.append(i)
 
     for i in sorted(plans):

@@ -263,6 +263,7 @@ def _chain(version: Version, digests: _Digests, commit: Commit,
     by_op: dict[int, int] = {}
     assert version.plan is not None
     failed = digests.failing()
+    epochs: dict[int, int | None] = {}
     for sp in version.plan.stages:
         if sp.base_stage is not None:
             key = final.get(sp.base_stage, hash(("stage?", sp.base_stage)))
@@ -272,12 +273,15 @@ def _chain(version: Version, digests: _Digests, commit: Commit,
                     and sp.base_image != "scratch":
                 epoch = commit.time // base_refresh
             key = hash(("image", sp.base_image, sp.platform, epoch))
+            epochs[sp.index] = epoch
         for op in sp.ops:
             parts = [op.definition]
             if op.reads_context:
                 parts.append(digests.xor.get(op.instruction, 0))
             for ref in op.stage_refs:
                 parts.append(final.get(ref, hash(("stage?", ref))))
+            if op.content_stage is not None and base_refresh:
+                parts.append(epochs.get(op.content_stage))  # the source stage's base moved
             if op.volatile:
                 parts.append(commit.sha)
             if op.link:

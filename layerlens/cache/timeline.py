@@ -348,7 +348,8 @@ def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
         first = {m.first_instruction for m in c.rebuilt}
         for op in c.rebuilt_ops:
             # only where the stage reference itself is the miss, not an earlier line
-            if op.stage_refs and op.instruction in first and op.instruction >= 0:
+            if (op.stage_refs or op.content_upper) and op.instruction in first \
+                    and op.instruction >= 0:
                 counts[op.instruction] = counts.get(op.instruction, 0) + 1
     out = []
     for ins, n in sorted(counts.items()):

@@ -41,7 +41,7 @@ PACKAGE_SUFFIXES = (".deb", ".rpm", ".apk", ".tar.gz", ".tgz", ".whl", ".zip")
 @dataclass(frozen=True, slots=True)
 class Known:
     name: str
-    kind: str  # packages | paths | user | print | builtin
+    kind: str  # packages | paths | reads | user | print | builtin
     source: str  # the manual the argument meaning is taken from
     subcommands: frozenset[str] | None = None
     reads: tuple[str, ...] = SYSTEM_READS
@@ -103,6 +103,8 @@ TABLE: tuple[Known, ...] = (
     Known("chgrp", "paths", "chgrp(1), GNU coreutils",
           file_options=frozenset({"--reference"})),
     Known("ln", "paths", "ln(1), GNU coreutils"),
+    # reads each file operand and writes only to standard output (a redirect is the write)
+    Known("cat", "reads", "cat(1), GNU coreutils; POSIX cat", reads=()),
     Known("useradd", "user", "useradd(8), shadow-utils", writes=USER_WRITES,
           value_options=frozenset({"-u", "-g", "-G", "-d", "-s", "-c", "-e", "-f", "-K",
                                    "--uid", "--gid", "--groups", "--home-dir", "--shell",

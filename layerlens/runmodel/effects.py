@@ -228,5 +228,12 @@ def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list
             writes.append(p)
             if known.name == "ln":
                 reads.append(p)
+    elif known.kind == "reads":
+        for w in positional:
+            p = _literal_abs(w)
+            if p is None:
+                why.append(f"`{known.name}` reads a relative or non-literal path ({w.raw})")
+                return
+            reads.append(p)
     elif known.name == "cd" and positional and _literal_abs(positional[0]) is None:
         why.append(f"`cd {positional[0].raw}`: not a literal absolute path")

@@ -116,6 +116,14 @@ SCENARIOS = [
               + "COPY app /app\nRUN cat /app/main.py > /out\n"
               "FROM scratch\nCOPY busybox /bin/busybox\nCOPY --from=build /out /out\n"},
              _edit("app/main.py", "print('v3')\n")),
+    # issue 12, item 10: a README-only commit re-runs the build stage (COPY . /src), which
+    # writes the same /out; the final stage's COPY --from keys on that content and hits
+    Scenario("copy_from_same_content_after_rebuild",
+             {**APP, "README.md": "r1\n",
+              "Dockerfile": PRELUDE.replace("FROM scratch", "FROM scratch AS build")
+              + "COPY . /src\nRUN cat /src/app/main.py > /out\n"
+              "FROM scratch\nCOPY busybox /bin/busybox\nCOPY --from=build /out /out\n"},
+             _edit("README.md", "r2\n")),
     Scenario("multistage_only_one_stage_misses",
              {**APP, "Dockerfile": PRELUDE.replace("FROM scratch", "FROM scratch AS deps")
               + "COPY req.txt /req\nRUN cat /req > /deps\n"

@@ -429,12 +429,30 @@ def test_copy_link_is_reused_when_earlier_layers_change(tmp_path: Path) -> None:
     assert got == [[2, 4], [3, 4]]
 
 
-def test_copy_from_a_rebuilt_stage_is_marked_an_upper_bound(tmp_path: Path) -> None:
-    # issue 12's shape: a README-only commit re-runs the build stage; BuildKit would reuse
-    # the final COPY --from when /out.txt is unchanged, which the replay cannot see.
+def test_copy_from_a_rebuilt_stage_keys_on_content(tmp_path: Path) -> None:
+    # issue 12, item 10: a README-only commit re-runs the build stage; the file the final
+    # stage takes is made only from app.txt (a bounded `cat`), so its COPY --from hits, as
+    # in BuildKit and buildah (tests/integration/test_cache_oracle.py)
     r = Repo(tmp_path)
     r.write(".dockerignore", ".git\n")
     r.write("Dockerfile", "FROM alpine AS build\nCOPY . /src\nRUN cat /src/app.txt > /out.txt\n"
+            "FROM alpine\nCOPY --from=build /out.txt /out.txt\n")
+    r.write("app.txt", "1\n")
+    r.write("README.md", "0\n")
+    r.commit()
+    r.write("README.md", "1\n")
+    r.commit()
+    r.write("app.txt", "2\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 2}, {0: 2, 1: 5}]
+    assert not any("upper bounds" in n for n in a.notices)
+
+
+def test_copy_from_through_an_unknown_build_is_an_upper_bound(tmp_path: Path) -> None:
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine AS build\nCOPY . /src\nRUN make -C /src > /out.txt\n"
             "FROM alpine\nCOPY --from=build /out.txt /out.txt\n")
     r.write("app.txt", "1\n")
     r.write("README.md", "0\n")
