@@ -39,6 +39,10 @@ class Blob:
     digest: str | None  # "sha256:<hex>" the compressed bytes must hash to, when known
     media_type: str | None
     open: Callable[[], BinaryIO]
+    # "sha256:<hex>" the uncompressed layer tar must hash to (the config's diff_id), checked
+    # where the archive format promises it (docker-archive: the layer tar is what docker load
+    # verifies against rootfs.diff_ids)
+    diff_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,21 @@ def _platform_str(p: dict | None) -> str | None:
     return s
 
 
+_PLATFORM_PART = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def check_platform(value: str | None) -> str | None:
+    """VALUE as `--platform` takes it: "os/arch[/variant]" (containerd's platforms format,
+    lower case), or None. Raises ImageError for anything else (empty, garbage)."""
+    if value is None:
+        return None
+    parts = value.strip().lower().split("/")
+    if not 2 <= len(parts) <= 3 or not all(_PLATFORM_PART.match(x) for x in parts):
+        raise ImageError(f"invalid --platform {value!r}: want OS/ARCH[/VARIANT], as in "
+                         "linux/amd64 or linux/arm64/v8")
+    return "/".join(parts)
+
+
 def _matches(want: str, have: str | None) -> bool:
     if have is None:
         return False
@@ -318,6 +337,8 @@ def _pick(manifests: list, platform: str | None, store, notes: list[str],
         return present[0]
     for m in present:
         if _matches(DEFAULT_PLATFORM, _platform_str(m.get("platform"))):
+            notes.append(f"read platform {_platform_str(m.get('platform'))}, the default, of "
+                         f"{', '.join(have)}; choose another with --platform")
             return m
     raise ImageError(f"several platforms and no {DEFAULT_PLATFORM}; choose one with "
                      f"--platform ({', '.join(have)})", path=label)
@@ -486,15 +507,18 @@ def _resolve_docker(store: _TarStore, platform: str | None, ref: ImageRef | None
             raise ImageError(f"layer {name!r} missing from the archive", path=store.label)
         digest = None
         stem = name.rsplit("/", 1)[-1]
-        stem_hex = stem.split(".", 1)[0]
         if name.startswith("blobs/sha256/") and _HEX64.match(stem):
             digest = "sha256:" + stem  # Docker 25+: blobs are named by their digest
-        elif stem == "layer.tar" and i < len(diff_ids):
-            digest = diff_ids[i]  # classic: the tar itself, uncompressed
-        elif _HEX64.match(stem_hex) and stem.endswith((".tar.gz", ".tar")):
-            digest = None  # kaniko names are not guaranteed to be digests; sizes still check
+        elif stem.endswith(".tar") and _HEX64.match(stem[:-4]):
+            # buildah, podman and skopeo name the uncompressed layer `<diff_id hex>.tar`
+            digest = "sha256:" + stem[:-4]
+        # `<id>/layer.tar` (classic) names a v1 id, not a digest; kaniko's `<hex>.tar.gz`
+        # names are not guaranteed to be digests: both are checked by diff_id alone
+        did = diff_ids[i] if i < len(diff_ids) else None
+        if not (isinstance(did, str) and did.startswith("sha256:") and _HEX64.match(did[7:])):
+            did = None
         layers.append(Blob(name, store.size(name), digest, None,
-                           (lambda n=name: store.open(n))))
+                           (lambda n=name: store.open(n)), did))
     tags = tuple(t for t in entry.get("RepoTags") or [] if isinstance(t, str))
     return Resolved(store.label, "docker-archive", config, None, tuple(layers),
                     _platform_str({"os": config.get("os"),
@@ -512,6 +536,7 @@ def open_image(ref: str, platform: str | None = None, *,
     to registries only (None: the process default, see `registry.DEFAULT_TLS_VERIFY`).
     Raises ImageError with one line naming REF for anything unreadable or ambiguous.
     """
+    platform = check_platform(platform)
     r = parse_ref(ref)
     if r.transport == "registry":
         from layerlens.image.registry import resolve_registry
