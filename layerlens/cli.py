@@ -249,10 +249,15 @@ def cmd_image(ns: argparse.Namespace) -> int:
                          tls_verify=ns.tls_verify)
         sources = ()
         if ns.dockerfile:
-            from layerlens.dockerfile import load
-            from layerlens.image.lines import map_layers
+            from dataclasses import replace
 
-            sources = tuple(map_layers(img, load(_dockerfile_arg(ns.dockerfile))))
+            from layerlens.dockerfile import load
+            from layerlens.image.lines import map_layers_checked
+
+            mapped, note = map_layers_checked(img, load(_dockerfile_arg(ns.dockerfile)))
+            sources = tuple(mapped)
+            if note:
+                img = replace(img, warnings=(*img.warnings, f"{ns.dockerfile}: {note}"))
     finally:
         progress.done()
     if ns.format == "json":
