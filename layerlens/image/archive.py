@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -63,8 +64,10 @@ class _TarStore:
     def __init__(self, path: Path, label: str) -> None:
         self.path = path
         self.label = label
+        _sniff(path, label)
         try:
-            self.tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by open_image
+            # uncompressed only: members are read by their offsets in the file (see open)
+            self.tar = tarfile.open(path, "r:")  # noqa: SIM115 - closed by open_image
             self.members: dict[str, tarfile.TarInfo] = {}
             self.duplicates: set[str] = set()
             for m in self.tar:
@@ -73,7 +76,9 @@ class _TarStore:
                     self.duplicates.add(key)
                 self.members[key] = m
         except (tarfile.TarError, EOFError, OSError) as exc:
-            raise ImageError(f"not a readable tar archive ({exc})", path=label) from None
+            # tarfile's messages may span lines; the error is one line
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            raise ImageError(f"not a readable tar archive ({why})", path=label) from None
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         """The regular file NAME stands for, following symbolic and hard links inside the
@@ -126,6 +131,44 @@ class _TarStore:
             raise ImageError(f"{name} is too large for a JSON document", path=self.label)
         with self.open(name) as f:
             return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
+
+
+_COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
+               (b"BZh", "bzip2", "bunzip2 -k"), (b"\xfd7zXZ\x00", "xz", "unxz -k"))
+
+
+def _sniff(path: Path, label: str) -> None:
+    """One clear line for what is not an uncompressed tar: empty, compressed (the archive
+    is read by member offsets, which a compressed stream does not have), or text."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}", path=label) from None
+    if not head:
+        raise ImageError("empty file, not an image archive", path=label)
+    for magic, kind, tool in _COMPRESSED:
+        if head.startswith(magic):
+            raise ImageError(f"the archive is {kind}-compressed; decompress it first "
+                             f"(`{tool} {label}`) and pass the .tar", path=label)
+    if head[257:262] != b"ustar" and not _checksum_ok(head):
+        hint = ""
+        if b"\0" not in head and re.search(rb"(?im)^\s*FROM\s", head):
+            hint = " (it looks like a Dockerfile: `layerlens analyze` reads those)"
+        elif b"\0" not in head:
+            hint = " (it is a text file)"
+        raise ImageError(f"not an image archive: not a tar file{hint}", path=label)
+
+
+def _checksum_ok(hdr: bytes) -> bool:
+    """Whether HDR is a tar header by its checksum (pre-POSIX tars have no magic)."""
+    if len(hdr) < 512:
+        return False
+    try:
+        want = int(hdr[148:156].replace(b"\0", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return want == sum(hdr[:148]) + 8 * 32 + sum(hdr[156:512])
 
 
 class _Slice:
@@ -527,6 +570,14 @@ def _resolve_docker(store: _TarStore, platform: str | None, ref: ImageRef | None
                     tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates)))
 
 
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
 @contextlib.contextmanager
 def open_image(ref: str, platform: str | None = None, *,
                tls_verify: bool | None = None) -> Iterator[Resolved]:
@@ -552,8 +603,16 @@ def open_image(ref: str, platform: str | None = None, *,
     path = Path(r.location)
     label = r.location
     sel = r if r.transport != "path" else None
-    if not path.exists():
-        raise ImageError("no such file or directory", path=label)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImageError("no such file or directory", path=label) from None
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}", path=label) from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # reading a device or a pipe would never end (/dev/zero) or block (a FIFO)
+        raise ImageError(f"not a regular file ({_file_kind(mode)}); an image is an archive "
+                         "file or an OCI layout directory", path=label)
     if path.is_dir():
         if r.transport in ("oci-archive", "docker-archive"):
             raise ImageError(f"{r.transport}: wants a tar file, not a directory (use oci:)",

@@ -195,3 +195,36 @@ def test_docker_archive_digest_named_layer_checked(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
     assert str(p) in res.stderr and name in res.stderr and "digest mismatch" in res.stderr
+
+
+def _one_line_error(ref: str) -> str:
+    res = subprocess.run([sys.executable, "-m", "layerlens", "image", ref],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_bad_archives_are_one_line(tmp_path: Path) -> None:
+    import zstandard
+
+    good = oci_archive(tmp_path / "ok.tar", [LAYER]).read_bytes()
+    (tmp_path / "empty.tar").write_bytes(b"")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (tmp_path / "x.tar.gz").write_bytes(gzip.compress(good))
+    (tmp_path / "x.tar.zst").write_bytes(zstandard.ZstdCompressor().compress(good))
+    assert "empty file" in _one_line_error(str(tmp_path / "empty.tar"))
+    assert "looks like a Dockerfile" in _one_line_error(str(tmp_path / "Dockerfile"))
+    assert "gzip-compressed; decompress it first" in _one_line_error(str(tmp_path / "x.tar.gz"))
+    assert "zstd-compressed" in _one_line_error(str(tmp_path / "x.tar.zst"))
+
+
+def test_special_files_are_refused_without_reading(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes: opening it would block forever
+    assert "not a regular file (a FIFO)" in _one_line_error(str(fifo))
+    assert "(a character device)" in _one_line_error("/dev/zero")
+    assert "(a character device)" in _one_line_error("docker-archive:/dev/zero")
