@@ -208,12 +208,13 @@ def _write_output(text: str, out: str | None, *, utf8: bool = False) -> None:
     from layerlens.jsonout import write_stdout
 
     if out:
-        from layerlens.fsutil import atomic_write_bytes, atomic_write_text
+        from layerlens.fsutil import atomic_write_bytes
+        from layerlens.jsonout import encode_text
 
         if utf8:
             atomic_write_bytes(Path(out), text.encode("utf-8", "backslashreplace"))
-        else:
-            atomic_write_text(Path(out), text)
+        else:  # valid UTF-8 too, escaped as on a terminal
+            atomic_write_bytes(Path(out), encode_text(text))
     else:
         write_stdout(text, utf8=utf8)
 
