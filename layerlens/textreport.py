@@ -123,6 +123,8 @@ def image_text(img, sources=()) -> str:
     by_layer = {s.layer: s for s in sources}
     out = [f"Image       {esc(img.source)}  ({img.format}, {img.platform or 'unknown platform'}, "
            f"{len(img.layers)} layers)"]
+    if img.tags:  # which image of an archive or layout was read (oci:DIR:TAG, @N, RepoTags)
+        out.append(f"Tags        {', '.join(esc(t) for t in img.tags)}")
     comp = size(img.compressed_bytes) if img.compressed_bytes is not None else \
         "unknown (layers stored uncompressed)"
     out.append(f"Size        {size(img.size_bytes)} in layers, {size(img.visible_bytes)} visible, "

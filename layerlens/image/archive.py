@@ -630,6 +630,12 @@ def open_image(ref: str, platform: str | None = None, *,
             yield _resolve_docker(store, platform, sel)
         elif store.has("index.json") and r.transport != "docker-archive":
             yield _resolve_oci(store, "oci-archive", platform, sel)
+        elif r.transport == "docker-archive" and store.has("index.json"):
+            raise ImageError(f"holds an OCI layout (index.json), not a docker-archive: read it "
+                             f"as oci-archive:{label}", path=label)
+        elif r.transport == "oci-archive" and store.has("manifest.json"):
+            raise ImageError(f"holds a docker-archive (manifest.json), not an OCI layout: read "
+                             f"it as docker-archive:{label}", path=label)
         else:
             raise ImageError("not an image archive: no manifest.json or index.json (a plain "
                              "root filesystem tar?)", path=label)

@@ -183,8 +183,12 @@ def test_transport_and_content_must_agree(tmp_path: Path) -> None:
         read_image(f"oci:{t}:one")
     with pytest.raises(LayerlensError, match="wants a tar file"):
         read_image(f"oci-archive:{d}:one")
-    with pytest.raises(LayerlensError, match=r"no manifest\.json"):
+    with pytest.raises(LayerlensError, match=r"not a docker-archive: read it as "
+                       r"oci-archive:"):
         read_image(f"docker-archive:{t}")
+    saved = classic_docker_save(tmp_path / "save.tar", [(["app:1"], [A])])
+    with pytest.raises(LayerlensError, match=r"read it as docker-archive:"):
+        read_image(f"oci-archive:{saved}")
 
 
 def test_docker_daemon_uses_docker_save(tmp_path: Path) -> None:
@@ -250,3 +254,15 @@ def test_platform_of_a_single_platform_image_must_match(tmp_path: Path) -> None:
         assert res.returncode == 2, bad
         assert len(res.stderr.strip().splitlines()) == 1
         assert "invalid --platform" in res.stderr
+
+
+def test_oci_without_a_path_hints_at_a_directory() -> None:
+    with pytest.raises(LayerlensError, match=r"oci: needs a path: oci:DIR\[:REF\]"):
+        parse_ref("oci:")
+
+
+def test_text_header_names_the_chosen_tag(tmp_path: Path) -> None:
+    d, _ = _two_tagged(tmp_path)
+    res = _cli("image", f"oci:{d}:two")
+    assert res.returncode == 0, res.stderr
+    assert "\nTags        two\n" in res.stdout
