@@ -34,7 +34,7 @@ _NAME_RULES: list[tuple[re.Pattern[str], str]] = [
                 re.I), "cloud service account key"),
     (re.compile(r"(^|/)\.ssh/[^/]+$"), "ssh material"),
     # names that only make the content worth a look: a secret is reported by content alone
-    (re.compile(r"(^|/)[^/]*(credential|secret)[^/]*$|(^|/)env(ironment)?$|"
+    (re.compile(r"(credential|secret)[^/]*$|(^|/)env(ironment)?$|"
                 r"\.(ini|cfg|conf|properties)$", re.I), CONTENT_ONLY),
 ]
 # content that confirms a candidate (or flags any small text file that holds it)
@@ -83,24 +83,35 @@ _ANY_NAME = re.compile("|".join(f"(?:{rx.pattern})" for rx, _ in _NAME_RULES), r
 # ordinary names at a fraction of the cost of the combined expression, which is the hot path
 # of an image read (once per tar entry). Keep in step with _NAME_RULES.
 _NEEDLES = ("id_", ".pem", ".key", ".p12", ".pfx", ".jks", ".env", "credential", "config",
-            ".dockercfg", ".npmrc", ".pypirc", ".netrc", "account", ".ssh/", "secret", "env",
-            ".ini", ".cfg", ".conf", ".properties")
+            ".dockercfg", ".npmrc", ".pypirc", ".netrc", "account", ".ssh/", "secret", "/env\0",
+            "/environment\0", ".ini", ".cfg", ".conf", ".properties")
+
+
+def _tail(name: str) -> str:
+    """The last two components of NAME: every name rule is anchored at the end and looks at
+    most at a file and its directory (`.aws/credentials`), so searching only this keeps the
+    rules' cost independent of how deep a path is."""
+    cut = name.rfind("/", 0, max(name.rfind("/"), 0))
+    return name[cut + 1:] if cut >= 0 else name
 
 
 def maybe_secret(name: str) -> bool:
     """Whether NAME (a tar member name) may be a secret file by one of the name rules."""
-    low = name.lower()
+    tail = _tail(name)
+    low = "/" + tail.lower() + "\0"  # "/env\0" is a file named env, at any depth
     for needle in _NEEDLES:
         if needle in low:
-            return _ANY_NAME.search(name) is not None
+            return _ANY_NAME.search(tail) is not None
     return False
 
 
 def candidate(path: str) -> str | None:
-    if not _ANY_NAME.search(path):
+    """The kind the first matching name rule gives PATH, or None."""
+    tail = _tail(path)
+    if not _ANY_NAME.search(tail):
         return None
     for rx, kind in _NAME_RULES:
-        if rx.search(path):
+        if rx.search(tail):
             return kind
     return None
 

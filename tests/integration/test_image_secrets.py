@@ -40,3 +40,14 @@ def test_templates_only_when_a_value_looks_real() -> None:
     assert file_finding("app.env.example", b"AWS_SECRET_ACCESS_KEY=" + KEY) == "AWS credentials"
     assert file_finding("x/secrets.yaml", b"aws_secret_access_key: " + KEY) == "AWS credentials"
     assert file_finding("x/secrets.yaml", b"aws_secret_access_key: ${KEY}") is None
+
+
+def test_name_rules_see_the_last_two_components_at_any_depth() -> None:
+    from layerlens.image.secrets import candidate, maybe_secret
+
+    assert candidate("srv/a/b/root/.aws/credentials") == "AWS credentials"
+    assert candidate("x/y/.docker/config.json") == "registry credentials"
+    assert maybe_secret("opt/app/env") and maybe_secret("env")
+    # a directory named environment is no candidate; only files whose names say so are
+    assert not maybe_secret("usr/lib/python3/site-packages/environment/mod.py")
+    assert not maybe_secret("usr/share/doc/envsubst/README")
