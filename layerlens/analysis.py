@@ -174,13 +174,16 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
     hist_opts = options.history
     if options.image:
         from layerlens.image.costs import image_op_costs
-        from layerlens.image.lines import map_layers
+        from layerlens.image.lines import map_layers_checked
         from layerlens.image.reader import read_image
 
         image = read_image(options.image, platform=options.image_platform,
                            keep_files=options.keep_image_files, progress=say)
-        sources = tuple(map_layers(image, df))
+        mapped, note = map_layers_checked(image, df)
+        sources = tuple(mapped)
         notices.extend(f"{options.image}: {w}" for w in image.warnings)
+        if note:
+            notices.append(f"{options.image}: {note}")
         known = image_op_costs(image, df, sources)
         hist_opts = replace(hist_opts, op_costs={**known, **hist_opts.op_costs})
     log_seconds = None

@@ -210,12 +210,13 @@ def _write_output(text: str, out: str | None, *, utf8: bool = False) -> None:
     from layerlens.jsonout import write_stdout
 
     if out:
-        from layerlens.fsutil import atomic_write_bytes, atomic_write_text
+        from layerlens.fsutil import atomic_write_bytes
+        from layerlens.jsonout import encode_text
 
         if utf8:
             atomic_write_bytes(Path(out), text.encode("utf-8", "backslashreplace"))
-        else:
-            atomic_write_text(Path(out), text)
+        else:  # valid UTF-8 too, escaped as on a terminal
+            atomic_write_bytes(Path(out), encode_text(text))
     else:
         write_stdout(text, utf8=utf8)
 
@@ -251,10 +252,15 @@ def cmd_image(ns: argparse.Namespace) -> int:
                          tls_verify=ns.tls_verify)
         sources = ()
         if ns.dockerfile:
-            from layerlens.dockerfile import load
-            from layerlens.image.lines import map_layers
+            from dataclasses import replace
 
-            sources = tuple(map_layers(img, load(_dockerfile_arg(ns.dockerfile))))
+            from layerlens.dockerfile import load
+            from layerlens.image.lines import map_layers_checked
+
+            mapped, note = map_layers_checked(img, load(_dockerfile_arg(ns.dockerfile)))
+            sources = tuple(mapped)
+            if note:
+                img = replace(img, warnings=(*img.warnings, f"{ns.dockerfile}: {note}"))
     finally:
         progress.done()
     if ns.format == "json":

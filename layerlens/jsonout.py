@@ -11,14 +11,45 @@ any of them is escaped, reversibly:
 - any other lone surrogate becomes `\\uDXXX`.
 
 Strings that are valid UTF-8 are written unchanged. JSON is always written as UTF-8 bytes
-(RFC 8259 requires it), even under PYTHONIOENCODING=ascii; text for people uses the
-terminal's encoding, with `\\uXXXX` for what it cannot show.
+(RFC 8259 requires it), even under PYTHONIOENCODING=ascii. Text for people escapes each name
+the same way (reports call `escape_text` per name, so a backslash in a valid name is never
+doubled) and uses the terminal's encoding, with `\\uXXXX` (`\\UXXXXXXXX` past U+FFFF) for a
+character it cannot show: never `\\xNN`, which stands for an undecodable byte only.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
+
+TEXT_ERRORS = "layerlens-text"
+
+
+def _text_error(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler for text output: a lone surrogate from an undecodable byte left
+    in the text becomes `\\xNN`, a character the encoding lacks `\\uXXXX`/`\\UXXXXXXXX`."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif o > 0xFFFF:
+            out.append(f"\\U{o:08x}")
+        else:
+            out.append(f"\\u{o:04x}")
+    return "".join(out), exc.end
+
+
+codecs.register_error(TEXT_ERRORS, _text_error)
+
+
+def encode_text(text: str, encoding: str = "utf-8") -> bytes:
+    """TEXT (a report for people, names already escaped by `escape_text`) as ENCODING bytes,
+    any byte or character left over escaped by `_text_error`."""
+    return text.encode(encoding, TEXT_ERRORS)
 
 
 def escape_text(s: str) -> str:
@@ -79,7 +110,9 @@ def write_stdout(text: str, *, utf8: bool) -> None:
     if utf8:  # already cleaned by `dumps`; a stray surrogate still becomes a JSON escape
         data = text.encode("utf-8", "backslashreplace")
     else:
-        data = escape_text(text).encode(stream.encoding or "utf-8", "backslashreplace")
+        # not escape_text over the whole report: that would double the backslashes of
+        # every valid name as soon as one name held an undecodable byte
+        data = encode_text(text, stream.encoding or "utf-8")
     if buf is None:  # a text-only stream (some test captures): it takes str
         stream.write(data.decode(stream.encoding or "utf-8", "replace"))
         return

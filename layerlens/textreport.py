@@ -117,9 +117,14 @@ def _args_text(ins) -> str:
 
 
 def image_text(img, sources=()) -> str:
+    """The `layerlens image` report; each name escaped on its own, as JSON does."""
+    from layerlens.jsonout import escape_text as esc
+
     by_layer = {s.layer: s for s in sources}
-    out = [f"Image       {img.source}  ({img.format}, {img.platform or 'unknown platform'}, "
+    out = [f"Image       {esc(img.source)}  ({img.format}, {img.platform or 'unknown platform'}, "
            f"{len(img.layers)} layers)"]
+    if img.tags:  # which image of an archive or layout was read (oci:DIR:TAG, @N, RepoTags)
+        out.append(f"Tags        {', '.join(esc(t) for t in img.tags)}")
     comp = size(img.compressed_bytes) if img.compressed_bytes is not None else \
         "unknown (layers stored uncompressed)"
     out.append(f"Size        {size(img.size_bytes)} in layers, {size(img.visible_bytes)} visible, "
@@ -135,23 +140,23 @@ def image_text(img, sources=()) -> str:
         if src is not None and src.line is not None:
             where = f"L{src.line}"
         elif src is not None and src.base:
-            where = "base " + _one_line(src.base, 9)
+            where = "base " + _one_line(esc(src.base), 9)
         else:
             where = ""
         pushed = size(lay.compressed_bytes) if lay.compressed_bytes is not None else "?"
         out.append(f"  {lay.index:>3} {size(lay.size_bytes):>10} {pushed:>10} "
                    f"{size(lay.shadowed_bytes):>10}  {where:<14} "
-                   f"{_one_line(lay.created_by or '', 60)}")
+                   f"{_one_line(esc(lay.created_by or ''), 60)}")
     if img.inefficient_files:
         out.append("")
         out.append("Files stored more than once (dive's wasted space):")
         for p, b, c in img.inefficient_files[:10]:
-            out.append(f"  {size(b):>10}  x{c}  /{p}")
+            out.append(f"  {size(b):>10}  x{c}  /{esc(p)}")
     if img.secrets:
         out.append("")
         out.append("Secrets (contents not shown):")
-        out.extend(f"  {f.describe()}" for f in img.secrets)
+        out.extend(f"  {esc(f.describe())}" for f in img.secrets)
     if img.warnings:
         out.append("")
-        out.extend(f"warning: {w}" for w in img.warnings)
+        out.extend(f"warning: {esc(w)}" for w in img.warnings)
     return "\n".join(out) + "\n"

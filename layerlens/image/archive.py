@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -39,6 +40,10 @@ class Blob:
     digest: str | None  # "sha256:<hex>" the compressed bytes must hash to, when known
     media_type: str | None
     open: Callable[[], BinaryIO]
+    # "sha256:<hex>" the uncompressed layer tar must hash to (the config's diff_id), checked
+    # where the archive format promises it (docker-archive: the layer tar is what docker load
+    # verifies against rootfs.diff_ids)
+    diff_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,10 @@ class _TarStore:
     def __init__(self, path: Path, label: str) -> None:
         self.path = path
         self.label = label
+        _sniff(path, label)
         try:
-            self.tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by open_image
+            # uncompressed only: members are read by their offsets in the file (see open)
+            self.tar = tarfile.open(path, "r:")  # noqa: SIM115 - closed by open_image
             self.members: dict[str, tarfile.TarInfo] = {}
             self.duplicates: set[str] = set()
             for m in self.tar:
@@ -69,7 +76,9 @@ class _TarStore:
                     self.duplicates.add(key)
                 self.members[key] = m
         except (tarfile.TarError, EOFError, OSError) as exc:
-            raise ImageError(f"not a readable tar archive ({exc})", path=label) from None
+            # tarfile's messages may span lines; the error is one line
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            raise ImageError(f"not a readable tar archive ({why})", path=label) from None
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         """The regular file NAME stands for, following symbolic and hard links inside the
@@ -122,6 +131,44 @@ class _TarStore:
             raise ImageError(f"{name} is too large for a JSON document", path=self.label)
         with self.open(name) as f:
             return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
+
+
+_COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
+               (b"BZh", "bzip2", "bunzip2 -k"), (b"\xfd7zXZ\x00", "xz", "unxz -k"))
+
+
+def _sniff(path: Path, label: str) -> None:
+    """One clear line for what is not an uncompressed tar: empty, compressed (the archive
+    is read by member offsets, which a compressed stream does not have), or text."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}", path=label) from None
+    if not head:
+        raise ImageError("empty file, not an image archive", path=label)
+    for magic, kind, tool in _COMPRESSED:
+        if head.startswith(magic):
+            raise ImageError(f"the archive is {kind}-compressed; decompress it first "
+                             f"(`{tool} {label}`) and pass the .tar", path=label)
+    if head[257:262] != b"ustar" and not _checksum_ok(head):
+        hint = ""
+        if b"\0" not in head and re.search(rb"(?im)^\s*FROM\s", head):
+            hint = " (it looks like a Dockerfile: `layerlens analyze` reads those)"
+        elif b"\0" not in head:
+            hint = " (it is a text file)"
+        raise ImageError(f"not an image archive: not a tar file{hint}", path=label)
+
+
+def _checksum_ok(hdr: bytes) -> bool:
+    """Whether HDR is a tar header by its checksum (pre-POSIX tars have no magic)."""
+    if len(hdr) < 512:
+        return False
+    try:
+        want = int(hdr[148:156].replace(b"\0", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return want == sum(hdr[:148]) + 8 * 32 + sum(hdr[156:512])
 
 
 class _Slice:
@@ -215,6 +262,21 @@ def _platform_str(p: dict | None) -> str | None:
     if p.get("variant"):
         s += "/" + p["variant"]
     return s
+
+
+_PLATFORM_PART = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def check_platform(value: str | None) -> str | None:
+    """VALUE as `--platform` takes it: "os/arch[/variant]" (containerd's platforms format,
+    lower case), or None. Raises ImageError for anything else (empty, garbage)."""
+    if value is None:
+        return None
+    parts = value.strip().lower().split("/")
+    if not 2 <= len(parts) <= 3 or not all(_PLATFORM_PART.match(x) for x in parts):
+        raise ImageError(f"invalid --platform {value!r}: want OS/ARCH[/VARIANT], as in "
+                         "linux/amd64 or linux/arm64/v8")
+    return "/".join(parts)
 
 
 def _matches(want: str, have: str | None) -> bool:
@@ -318,6 +380,8 @@ def _pick(manifests: list, platform: str | None, store, notes: list[str],
         return present[0]
     for m in present:
         if _matches(DEFAULT_PLATFORM, _platform_str(m.get("platform"))):
+            notes.append(f"read platform {_platform_str(m.get('platform'))}, the default, of "
+                         f"{', '.join(have)}; choose another with --platform")
             return m
     raise ImageError(f"several platforms and no {DEFAULT_PLATFORM}; choose one with "
                      f"--platform ({', '.join(have)})", path=label)
@@ -486,21 +550,32 @@ def _resolve_docker(store: _TarStore, platform: str | None, ref: ImageRef | None
             raise ImageError(f"layer {name!r} missing from the archive", path=store.label)
         digest = None
         stem = name.rsplit("/", 1)[-1]
-        stem_hex = stem.split(".", 1)[0]
         if name.startswith("blobs/sha256/") and _HEX64.match(stem):
             digest = "sha256:" + stem  # Docker 25+: blobs are named by their digest
-        elif stem == "layer.tar" and i < len(diff_ids):
-            digest = diff_ids[i]  # classic: the tar itself, uncompressed
-        elif _HEX64.match(stem_hex) and stem.endswith((".tar.gz", ".tar")):
-            digest = None  # kaniko names are not guaranteed to be digests; sizes still check
+        elif stem.endswith(".tar") and _HEX64.match(stem[:-4]):
+            # buildah, podman and skopeo name the uncompressed layer `<diff_id hex>.tar`
+            digest = "sha256:" + stem[:-4]
+        # `<id>/layer.tar` (classic) names a v1 id, not a digest; kaniko's `<hex>.tar.gz`
+        # names are not guaranteed to be digests: both are checked by diff_id alone
+        did = diff_ids[i] if i < len(diff_ids) else None
+        if not (isinstance(did, str) and did.startswith("sha256:") and _HEX64.match(did[7:])):
+            did = None
         layers.append(Blob(name, store.size(name), digest, None,
-                           (lambda n=name: store.open(n))))
+                           (lambda n=name: store.open(n)), did))
     tags = tuple(t for t in entry.get("RepoTags") or [] if isinstance(t, str))
     return Resolved(store.label, "docker-archive", config, None, tuple(layers),
                     _platform_str({"os": config.get("os"),
                                    "architecture": config.get("architecture"),
                                    "variant": config.get("variant")}), tags,
                     tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates)))
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
 
 
 @contextlib.contextmanager
@@ -512,6 +587,7 @@ def open_image(ref: str, platform: str | None = None, *,
     to registries only (None: the process default, see `registry.DEFAULT_TLS_VERIFY`).
     Raises ImageError with one line naming REF for anything unreadable or ambiguous.
     """
+    platform = check_platform(platform)
     r = parse_ref(ref)
     if r.transport == "registry":
         from layerlens.image.registry import resolve_registry
@@ -527,8 +603,16 @@ def open_image(ref: str, platform: str | None = None, *,
     path = Path(r.location)
     label = r.location
     sel = r if r.transport != "path" else None
-    if not path.exists():
-        raise ImageError("no such file or directory", path=label)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImageError("no such file or directory", path=label) from None
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}", path=label) from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # reading a device or a pipe would never end (/dev/zero) or block (a FIFO)
+        raise ImageError(f"not a regular file ({_file_kind(mode)}); an image is an archive "
+                         "file or an OCI layout directory", path=label)
     if path.is_dir():
         if r.transport in ("oci-archive", "docker-archive"):
             raise ImageError(f"{r.transport}: wants a tar file, not a directory (use oci:)",
@@ -546,6 +630,12 @@ def open_image(ref: str, platform: str | None = None, *,
             yield _resolve_docker(store, platform, sel)
         elif store.has("index.json") and r.transport != "docker-archive":
             yield _resolve_oci(store, "oci-archive", platform, sel)
+        elif r.transport == "docker-archive" and store.has("index.json"):
+            raise ImageError(f"holds an OCI layout (index.json), not a docker-archive: read it "
+                             f"as oci-archive:{label}", path=label)
+        elif r.transport == "oci-archive" and store.has("manifest.json"):
+            raise ImageError(f"holds a docker-archive (manifest.json), not an OCI layout: read "
+                             f"it as docker-archive:{label}", path=label)
         else:
             raise ImageError("not an image archive: no manifest.json or index.json (a plain "
                              "root filesystem tar?)", path=label)

@@ -26,6 +26,11 @@ _FILE_HASH = re.compile(r"\b(file|dir|multi):[0-9a-f]{16,}\b")
 _BUILDKIT = re.compile(r"\s*# buildkit$")
 _TOKEN = re.compile(r"[A-Za-z0-9_./$:=-]+")
 LAYER_KINDS = frozenset({"run", "copy", "add", "workdir"})
+# tokens every entry of a kind shares, which say nothing about which instruction it is
+_NOISE = frozenset({"run", "copy", "add", "workdir", "/bin/sh", "-c", "&&", "sh"})
+# least token overlap (Jaccard, noise removed) for a history text to be an instruction's:
+# below it the texts are different commands, and a guess would put a layer on a wrong line
+MIN_SIMILARITY = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,21 +76,24 @@ def _instruction_text(ins: Instruction) -> str:
 
 
 def _score(entry: HistoryEntry, ins: Instruction) -> float:
+    """How well ENTRY's text matches INS: > 0 for a match (higher is better), else -1."""
     kw, text = normalize(entry.created_by)
     if not entry.empty_layer and ins.keyword not in LAYER_KINDS:
         return -1.0
     if entry.empty_layer and ins.keyword in ("copy", "add"):
         return -1.0
-    if kw and kw != ins.keyword and not (kw == "run" and ins.keyword == "run"):
+    if not kw or kw != ins.keyword:
+        return -1.0  # no text (nothing to check) or another instruction
+    a = _tokens(text) - _NOISE
+    b = _tokens(_instruction_text(ins)) - _NOISE
+    dest = (ins.keyword in ("copy", "add") and bool(ins.expanded)
+            and ins.expanded[-1].lower() in a)
+    if not a and not b:
+        return 0.1  # `RUN` alone, `WORKDIR` alone: the keyword is all there is
+    j = len(a & b) / len(a | b) if a | b else 0.0
+    if j < MIN_SIMILARITY and not dest:
         return -1.0
-    a = _tokens(text)
-    b = _tokens(_instruction_text(ins))
-    if not a or not b:
-        return 0.05
-    j = len(a & b) / len(a | b)
-    if ins.keyword in ("copy", "add") and ins.expanded and ins.expanded[-1].lower() in a:
-        j += 0.5
-    return 0.1 + j
+    return 0.1 + j + (0.5 if dest else 0.0)
 
 
 def chain_instructions(df: Dockerfile, target: int | None = None) -> list[Instruction]:
@@ -103,6 +111,16 @@ def chain_instructions(df: Dockerfile, target: int | None = None) -> list[Instru
 
 
 def map_layers(image: Image, df: Dockerfile, target: int | None = None) -> list[LayerSource]:
+    """One LayerSource per layer of IMAGE, oldest first (see `map_layers_checked`)."""
+    return map_layers_checked(image, df, target)[0]
+
+
+def map_layers_checked(image: Image, df: Dockerfile, target: int | None = None
+                       ) -> tuple[list[LayerSource], str | None]:
+    """Layers of IMAGE mapped to DF's instructions, and a warning when the history does not
+    match the Dockerfile: a layer whose created_by matches no instruction is left unmapped
+    (line None) rather than guessed, and when nothing matches no layer is called the base's.
+    """
     inss = chain_instructions(df, target)
     hist = list(image.history)
     n, m = len(hist), len(inss)
@@ -146,7 +164,19 @@ def map_layers(image: Image, df: Dockerfile, target: int | None = None) -> list[
         if lay.index not in known:
             out.append(LayerSource(lay.index, None, None, None, base if not matched else None))
     out.sort(key=lambda s: s.layer)
-    return out
+    own = [h for h in hist if h.layer is not None and h.index >= first]
+    unmapped = [h.layer for h in own if h.index not in matched]
+    layer_ins = [ins for ins in inss if ins.keyword in LAYER_KINDS]
+    note = None
+    if not matched and layer_ins and image.layers:
+        out = [LayerSource(s.layer, None, None, None, None) for s in out]
+        note = ("the image's history matches none of the Dockerfile's instructions (another "
+                "Dockerfile, or another target?): layers are not mapped to lines")
+    elif unmapped:
+        note = (f"the history of layer{'s' if len(unmapped) > 1 else ''} "
+                f"{', '.join(map(str, unmapped))} matches no instruction of the Dockerfile: "
+                "left unmapped (the Dockerfile may not be the one the image was built from)")
+    return out, note
 
 
 def step_seconds(image: Image) -> dict[int, float]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from layerlens.errors import LayerlensError
-from layerlens.image.archive import open_image
+from layerlens.image.archive import Resolved, _matches, check_platform, open_image
 from layerlens.image.layers import Accountant
 from layerlens.image.model import HistoryEntry, Image, Layer
 from layerlens.image.secrets import (
@@ -55,6 +55,16 @@ def _history(config: dict, n_layers: int) -> tuple[list[HistoryEntry], list[str]
     return out, warnings
 
 
+def _check_single_platform(platform: str | None, res: Resolved) -> None:
+    """An image of one platform (no index to choose from) must be the one asked for: reading
+    a linux/arm64 image as linux/amd64 without a word would report the wrong image."""
+    if platform is None or res.platform is None or "?" in res.platform.split("/")[:2]:
+        return
+    if not _matches(check_platform(platform) or platform, res.platform):
+        raise ImageError(f"--platform {platform} asked for, but the image is "
+                         f"{res.platform} only", path=res.source)
+
+
 def read_image(
     ref: str,
     *,
@@ -75,6 +85,7 @@ def read_image(
     lim = limits or Limits()
     say = progress or (lambda _m: None)
     with open_image(ref, platform, tls_verify=tls_verify) as res:
+        _check_single_platform(platform, res)
         config = res.config
         diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
         history, warnings = _history(config, len(res.layers))
@@ -95,9 +106,11 @@ def read_image(
             except OSError as exc:
                 raise ImageError(f"cannot read {blob.name}: {exc}", path=res.source) from None
             with raw:
-                src = LayerStream(raw, blob.size, lim, label)
+                src = LayerStream(raw, blob.size, lim, label,
+                                  hash_output=blob.diff_id is not None)
                 kind = src.kind
                 ahead = Prefetch(src.chunks())
+                inflated_all = False
                 reader = ChunkReader(ahead)
 
                 def want(e) -> bool:
@@ -115,7 +128,8 @@ def read_image(
                                 findings.append(SecretFinding("file", layer, path, what))
                     # padding and anything after the end blocks must still be hashed; past
                     # a bound it is hashed without being inflated (zeros can be a bomb)
-                    if not src.finish(reader.rest(), stop=ahead.close):
+                    inflated_all = src.finish(reader.rest(), stop=ahead.close)
+                    if not inflated_all:
                         warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
                                         "bytes after the end of its tar stream, not inflated; "
                                         "its tar length is a lower bound")
@@ -128,6 +142,14 @@ def read_image(
             if blob.digest and blob.digest.startswith("sha256:") and blob.digest != digest:
                 raise ImageError(f"digest mismatch: expected {blob.digest}, content is {digest}",
                                  path=label)
+            # a compressed blob's tail past the trailing-bytes bound was not inflated, so its
+            # tar digest is unknown there; an uncompressed blob is hashed whole regardless
+            if blob.diff_id and src.out_hash is not None and (inflated_all or kind == "none"):
+                tar_digest = "sha256:" + src.out_hash.hexdigest()
+                if tar_digest != blob.diff_id:
+                    raise ImageError(f"digest mismatch: the config's diff_id is {blob.diff_id}, "
+                                     f"the layer tar is {tar_digest} (corrupt or altered "
+                                     "layer)", path=label)
             if blob.size is not None and src.count != blob.size and blob.digest:
                 raise ImageError(f"size mismatch: descriptor says {blob.size} bytes, blob has "
                                  f"{src.count}", path=label)

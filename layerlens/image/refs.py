@@ -63,7 +63,9 @@ def parse_ref(ref: str) -> ImageRef:
             path, _, sel = rest.partition(":")
             sel = sel or None
         if not path:
-            raise ImageError(f"{scheme}: needs a path, as in {scheme}:image.tar", path=ref)
+            example = "oci:DIR[:REF], as in oci:./layout:latest (an OCI layout directory)" \
+                if scheme == "oci" else f"{scheme}:FILE[:REF], as in {scheme}:image.tar"
+            raise ImageError(f"{scheme}: needs a path: {example}", path=ref)
         index = None
         if sel is not None and sel.startswith("@"):
             if not sel[1:].isdigit():

@@ -50,6 +50,9 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+# what a digest a user writes must be (OCI image-spec descriptor.md: registered algorithms)
+_USER_DIGEST = re.compile(r"^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # distribution/reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +69,28 @@ class RegistryRef:
         return self.digest or self.tag or "latest"
 
     def __str__(self) -> str:
-        return f"docker://{self.host}/{self.repo}" + (
-            f"@{self.digest}" if self.digest else f":{self.tag or 'latest'}")
+        # NAME:TAG@DIGEST keeps its tag (the digest is what is read, as in docker pull)
+        if self.digest:
+            return f"docker://{self.host}/{self.repo}" + (
+                f":{self.tag}" if self.tag else "") + f"@{self.digest}"
+        return f"docker://{self.host}/{self.repo}:{self.tag or 'latest'}"
 
 
 def parse_registry_ref(text: str) -> RegistryRef:
     """`HOST[:PORT]/REPO[:TAG][@DIGEST]`; a first component without `.` or `:` (and not
     `localhost`) is a Docker Hub name, as `docker pull` reads it."""
     name, at, digest = text.partition("@")
-    if at and not _DIGEST.match(digest):
-        raise ImageError(f"malformed digest {digest!r}", path=f"docker://{text}")
+    if at and not _USER_DIGEST.match(digest):
+        raise ImageError(f"malformed digest {digest!r}: want sha256: and 64 lower-case hex "
+                         "digits (or sha512: and 128)", path=f"docker://{text}")
     tag = None
     slash = name.rfind("/")
     colon = name.rfind(":")
     if colon > slash:
         name, tag = name[:colon], name[colon + 1:]
+        if not _TAG.match(tag):
+            raise ImageError(f"malformed tag {tag!r}: want up to 128 of A-Z a-z 0-9 _ . -, "
+                             "not starting with . or -", path=f"docker://{text}")
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost"):
         host, repo = first, rest
@@ -106,6 +116,26 @@ def _auth_files() -> list[Path]:
     return out
 
 
+def check_auth_file() -> None:
+    """REGISTRY_AUTH_FILE, when set, names a file the user chose: a missing or unreadable
+    one (or one that is not a JSON object) is an error naming it, not a silent anonymous
+    pull. The default locations may well be absent."""
+    name = os.environ.get("REGISTRY_AUTH_FILE")
+    if not name:
+        return
+    where = f"REGISTRY_AUTH_FILE {name}"
+    try:
+        doc = json.loads(Path(name).read_bytes())
+    except FileNotFoundError:
+        raise ImageError("no such file", path=where) from None
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}", path=where) from None
+    except (ValueError, RecursionError) as exc:
+        raise ImageError(f"not JSON ({exc})", path=where) from None
+    if not isinstance(doc, dict):
+        raise ImageError("not a JSON object", path=where)
+
+
 def find_credentials(ref: RegistryRef) -> tuple[str, str] | None:
     """(user, password) for REF from the first auth file with a matching `auths` key,
     trying `host/repo/...` down to `host` (containers-auth.json(5)); None when none."""
@@ -118,6 +148,7 @@ def find_credentials(ref: RegistryRef) -> tuple[str, str] | None:
     if host == "docker.io":
         keys += ["https://index.docker.io/v1/", "index.docker.io", "registry-1.docker.io"]
     keys += [f"https://{host}", f"http://{host}", f"https://{host}/v1/", f"https://{host}/v2/"]
+    check_auth_file()
     for path in _auth_files():
         try:
             doc = json.loads(path.read_bytes())
@@ -128,6 +159,11 @@ def find_credentials(ref: RegistryRef) -> tuple[str, str] | None:
             continue
         for k in keys:
             entry = auths.get(k)
+            if isinstance(entry, dict) and isinstance(entry.get("username"), str) and \
+                    isinstance(entry.get("password"), str) and not entry.get("auth"):
+                # docker login --password-stdin writes `auth`; hand-written files and some
+                # tools (podman's docs, CI templates) give username and password
+                return entry["username"], entry["password"]
             if isinstance(entry, dict) and isinstance(entry.get("auth"), str):
                 try:
                     user, _, pw = base64.b64decode(entry["auth"]).decode().partition(":")
@@ -310,6 +346,7 @@ def resolve_registry(text: str, platform: str | None, *,
     registry cannot be reached, refuses us, or serves something malformed.
     """
     ref = parse_registry_ref(text)
+    check_auth_file()  # before any request: a wrong file is a mistake to report, not to skip
     client = Client(ref, DEFAULT_TLS_VERIFY if tls_verify is None else tls_verify)
     doc, _ = client.read_manifest(ref.reference)
     notes: list[str] = []

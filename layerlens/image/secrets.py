@@ -10,12 +10,19 @@ import re
 from dataclasses import dataclass
 
 MAX_CONTENT = 64 * 1024
+CONTENT_ONLY = "content candidate"  # a name rule's kind: judged by content alone
+
+# Template files ship placeholders (the dotenv and PHP/Symfony conventions): not secrets
+# unless a value in them looks real
+TEMPLATE_SUFFIXES = (".example", ".default", ".sample", ".dist", ".template", ".tmpl")
 
 # name patterns -> kind; checked against the basename or the whole path
 _NAME_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(^|/)id_(rsa|dsa|ecdsa|ed25519)$"), "ssh private key"),
     (re.compile(r"\.(pem|key|p12|pfx|jks|keystore)$", re.I), "private key or keystore"),
-    (re.compile(r"(^|/)\.env(\.[\w.-]+)?$"), "dotenv file"),
+    # `.env`, `.env.local`, and named ones (`app.env`, `prod.env`, `app.env.example`)
+    (re.compile(r"(^|/)\.env(\.[\w.-]+)?$|(^|/)[^/]+\.env(\.(local|example|default|"
+                r"sample|dist|template|tmpl))?$"), "dotenv file"),
     (re.compile(r"(^|/)\.aws/credentials$"), "AWS credentials"),
     (re.compile(r"(^|/)\.docker/config\.json$|(^|/)\.dockercfg$"), "registry credentials"),
     (re.compile(r"(^|/)\.npmrc$"), "npm credentials"),
@@ -26,12 +33,17 @@ _NAME_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(^|/)(gcloud|google)[^/]*credentials[^/]*\.json$|service[-_]?account[^/]*\.json$",
                 re.I), "cloud service account key"),
     (re.compile(r"(^|/)\.ssh/[^/]+$"), "ssh material"),
+    # names that only make the content worth a look: a secret is reported by content alone
+    (re.compile(r"(credential|secret)[^/]*$|(^|/)env(ironment)?$|"
+                r"\.(ini|cfg|conf|properties)$", re.I), CONTENT_ONLY),
 ]
 # content that confirms a candidate (or flags any small text file that holds it)
 _CONTENT_RULES: list[tuple[re.Pattern[bytes], str]] = [
     (re.compile(rb"-----BEGIN (?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY"),
      "private key"),
-    (re.compile(rb"aws_secret_access_key\s*=", re.I), "AWS credentials"),
+    # a value, not a placeholder (`=`, `= $VAR`, `=<secret>` are templates)
+    (re.compile(rb"aws_secret_access_key\s*[=:]\s*[\"']?[A-Za-z0-9/+]{16,}", re.I),
+     "AWS credentials"),
     (re.compile(rb"AKIA[0-9A-Z]{16}"), "AWS access key id"),
     (re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"), "GitHub token"),
     (re.compile(rb"glpat-[A-Za-z0-9_-]{20,}"), "GitLab token"),
@@ -70,24 +82,36 @@ _ANY_NAME = re.compile("|".join(f"(?:{rx.pattern})" for rx, _ in _NAME_RULES), r
 # Every name rule needs one of these (lower-case) in the path: a substring test rules out
 # ordinary names at a fraction of the cost of the combined expression, which is the hot path
 # of an image read (once per tar entry). Keep in step with _NAME_RULES.
-_NEEDLES = ("id_", ".pem", ".key", ".p12", ".pfx", ".jks", ".env", "credentials", "config",
-            ".dockercfg", ".npmrc", ".pypirc", ".netrc", "account", ".ssh/")
+_NEEDLES = ("id_", ".pem", ".key", ".p12", ".pfx", ".jks", ".env", "credential", "config",
+            ".dockercfg", ".npmrc", ".pypirc", ".netrc", "account", ".ssh/", "secret", "/env\0",
+            "/environment\0", ".ini", ".cfg", ".conf", ".properties")
+
+
+def _tail(name: str) -> str:
+    """The last two components of NAME: every name rule is anchored at the end and looks at
+    most at a file and its directory (`.aws/credentials`), so searching only this keeps the
+    rules' cost independent of how deep a path is."""
+    cut = name.rfind("/", 0, max(name.rfind("/"), 0))
+    return name[cut + 1:] if cut >= 0 else name
 
 
 def maybe_secret(name: str) -> bool:
     """Whether NAME (a tar member name) may be a secret file by one of the name rules."""
-    low = name.lower()
+    tail = _tail(name)
+    low = "/" + tail.lower() + "\0"  # "/env\0" is a file named env, at any depth
     for needle in _NEEDLES:
         if needle in low:
-            return _ANY_NAME.search(name) is not None
+            return _ANY_NAME.search(tail) is not None
     return False
 
 
 def candidate(path: str) -> str | None:
-    if not _ANY_NAME.search(path):
+    """The kind the first matching name rule gives PATH, or None."""
+    tail = _tail(path)
+    if not _ANY_NAME.search(tail):
         return None
     for rx, kind in _NAME_RULES:
-        if rx.search(path):
+        if rx.search(tail):
             return kind
     return None
 
@@ -99,8 +123,35 @@ def content_kind(data: bytes) -> str | None:
     return None
 
 
+_LINE = re.compile(rb"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*[\"']?([^\"'\s#]*)",
+                   re.M)
+
+
+def looks_real(data: bytes | None) -> bool:
+    """Does a template hold a value that looks like a real credential (a token format or a
+    private key), rather than a placeholder under a secret-sounding name?"""
+    if not data:
+        return False
+    if content_kind(data):
+        return True
+    for name, value in _LINE.findall(data):
+        kind = value_finding(name.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+        if kind and not kind.startswith("secret-looking variable"):
+            return True
+    return False
+
+
 def file_finding(path: str, data: bytes | None) -> str | None:
-    """The kind of secret a file is, judged by its name and (small) content."""
+    """The kind of secret a file is, judged by its name and (small) content, or None.
+
+    A template (`.env.example`, TEMPLATE_SUFFIXES) is a secret only when a value in it
+    looks real. One table for the image reader and LL006's build-context check."""
+    if path.lower().endswith(TEMPLATE_SUFFIXES) and not looks_real(data):
+        return None
+    return _file_kind(path, data)
+
+
+def _file_kind(path: str, data: bytes | None) -> str | None:
     by_name = candidate(path)
     by_content = content_kind(data) if data is not None else None
     if by_content:

@@ -81,7 +81,10 @@ def _inflater():
 class LayerStream:
     """Decompressed chunks of one layer blob, hashing the stored bytes on the way."""
 
-    def __init__(self, raw: BinaryIO, length: int | None, limits: Limits, name: str) -> None:
+    def __init__(self, raw: BinaryIO, length: int | None, limits: Limits, name: str,
+                 *, hash_output: bool = False) -> None:
+        """HASH_OUTPUT also hashes the decompressed bytes (`out_hash`, for a diff_id check;
+        for an uncompressed blob it is `hash` itself, at no extra cost)."""
         self.raw = raw
         self.left = length
         self.limits = limits
@@ -97,6 +100,8 @@ class LayerStream:
         else:
             self.kind = "none"
         self._head = head
+        self.out_hash = (hashlib.sha256() if hash_output and self.kind != "none"
+                         else self.hash if hash_output else None)
 
     def _read(self, n: int) -> bytes:
         if self.left is not None:
@@ -113,6 +118,8 @@ class LayerStream:
 
     def _emit(self, data: bytes) -> bytes:
         self.out += len(data)
+        if self.out_hash is not None and self.out_hash is not self.hash:
+            self.out_hash.update(data)
         _check_bomb(self.out, self.count, self.limits, self.name)
         return data
 

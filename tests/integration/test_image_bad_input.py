@@ -153,3 +153,78 @@ def test_oversized_extended_header_refused(tmp_path: Path) -> None:
     arch = oci_archive(tmp_path / "long.tar", [_tar_bytes([(long, b"x")])])
     with pytest.raises(LayerlensError, match="oversized tar extended header"):
         read_image(str(arch), limits=Limits(max_header_bytes=4096))
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
+
+
+def test_docker_archive_layer_checked_against_diff_id(tmp_path: Path) -> None:
+    """A flipped byte in a `<id>/layer.tar` (classic docker save: the name is no digest)
+    is caught by the config's diff_id, as `docker load` does."""
+    from .imagekit import config, write_tar
+
+    good = _tar_bytes([("etc/hello", b"hello world\n")])
+    bad = _flip(good, 512 + 3)  # inside the file's data, so the tar still parses
+    cfg = config([good])
+    man = [{"Config": "c.json", "RepoTags": ["x:1"], "Layers": ["abc/layer.tar"]}]
+    for layer, ok in ((good, True), (bad, False)):
+        p = write_tar(tmp_path / f"classic-{ok}.tar", [
+            ("manifest.json", json.dumps(man).encode()), ("c.json", cfg),
+            ("abc/layer.tar", layer)])
+        if ok:
+            assert read_image(str(p)).layers[0].files == 1
+        else:
+            with pytest.raises(LayerlensError, match=r"layer 0 \(abc/layer.tar\): digest "
+                               r"mismatch: the config's diff_id is sha256:"):
+                read_image(str(p))
+
+
+def test_docker_archive_digest_named_layer_checked(tmp_path: Path) -> None:
+    """buildah/podman write `<diff_id hex>.tar`: the name is checked too, and the CLI
+    says so in one line, exit 2."""
+    from .imagekit import config, sha, write_tar
+
+    good = _tar_bytes([("etc/hello", b"hello world\n")])
+    name = sha(good).split(":")[1] + ".tar"
+    man = [{"Config": "c.json", "Layers": [name]}]
+    p = write_tar(tmp_path / "b.tar", [("manifest.json", json.dumps(man).encode()),
+                                      ("c.json", config([good])), (name, _flip(good, 515))])
+    res = subprocess.run([sys.executable, "-m", "layerlens", "image", str(p)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert str(p) in res.stderr and name in res.stderr and "digest mismatch" in res.stderr
+
+
+def _one_line_error(ref: str) -> str:
+    res = subprocess.run([sys.executable, "-m", "layerlens", "image", ref],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_bad_archives_are_one_line(tmp_path: Path) -> None:
+    import zstandard
+
+    good = oci_archive(tmp_path / "ok.tar", [LAYER]).read_bytes()
+    (tmp_path / "empty.tar").write_bytes(b"")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (tmp_path / "x.tar.gz").write_bytes(gzip.compress(good))
+    (tmp_path / "x.tar.zst").write_bytes(zstandard.ZstdCompressor().compress(good))
+    assert "empty file" in _one_line_error(str(tmp_path / "empty.tar"))
+    assert "looks like a Dockerfile" in _one_line_error(str(tmp_path / "Dockerfile"))
+    assert "gzip-compressed; decompress it first" in _one_line_error(str(tmp_path / "x.tar.gz"))
+    assert "zstd-compressed" in _one_line_error(str(tmp_path / "x.tar.zst"))
+
+
+def test_special_files_are_refused_without_reading(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes: opening it would block forever
+    assert "not a regular file (a FIFO)" in _one_line_error(str(fifo))
+    assert "(a character device)" in _one_line_error("/dev/zero")
+    assert "(a character device)" in _one_line_error("docker-archive:/dev/zero")

@@ -183,8 +183,12 @@ def test_transport_and_content_must_agree(tmp_path: Path) -> None:
         read_image(f"oci:{t}:one")
     with pytest.raises(LayerlensError, match="wants a tar file"):
         read_image(f"oci-archive:{d}:one")
-    with pytest.raises(LayerlensError, match=r"no manifest\.json"):
+    with pytest.raises(LayerlensError, match=r"not a docker-archive: read it as "
+                       r"oci-archive:"):
         read_image(f"docker-archive:{t}")
+    saved = classic_docker_save(tmp_path / "save.tar", [(["app:1"], [A])])
+    with pytest.raises(LayerlensError, match=r"read it as docker-archive:"):
+        read_image(f"oci-archive:{saved}")
 
 
 def test_docker_daemon_uses_docker_save(tmp_path: Path) -> None:
@@ -227,3 +231,38 @@ def test_buildah_several_tags_in_one_layout(tmp_path: Path) -> None:
     with pytest.raises(LayerlensError, match="choose one"):
         read_image(str(d))
     assert read_image(f"docker-archive:{t}:two").layers[-1].size_bytes == 7
+
+
+# -- platform choice is said, and a wrong or invalid --platform is an error --------------
+
+def test_default_platform_choice_is_warned(tmp_path: Path) -> None:
+    lay = Layout()
+    lay.tag(lay.index([lay.image([A], "amd64"), lay.image([B], "arm64")]), "latest")
+    img = read_image(str(lay.write_tar(tmp_path / "x.tar")))
+    assert any("read platform linux/amd64, the default, of linux/amd64, linux/arm64" in w
+               for w in img.warnings)
+
+
+def test_platform_of_a_single_platform_image_must_match(tmp_path: Path) -> None:
+    p = classic_docker_save(tmp_path / "save.tar", [(["app:1"], [A])])
+    assert read_image(str(p), platform="linux/amd64").platform == "linux/amd64"
+    with pytest.raises(LayerlensError, match=r"--platform linux/arm64 asked for, but the "
+                       r"image is linux/amd64 only"):
+        read_image(str(p), platform="linux/arm64")
+    for bad in ("", "garbage", "linux/", "a/b/c/d", "linux amd64"):
+        res = _cli("image", str(p), f"--platform={bad}")
+        assert res.returncode == 2, bad
+        assert len(res.stderr.strip().splitlines()) == 1
+        assert "invalid --platform" in res.stderr
+
+
+def test_oci_without_a_path_hints_at_a_directory() -> None:
+    with pytest.raises(LayerlensError, match=r"oci: needs a path: oci:DIR\[:REF\]"):
+        parse_ref("oci:")
+
+
+def test_text_header_names_the_chosen_tag(tmp_path: Path) -> None:
+    d, _ = _two_tagged(tmp_path)
+    res = _cli("image", f"oci:{d}:two")
+    assert res.returncode == 0, res.stderr
+    assert "\nTags        two\n" in res.stdout

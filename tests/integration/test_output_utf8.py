@@ -77,3 +77,28 @@ def test_analyze_json_with_a_latin1_dockerfile(tmp_path: Path) -> None:
         text = res.stdout.decode("utf-8")
         json.loads(text)
         assert "\\\\xe9" in text  # the escaped byte, as JSON writes a backslash
+
+
+def test_image_text_escapes_each_name_as_json_does(tmp_path: Path) -> None:
+    bad, good = b"d/caf\xe9.txt", "d/ünï\\back".encode()
+    lay = Layout()  # both names in two layers: both are listed among dive's wasted files
+    lay.tag(lay.image([_raw_name_layer(bad, b"1"), _raw_name_layer(bad, b"22"),
+                       _raw_name_layer(good, b"1"), _raw_name_layer(good, b"22")]), "latest")
+    archive = lay.write_tar(tmp_path / "img.tar")
+    shown = {}
+    for label, env in (("utf8", _env(PYTHONIOENCODING="utf-8")),
+                       ("ascii", _env(PYTHONIOENCODING="ascii"))):
+        res = subprocess.run([sys.executable, "-m", "layerlens", "image", str(archive)],
+                             capture_output=True, env=env)
+        assert res.returncode == 0, res.stderr
+        shown[label] = res.stdout.decode("utf-8")  # strict: valid UTF-8 (and ASCII) only
+    assert "/d/caf\\xe9.txt" in shown["utf8"]
+    assert "/d/ünï\\back" in shown["utf8"]  # a valid name: its backslash is not doubled
+    assert "/d/caf\\xe9.txt" in shown["ascii"]
+    assert "/d/\\u00fcn\\u00ef\\back" in shown["ascii"]  # \u, never \xfc: that is a byte
+    assert shown["ascii"].isascii()
+    out = tmp_path / "out.txt"
+    res = subprocess.run([sys.executable, "-m", "layerlens", "image", str(archive), "-o",
+                          str(out)], capture_output=True, env=_env())
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes().decode("utf-8") == shown["utf8"]

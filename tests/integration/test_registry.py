@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,46 @@ def test_credentials_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth_file(tmp_path / "a.json",
                                                            "reg.example:5000", "env", "e")))
     assert find_credentials(ref) == ("env", "e")
+
+
+def test_malformed_digest_and_tag_refused_before_any_request() -> None:
+    d = "sha256:" + "a" * 64
+    for bad in ("127.0.0.1:1/app@sha256:abc", "127.0.0.1:1/app@sha256:" + "A" * 64,
+                "127.0.0.1:1/app@md5:" + "a" * 32, "127.0.0.1:1/app:-x@" + d):
+        # port 1 refuses connections: a request would fail with another message
+        with pytest.raises(LayerlensError, match=r"malformed (digest|tag)"):
+            read_image("docker://" + bad)
+    ref = parse_registry_ref(f"h.io/app:1.0@{d}")
+    assert (ref.tag, ref.digest, ref.reference) == ("1.0", d, d)
+    assert str(ref) == f"docker://h.io/app:1.0@{d}"
+
+
+def test_registry_auth_file_must_exist_and_be_json(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = parse_registry_ref("reg.example:5000/team/app:1")
+    missing = tmp_path / "nope.json"
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(missing))
+    want = re.escape(f"REGISTRY_AUTH_FILE {missing}: no such file")
+    with pytest.raises(LayerlensError, match=want):
+        find_credentials(ref)
+    res = _cli("image", "docker://127.0.0.1:1/app:1",
+               env={**os.environ, "REGISTRY_AUTH_FILE": str(missing)})
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert str(missing) in res.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(bad))
+    with pytest.raises(LayerlensError, match=re.escape(f"REGISTRY_AUTH_FILE {bad}: not JSON")):
+        find_credentials(ref)
+
+
+def test_auth_entry_with_username_and_password(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "auth.json"
+    f.write_text(json.dumps({"auths": {"reg.example:5000": {"username": "u",
+                                                            "password": "p"}}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(f))
+    assert find_credentials(parse_registry_ref("reg.example:5000/app:1")) == ("u", "p")
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ No automatic fix: where a secret must go depends on how the build uses it.
 
 from __future__ import annotations
 
-import re
-
 from layerlens.image.secrets import candidate, file_finding, value_finding
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rule import Rule, Subject
@@ -17,29 +15,6 @@ TITLE = "Keep secrets out of layers: use RUN --mount=type=secret"
 REASON = ("Anything a layer stores, or the image config carries, can be read by everyone who "
           "can pull the image, even after a later layer deletes it. A secret mount is visible "
           "only to the RUN that uses it and never lands in a layer.")
-
-
-# Template files ship placeholders (the dotenv and PHP/Symfony conventions)
-TEMPLATE_SUFFIXES = (".example", ".default", ".sample", ".dist", ".template", ".tmpl")
-_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*[\"']?([^\"'\s#]*)",
-                   re.M)
-
-
-def _looks_real(data: bytes | None) -> bool:
-    """Does a template hold a value that looks like a real credential (a token format or a
-    private key), rather than a placeholder under a secret-sounding name?"""
-    if not data:
-        return False
-    from layerlens.image.secrets import content_kind
-
-    if content_kind(data):
-        return True
-    text = data.decode("utf-8", errors="replace")
-    for name, value in _LINE.findall(text):
-        kind = value_finding(name, value)
-        if kind and not kind.startswith("secret-looking variable"):
-            return True
-    return False
 
 
 def check(subject: Subject) -> list[Suggestion]:
@@ -62,9 +37,7 @@ def check(subject: Subject) -> list[Suggestion]:
             if not candidate(p):
                 continue
             data = subject.analysis.context_file(p, 65536)
-            kind = file_finding(p, data)
-            if kind and p.lower().endswith(TEMPLATE_SUFFIXES) and not _looks_real(data):
-                continue  # `.env.example`: placeholders for people to fill in, not secrets
+            kind = file_finding(p, data)  # `.env.example` placeholders are no secret
             if kind:
                 out.append(Suggestion("LL006", TITLE,
                                       f"{ins.upper} at line {ins.start_line} copies {p} "

@@ -1,0 +1,53 @@
+"""Secret files in image layers found by name and by content, never printed (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from layerlens.image.reader import read_image
+from layerlens.image.secrets import file_finding
+
+from .imagekit import Layout, layer_tar
+
+KEY = b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def test_named_dotenv_and_credentials_by_content(tmp_path: Path) -> None:
+    lay = Layout()
+    lay.tag(lay.image([layer_tar([
+        ("app.env", b"AWS_SECRET_ACCESS_KEY=" + KEY + b"\n"),
+        ("d/prod.env", b"DB_PASSWORD=hunter2\n"),
+        ("d/credentials", b"[default]\naws_secret_access_key = " + KEY + b"\n"),
+        ("d/credentials.ini", b"# no secret here\nregion = eu-west-1\n"),
+        ("app.env.example", b"AWS_SECRET_ACCESS_KEY=\nDB_PASSWORD=changeme\n"),
+        ("etc/fine.conf", b"listen 80\n"),
+    ])]), "latest")
+    p = lay.write_tar(tmp_path / "s.tar")
+    found = {f.path: f.kind for f in read_image(str(p)).secrets if f.where == "file"}
+    assert found == {"app.env": "AWS credentials", "d/prod.env": "dotenv file",
+                     "d/credentials": "AWS credentials"}, found
+    res = subprocess.run([sys.executable, "-m", "layerlens", "image", str(p), "--format",
+                          "json"], capture_output=True, text=True, timeout=60)
+    assert "hunter2" not in res.stdout and KEY.decode() not in res.stdout
+    assert len(json.loads(res.stdout)["secrets"]) >= 3
+
+
+def test_templates_only_when_a_value_looks_real() -> None:
+    assert file_finding("app.env.example", b"AWS_SECRET_ACCESS_KEY=<your key>\n") is None
+    assert file_finding("app.env.example", b"AWS_SECRET_ACCESS_KEY=" + KEY) == "AWS credentials"
+    assert file_finding("x/secrets.yaml", b"aws_secret_access_key: " + KEY) == "AWS credentials"
+    assert file_finding("x/secrets.yaml", b"aws_secret_access_key: ${KEY}") is None
+
+
+def test_name_rules_see_the_last_two_components_at_any_depth() -> None:
+    from layerlens.image.secrets import candidate, maybe_secret
+
+    assert candidate("srv/a/b/root/.aws/credentials") == "AWS credentials"
+    assert candidate("x/y/.docker/config.json") == "registry credentials"
+    assert maybe_secret("opt/app/env") and maybe_secret("env")
+    # a directory named environment is no candidate; only files whose names say so are
+    assert not maybe_secret("usr/lib/python3/site-packages/environment/mod.py")
+    assert not maybe_secret("usr/share/doc/envsubst/README")
