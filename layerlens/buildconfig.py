@@ -196,19 +196,14 @@ def find_build_config(dockerfile: Path) -> BuildConfig | None:
     Files that do not parse are passed over: they are not this command's input.
     """
     here = dockerfile.resolve().parent
+    readers = [(name, _compose) for name in COMPOSE_FILES] + \
+        [(name, _bake) for name in BAKE_FILES]
     for d in (here, *here.parents):
-        for name in COMPOSE_FILES:
+        for name, read in readers:
             p = d / name
-            if p.is_file():
-                found = _compose(p, dockerfile)
-                if found:
-                    return found[0]
-        for name in BAKE_FILES:
-            p = d / name
-            if p.is_file():
-                found = _bake(p, dockerfile)
-                if found:
-                    return found[0]
+            found = read(p, dockerfile) if p.is_file() else []
+            if found:
+                return found[0]
         if (d / ".git").exists():
             break
     return None

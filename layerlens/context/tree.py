@@ -49,17 +49,16 @@ class Context:
         nothing is read again; files the first scan left out stay out."""
         if not matcher:
             return self
-        files = tuple(f for f in self.files if not matcher.excludes(f.path))
-        dropped = [f.path for f in self.files if matcher.excludes(f.path)]
+        kept: list[ContextFile] = []
+        dropped: list[str] = []
+        for f in self.files:
+            if matcher.excludes(f.path):
+                dropped.append(f.path)
+            else:
+                kept.append(f)
         dirs: set[str] = set()
-        for f in files:
-            head = f.path
-            while "/" in head:
-                head = head.rsplit("/", 1)[0]
-                if head in dirs:
-                    break
-                dirs.add(head)
-        return Context(self.root, files, tuple(sorted((*self.excluded, *dropped))),
+        _add_parents(kept, dirs)
+        return Context(self.root, tuple(kept), tuple(sorted((*self.excluded, *dropped))),
                        self.ignore_source, frozenset(dirs))
 
 
@@ -129,6 +128,12 @@ def scan_context(
     files.sort(key=lambda f: f.path)
     excluded.sort()
     # A kept file's parent directories are part of the context even if a pattern matched them.
+    _add_parents(files, dirs)
+    return Context(str(root), tuple(files), tuple(excluded), matcher.source, frozenset(dirs))
+
+
+def _add_parents(files: list[ContextFile], dirs: set[str]) -> None:
+    """Add every parent directory of `files` to `dirs`."""
     for f in files:
         head = f.path
         while "/" in head:
@@ -136,7 +141,6 @@ def scan_context(
             if head in dirs:
                 break
             dirs.add(head)
-    return Context(str(root), tuple(files), tuple(excluded), matcher.source, frozenset(dirs))
 
 
 def _all_files(osdir: str, rel: str) -> list[str]:
