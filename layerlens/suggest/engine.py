@@ -214,5 +214,22 @@ def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):
     return verify_rewrite(
         Path(analysis.context.root), Path(opts.dockerfile), analysis.dockerfile.source,
         rep.rewritten, old_ignore, rep.rewritten_ignore, dropped,
-        build_args=dict(opts.build_args), target=opts.target, platform=opts.platform,
+        build_args=verify_build_args(analysis), target=opts.target, platform=opts.platform,
         builder=builder or find_builder(storage_from_env()))
+
+
+def verify_build_args(analysis: Analysis) -> dict[str, str]:
+    """The build args for `--verify`: the user's, plus a value for every per-build ARG
+    (GIT_SHA, BUILD_DATE, ...) the user did not set. Built empty on both sides, an ARG a fix
+    moved past a RUN that stamps it would compare equal and prove nothing (a new-user trial
+    found exactly that)."""
+    from layerlens.cache.ops import detect_volatile
+
+    args = dict(analysis.options.build_args)
+    hist = analysis.history
+    volatile = set(detect_volatile(analysis.dockerfile))
+    if hist is not None:
+        volatile |= set(hist.volatile_args)
+    for name in sorted(volatile - set(args)):
+        args[name] = f"layerlens-verify-{name.lower()}"
+    return args

@@ -7,8 +7,10 @@ An edge a -> b means a must stay before b:
 * a is WORKDIR/USER/SHELL and b is an instruction it affects (RUN, COPY, ADD, WORKDIR);
 * two RUNs keep their order;
 * a COPY/ADD and a RUN keep their order unless the RUN is bounded (layerlens/runmodel) and
-  neither reads nor writes where the COPY writes;
-* two COPY/ADD whose destinations may overlap keep their order;
+  neither reads nor writes where the COPY writes, its destination and the parent
+  directories it creates;
+* two COPY/ADD whose destinations may overlap keep their order, and so do two that share a
+  parent directory when either sets an owner or mode (--chown, --chmod);
 * config instructions (ENV, LABEL, CMD, ENTRYPOINT, EXPOSE, VOLUME, HEALTHCHECK, STOPSIGNAL,
   ONBUILD, MAINTAINER) keep their order among themselves, so the final config is unchanged.
 
@@ -54,6 +56,17 @@ def _dest(ins: Instruction, workdir: str) -> str:
     if not d.startswith("/"):
         d = workdir.rstrip("/") + "/" + d
     return d
+
+
+def _parents(path: str) -> list[str]:
+    """The directories above `path`, "/" excluded: a COPY creates the missing ones (with
+    its --chown owner), so they are written too."""
+    out = []
+    head = path.rstrip("/")
+    while "/" in head.lstrip("/"):
+        head = head.rsplit("/", 1)[0]
+        out.append(head)
+    return out
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -104,9 +117,16 @@ def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str]) -> bool
         if copy.flag("chown") is not None and (eff.may_write("/etc/passwd") or
                                                eff.may_write("/etc/group")):
             return True  # --chown=name looks the name up in the image's user database
-        return eff.may_read(d) or eff.may_write(d)
+        # The COPY writes its destination and creates its missing parents: a RUN that
+        # makes or uses a file beside it (`echo > /app/done`, `mkdir -p /app/data`) must keep
+        # its side of the COPY, or it fails or leaves the parent with another owner.
+        return any(eff.may_read(p) or eff.may_write(p) for p in (d, *_parents(d)))
     if ka in ("copy", "add") and kb in ("copy", "add"):
-        return _overlap(dests.get(a.index, "/"), dests.get(b.index, "/"))
+        da, db = dests.get(a.index, "/"), dests.get(b.index, "/")
+        if _overlap(da, db):
+            return True
+        owned = any(x.flag(f) is not None for x in (a, b) for f in ("chown", "chmod"))
+        return owned and bool(set(_parents(da)) & set(_parents(db)))
     if ka in CONFIG and kb in CONFIG:
         return True
     return ka == "arg" and kb == "arg" and bool(defines(a) & defines(b))

@@ -89,9 +89,16 @@ def report_text(rep: SuggestReport, dockerfile: str, diff: str | None) -> str:
         which = "safe and unsafe fixes" if rep.unsafe_fixes else "safe fixes"
         out.append(f"`--write` applies these {which}, in order (each measured after the ones "
                    "before it, so they add up):")
-        for s in rep.steps:
+        first = {(x.rule, x.lines): x for x in rep.suggestions}
+        for k, s in enumerate(rep.steps):
             out.append(f"  {s.rule}  [{FIX_LABEL[s.fix_class]}]  "
                        f"{_saving_text(s.savings, unmeasured_reason(rep, s))}")
+            listed = first.get((s.rule, s.lines))
+            if k and (listed is None or not listed.fixable):
+                # measured on the text the earlier fixes made, it now saves enough to be a
+                # fix, though the list above (measured on today's file) shows it as a hint
+                out.append(f"         offered after {', '.join(x.rule for x in rep.steps[:k])}:"
+                           " on today's file alone it is not a fix")
         out.append(f"  all together: {_saving_text(rep.total_savings, 'see above')}")
     held = [s for s in rep.suggestions if s.fix_class == "unsafe"]
     if held and not rep.unsafe_fixes:

@@ -56,3 +56,16 @@ def test_readme_rules_table_is_generated_from_the_rules() -> None:
     assert rules_table() in readme
     for r in RULES:  # metadata declared once, complete
         assert r.title and r.reason and r.docs and set(r.fixes) <= {"safe", "unsafe", "hint"}
+
+
+def test_verify_sets_per_build_args_the_user_left_unset(tmp_path) -> None:
+    # a new-user trial: LL003 moved ARG GIT_SHA past a RUN that stamps it, and --verify,
+    # building both sides with GIT_SHA empty, called the images identical
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import verify_build_args
+
+    (tmp_path / "Dockerfile").write_text("FROM a\nARG GIT_SHA\nARG BUILD_DATE\nRUN stamp\n")
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile", build_args={"BUILD_DATE": "today"}))
+    args = verify_build_args(a)
+    assert args["BUILD_DATE"] == "today"
+    assert args["GIT_SHA"] and args["GIT_SHA"] != ""

@@ -108,3 +108,28 @@ def test_optimizer_is_exact_against_brute_force() -> None:
 @pytest.mark.parametrize("case", fixture_cases("LL001"))
 def test_fixtures(case: str, tmp_path) -> None:
     run_fixture(tmp_path, "LL001", case)
+
+
+@pytest.mark.parametrize(("body", "edge"), [
+    # the trial's D8: the RUN writes beside the copied file; moved above, /app is missing
+    ("COPY app.txt /app/app.txt\nRUN apt-get update && echo done > /app/done\n", True),
+    # D16: ln into the directory the COPY creates
+    ("COPY app.txt /opt/app/app.txt\nRUN mkdir -p /opt/data && ln -s /opt/data /opt/app/data\n",
+     True),
+    # D19: the COPY's --chown owner would not reach /app if mkdir made it first
+    ("COPY --chown=65534:65534 app.txt /app/app.txt\nRUN mkdir -p /app/data\n", True),
+    # nothing shared: the install may move above the COPY
+    ("COPY app.txt /app/app.txt\nRUN apt-get update && apt-get install -y curl\n", False),
+])
+def test_copy_parent_directories_keep_a_run_on_its_side(body: str, edge: bool) -> None:
+    # found by a new-user trial of `suggest --write`: LL001 moved these RUNs above the COPY
+    # as a safe fix, and the build failed or /app changed owner
+    df = parse("FROM debian\n" + body)
+    g = stage_graph(df, 0)
+    assert g.has_edge(1, 2) is edge
+
+
+def test_copies_sharing_a_parent_with_an_owner_keep_their_order() -> None:
+    df = parse("FROM debian\nCOPY --chown=1:1 a /srv/a\nCOPY b /srv/b\nCOPY c /opt/c\n")
+    g = stage_graph(df, 0)
+    assert g.has_edge(1, 2) and not g.has_edge(1, 3)
