@@ -19,6 +19,11 @@ def pyweb_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("tui") / "pyweb"
     bundle = ROOT / "layerlens" / "sample_bundles" / "pyweb.bundle"
     subprocess.run(["git", "clone", "-q", str(bundle), str(dest)], check=True)
+    # .git is part of pyweb's build context (it has no .dockerignore), so its size is in the
+    # snapshots: drop what records where the bundle lay (the origin URL, the clone's
+    # reflog), or a checkout in another folder would render other sizes
+    subprocess.run(["git", "-C", str(dest), "remote", "remove", "origin"], check=True)
+    shutil.rmtree(dest / ".git" / "logs", ignore_errors=True)
     return dest
 
 
