@@ -313,10 +313,3 @@ def read_ignore_file(context: Path, dockerfile: Path | None) -> tuple[str | None
         return data.decode("utf-8", "surrogateescape"), str(cand)
     return None, ""
 
-
-def load_ignore(context: Path, dockerfile: Path | None) -> Matcher:
-    """`<Dockerfile>.dockerignore` beside the Dockerfile wins over `<context>/.dockerignore`."""
-    text, path = read_ignore_file(context, dockerfile)
-    if text is None:
-        return Matcher([], "")
-    return Matcher.from_lines(read_ignore_lines(text), path)

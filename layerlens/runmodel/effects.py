@@ -216,7 +216,7 @@ def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list
             if w.glob:
                 why.append(f"`{known.name}` has a glob argument ({w.raw})")
                 return
-    elif known.kind == "paths":
+    elif known.kind in ("paths", "reads"):
         targets = positional
         if known.name in ("chmod", "chown", "chgrp") and targets:
             targets = targets[1:]  # the mode or owner
@@ -225,15 +225,8 @@ def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list
             if p is None:
                 why.append(f"`{known.name}` has a relative or non-literal path ({w.raw})")
                 return
-            writes.append(p)
+            (reads if known.kind == "reads" else writes).append(p)
             if known.name == "ln":
                 reads.append(p)
-    elif known.kind == "reads":
-        for w in positional:
-            p = _literal_abs(w)
-            if p is None:
-                why.append(f"`{known.name}` reads a relative or non-literal path ({w.raw})")
-                return
-            reads.append(p)
     elif known.name == "cd" and positional and _literal_abs(positional[0]) is None:
         why.append(f"`cd {positional[0].raw}`: not a literal absolute path")
