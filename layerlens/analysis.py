@@ -62,6 +62,10 @@ class Analysis:
     # Context files whose content a rule needs (manifests, secret candidates), read once.
     _file_cache: dict[str, bytes | None] = field(default_factory=dict, compare=False,
                                                  repr=False)
+    # Candidate ignore texts (suggest's .dockerignore fixes) -> (matcher, narrowed context):
+    # a subject and each replay of it ask for the same one
+    _ignore_cache: dict[str | None, tuple[Matcher, Context]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def context_file(self, rel: str, limit: int = 1 << 20) -> bytes | None:
         """The first `limit` bytes of the context file at slash path `rel`, or None when it
@@ -110,9 +114,16 @@ class Analysis:
     def context_for_ignore(self, ignore_text: str | None) -> Context:
         """The context the builder would be sent with `ignore_text` as the ignore file,
         derived from this analysis's scan (see `Context.narrowed`)."""
+        return self._for_ignore(ignore_text)[1]
+
+    def _for_ignore(self, ignore_text: str | None) -> tuple[Matcher, Context]:
         if ignore_text == self.ignore_text:
-            return self.context
-        return self.context.narrowed(_matcher(ignore_text, self.context.ignore_source))
+            return self.matcher, self.context
+        got = self._ignore_cache.get(ignore_text)
+        if got is None:
+            matcher = _matcher(ignore_text, self.context.ignore_source)
+            got = self._ignore_cache[ignore_text] = (matcher, self.context.narrowed(matcher))
+        return got
 
     def replay_text(self, text: str, ignore_text: str | None = None) -> CostSummary | None:
         """Counterfactual: the mined history replayed with Dockerfile `text` (and, when
@@ -131,8 +142,7 @@ class Analysis:
         except LayerlensError:
             return None
         it = self.ignore_text if ignore_text is None else ignore_text
-        ctx = self.context_for_ignore(it)
-        matcher = self.matcher if it == self.ignore_text else _matcher(it, ctx.ignore_source)
+        matcher, ctx = self._for_ignore(it)
         inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
             else resolve_all(df.instructions, ctx)
         try:
