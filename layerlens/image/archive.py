@@ -241,11 +241,14 @@ def _norm_member(name: str) -> str:
     return n.lstrip("/")
 
 
-def _json(data: bytes, where: str) -> object:
+def _json(data: bytes, where: str, what: str = "") -> object:
+    """Parse a small JSON document; one ImageError naming `where` if it is not JSON (deep
+    nesting included). `what` names it in the message ("manifest", "config")."""
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise ImageError(f"invalid JSON ({exc})", path=where) from None
+        raise ImageError(f"invalid {what + ' ' if what else ''}JSON ({exc})",
+                         path=where) from None
 
 
 def _blob_name(digest: str) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from layerlens.image.archive import INDEX_TYPES, Blob, Resolved, _pick, _platform_str
+from layerlens.image.archive import INDEX_TYPES, Blob, Resolved, _json, _pick, _platform_str
 from layerlens.image.tarstream import ImageError
 
 DEFAULT_TLS_VERIFY = True  # the CLI's --tls-verify sets it for every command
@@ -314,10 +314,7 @@ class Client:
             raise ImageError("manifest is too large", path=self.label)
         if reference.startswith("sha256:"):
             _check(raw, reference, self.label)
-        try:
-            doc = json.loads(raw)
-        except ValueError as exc:
-            raise ImageError(f"invalid manifest JSON ({exc})", path=self.label) from None
+        doc = _json(raw, self.label, "manifest")
         if not isinstance(doc, dict):
             raise ImageError("manifest is not a JSON object", path=self.label)
         doc.setdefault("mediaType", ctype.split(";", 1)[0].strip() or None)
@@ -371,10 +368,7 @@ def resolve_registry(text: str, platform: str | None, *,
     with client.open_blob(cfg_digest) as resp:
         raw = resp.read(MAX_MANIFEST_BYTES * 16 + 1)
     _check(raw, cfg_digest, client.label)
-    try:
-        config = json.loads(raw)
-    except ValueError as exc:
-        raise ImageError(f"invalid config JSON ({exc})", path=client.label) from None
+    config = _json(raw, client.label, "config")
     if not isinstance(config, dict):
         raise ImageError("config is not a JSON object", path=client.label)
     layers = []
