@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import humanize
-
 from layerlens.analysis import Analysis
-
-
-def size(n: int | None) -> str:
-    if n is None:
-        return "unknown"
-    return humanize.naturalsize(n, binary=True, format="%.1f")
+from layerlens.units import duration, size
 
 
 def _one_line(text: str, width: int) -> str:
     one = " ".join(text.split())
     return one if len(one) <= width else one[: width - 1] + "…"
-
-
-def duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds:.1f}s"
-    return humanize.precisedelta(seconds, minimum_unit="seconds", format="%0.0f")
 
 
 def analysis_text(result: Analysis) -> str:

@@ -71,7 +71,7 @@ class CheckResult:
 
 
 def _fmt(metric: str, v: float | None) -> str:
-    from layerlens.textreport import size
+    from layerlens.units import size
 
     if v is None:
         return "unknown"

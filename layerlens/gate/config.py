@@ -42,7 +42,7 @@ class Budget:
     max_growth_percent: float | None = None
 
     def describe(self, kind: str) -> str:
-        from layerlens.textreport import size
+        from layerlens.units import size
 
         def v(x: float) -> str:
             return size(int(x)) if kind == "bytes" else (f"{x:g}s" if kind == "seconds"

@@ -52,7 +52,7 @@ def report_json(rep: SuggestReport) -> dict[str, Any]:
 
 
 def _saving_text(s: Savings | None, why_none: str = "no git history") -> str:
-    from layerlens.textreport import duration, size
+    from layerlens.units import duration, size
 
     if s is None:
         return f"saving: not measured ({why_none})"

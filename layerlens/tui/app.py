@@ -40,13 +40,13 @@ CHANGE_STYLE = {"added": "green", "modified": "yellow", "removed": "red", "uncha
 
 
 def _size(n: int | float | None) -> str:
-    from layerlens.textreport import size
+    from layerlens.units import size
 
     return "-" if n is None else size(int(n))
 
 
 def _secs(n: float | None) -> str:
-    from layerlens.textreport import duration
+    from layerlens.units import duration
 
     return "-" if n is None else duration(n)
 

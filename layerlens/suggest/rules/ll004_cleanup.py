@@ -438,7 +438,7 @@ def written_then_removed(subject: Subject) -> list[Suggestion]:
                 got = [sizes[(layer, p)] for layer in layers for p in hidden
                        if (layer, p) in sizes]
                 nbytes = sum(got) if got else None
-                from layerlens.textreport import size as fmt
+                from layerlens.units import size as fmt
 
                 what = f"{len(hidden)} file(s)" + (f", {fmt(nbytes)}" if nbytes else "")
                 out.append(Suggestion(

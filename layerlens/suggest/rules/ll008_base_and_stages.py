@@ -81,7 +81,7 @@ def check(subject: Subject) -> list[Suggestion]:
         size_note = ""
         a = subject.analysis
         if a.image is not None and subject.text == a.dockerfile.source:
-            from layerlens.textreport import size
+            from layerlens.units import size
 
             base_bytes = sum(a.image.layers[s.layer].size_bytes for s in a.layer_sources
                              if s.base)
