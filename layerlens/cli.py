@@ -221,6 +221,37 @@ def _write_output(text: str, out: str | None, *, utf8: bool = False) -> None:
         write_stdout(text, utf8=utf8)
 
 
+def _width(ns: argparse.Namespace) -> int:
+    """The width text reports are laid out for: COLUMNS, else the terminal's, else 80; a
+    report written to a file (--output) is laid out for COLUMNS or 80."""
+    from layerlens.textfit import DEFAULT_WIDTH, width
+
+    if getattr(ns, "output", None):
+        import os
+
+        env = os.environ.get("COLUMNS", "")
+        return width() if env.strip().isdigit() else DEFAULT_WIDTH
+    return width()
+
+
+def _color(ns: argparse.Namespace, stream=None) -> bool:
+    """Whether to colour what goes to STREAM (stdout by default): never into a file."""
+    from layerlens.textfit import use_color
+
+    if stream is None and getattr(ns, "output", None):
+        return False
+    return use_color(getattr(ns, "color", "auto"), stream)
+
+
+def _write_text(ns: argparse.Namespace, text: str) -> None:
+    """Write a laid-out text report to --output or stdout, coloured when `_color` says."""
+    if _color(ns):
+        from layerlens.textfit import colorize
+
+        text = colorize(text)
+    _write_output(text, getattr(ns, "output", None))
+
+
 def cmd_analyze(ns: argparse.Namespace) -> int:
     from layerlens.analysis import analyze
 
@@ -237,7 +268,7 @@ def cmd_analyze(ns: argparse.Namespace) -> int:
     else:
         from layerlens.textreport import analysis_text
 
-        _write_output(analysis_text(result), ns.output)
+        _write_text(ns, analysis_text(result, _width(ns)))
     return EXIT_OK
 
 
@@ -271,7 +302,7 @@ def cmd_image(ns: argparse.Namespace) -> int:
     else:
         from layerlens.textreport import image_text
 
-        _write_output(image_text(img, sources), ns.output)
+        _write_text(ns, image_text(img, sources, _width(ns)))
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ from layerlens.dockerfile.model import find_stage
 from layerlens.errors import LayerlensError
 from layerlens.history.mine import MineOptions, MiningCache, find_repo, read_blobs
 from layerlens.history.model import Commit, History
+from layerlens.units import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +263,8 @@ def analyze_history(
         day = time.strftime("%Y-%m-%d", time.gmtime(c.time))
         notices.append(
             f"{df_path} was added (or moved there) at {c.sha[:12]} ({day}): the replay starts "
-            f"there; the {start} older commit(s) of the window had no Dockerfile to build")
+            f"there; the {plural(start, 'older commit')} of the window had no Dockerfile "
+            "to build")
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
                         dict(log_seconds or {}))
@@ -278,8 +280,8 @@ def analyze_history(
             day = time.strftime("%Y-%m-%d", time.gmtime(c.time))
             notices.append(
                 f"today's {df.path} first builds at {c.sha[:12]} ({day}), when all its COPY "
-                f"sources exist: the replay starts there; the {new_start - setup.start} "
-                "older commit(s) could not build it")
+                f"sources exist: the replay starts there; the "
+                f"{plural(new_start - setup.start, 'older commit')} could not build it")
             setup = replace(setup, start=new_start)
             result, summary = replay_text(setup, df, matcher, inputs)
     notices += _failed_notices(df, summary)
@@ -355,7 +357,8 @@ def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
     for ins, n in sorted(counts.items()):
         i = df.instructions[ins]
         out.append(f"{df.path}:{i.start_line}: {i.upper} takes files from another stage; it "
-                   f"is counted as rebuilt at the {n} commit(s) where that stage rebuilt, but "
+                   f"is counted as rebuilt at the {plural(n, 'commit')} where that stage "
+                   "rebuilt, but "
                    "BuildKit reuses it when the files it takes are unchanged: the figures from "
                    "this line on are upper bounds")
     return out
@@ -429,6 +432,8 @@ def _as_built(setup: ReplaySetup, df_path: str | None, ignore_paths: tuple[str, 
     notices = []
     broken = [c for c in result.commits if c.error]
     if broken:
-        notices.append(f"{len(broken)} commit(s) could not be built as they were (first: "
-                       f"{broken[0].error}); they are left out of the figures")
+        notices.append(f"{plural(len(broken), 'commit')} could not be built as "
+                       f"{'it was' if len(broken) == 1 else 'they were'} (first: "
+                       f"{broken[0].error}); {'it is' if len(broken) == 1 else 'they are'} left "
+                       "out of the figures")
     return AsBuilt(result, summary, tuple(notices))

@@ -193,7 +193,7 @@ def test_unknown_push_sizes_are_unknown_not_zero(tmp_path: Path, capsys) -> None
     r.commit()
     r.write(".dockerignore", ".git\nsrc\n")
     assert main(["analyze", str(tmp_path / "Dockerfile")]) == 0
-    assert "push 0 Bytes" not in capsys.readouterr().out
+    assert "push 0 B" not in capsys.readouterr().out
 
 
 def test_builder_stage_layers_are_never_pushed(tmp_path: Path) -> None:
