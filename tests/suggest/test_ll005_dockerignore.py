@@ -15,7 +15,7 @@ def test_dockerignore_candidates_with_rebuilds(tmp_path) -> None:
     rep = with_history(tmp_path, DF, files, edits, select={"LL005"})
     [s] = by_rule(rep, "LL005")
     assert s.fixable and s.dockerignore == ".git\ndocs\ntests\n.dockerignore\nDockerfile\n"
-    assert "docs (documentation, 1 file, caused 2 rebuild(s))" in s.message
+    assert "docs (documentation, 1 file, caused 2 rebuilds)" in s.message
     assert s.savings.rebuilds_avoided == 3
 
 
@@ -63,3 +63,16 @@ def test_dockerfile_a_run_reads_is_not_offered(tmp_path) -> None:
 @pytest.mark.parametrize("case", fixture_cases("LL005"))
 def test_fixtures(case: str, tmp_path) -> None:
     run_fixture(tmp_path, "LL005", case)
+
+
+def test_message_names_the_ignore_file_it_edits(tmp_path) -> None:
+    # BuildKit reads Dockerfile.dockerignore beside the Dockerfile before .dockerignore:
+    # the fix edits that file, and the message must say so
+    files = {"src/a.c": "1", "docs/x.md": "d", "Dockerfile.dockerignore": ".git\n",
+             ".dockerignore": "nothing\n"}
+    rep = static(tmp_path, DF, files, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert s.message.startswith("add to Dockerfile.dockerignore: ")
+    assert rep.ignore_path.name == "Dockerfile.dockerignore"
+    rep = static(tmp_path / "plain", DF, {"src/a.c": "1", "docs/x.md": "d"}, select={"LL005"})
+    assert by_rule(rep, "LL005")[0].message.startswith("add to .dockerignore: ")

@@ -16,6 +16,7 @@ from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
 from layerlens.suggest.buildreads import git_reader, metadata_files
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rule import Rule, Subject
+from layerlens.units import plural
 
 # (pattern for .dockerignore, what it is)
 CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -103,17 +104,25 @@ def check(subject: Subject) -> list[Suggestion]:
     parts = []
     for pat, (what, paths, _) in chosen.items():
         n = caused.get(pat)
-        tail = f", caused {n} rebuild(s)" if n is not None else ""
-        count = f", {len(paths)} file{'s' if len(paths) != 1 else ''}" if paths else ""
+        tail = f", caused {plural(n, 'rebuild')}" if n is not None else ""
+        count = f", {plural(len(paths), 'file')}" if paths else ""
         parts.append(f"{pat} ({what}{count}{tail})")
     return [Suggestion(
         "LL005", RULE.title,
-        "add to .dockerignore: " + "; ".join(parts),
+        f"add to {ignore_name(subject)}: " + "; ".join(parts),
         RULE.reason,
         lines, True, savings, dockerignore=new_ignore, note=kept_note, safety="unsafe",
         unsafe_reason="every .dockerignore entry removes files from the image and from what "
         "the build can read",
     )]
+
+
+def ignore_name(subject: Subject) -> str:
+    """The name of the ignore file the fix edits: the one in force (`Dockerfile.dockerignore`
+    beside the Dockerfile wins over the context's `.dockerignore`, BuildKit's dockerui rule),
+    else the `.dockerignore` it creates."""
+    source = subject.analysis.context.ignore_source
+    return Path(source).name if source else ".dockerignore"
 
 
 def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
