@@ -240,7 +240,43 @@ def _color(ns: argparse.Namespace, stream=None) -> bool:
 
     if stream is None and getattr(ns, "output", None):
         return False
-    return use_color(getattr(ns, "color", "auto"), stream)
+    return use_color(getattr(ns, "color", None) or _COLOR_MODE, stream)
+
+
+def _say(text: str, ns: argparse.Namespace | None = None, *, one_line: bool = False) -> None:
+    """A message for people on stderr, made safe for a terminal (jsonout.safe_text),
+    wrapped to the width with a hanging indent and coloured as `--color` says. ONE_LINE
+    (errors): wrapped only on a terminal; in a log or a pipe an error stays the one line
+    that names the input, for grep and for CI annotations."""
+    from layerlens.jsonout import safe_text
+
+    text = safe_text(text)
+    if not one_line or _isatty(sys.stderr):
+        from layerlens.textfit import width, wrap
+
+        text = "\n".join(wrap(text, width(sys.stderr), indent="  "))
+    if _color(ns, sys.stderr) if ns is not None else _color_default(sys.stderr):
+        from layerlens.textfit import colorize
+
+        text = colorize(text)
+    print(text, file=sys.stderr)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _color_default(stream) -> bool:
+    from layerlens.textfit import use_color
+
+    return use_color(_COLOR_MODE, stream)
+
+
+# --color as given on the command line, for messages printed before or without a namespace
+_COLOR_MODE = "auto"
 
 
 def _write_text(ns: argparse.Namespace, text: str) -> None:
@@ -357,23 +393,22 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
         _write_output(dumps(report_sarif(rep, str(df_path), result.dockerfile.source, first)),
                       ns.output, utf8=True)
     else:
-        _write_output(report_text(rep, str(df_path), diff if ns.diff else None), ns.output)
+        _write_text(ns, report_text(rep, str(df_path), diff if ns.diff else None, _width(ns)))
     if verification is not None:
-        print(verify_text(verification), file=sys.stderr)
+        _say(verify_text(verification), ns)
     if ns.write and verification is not None and not verification.identical:
-        print("nothing written: the rewrite is not proven to build the same image",
-              file=sys.stderr)
+        _say("nothing written: the rewrite is not proven to build the same image", ns)
     elif ns.write:
         from layerlens.fsutil import atomic_write_text
 
         if rep.rewritten is not None:
             atomic_write_text(df_path, rep.rewritten)
-            print(f"wrote {df_path}", file=sys.stderr)
+            _say(f"wrote {df_path}", ns)
         if rep.rewritten_ignore is not None:
             atomic_write_text(rep.ignore_path, rep.rewritten_ignore)
-            print(f"wrote {rep.ignore_path}", file=sys.stderr)
+            _say(f"wrote {rep.ignore_path}", ns)
         if rep.rewritten is None and rep.rewritten_ignore is None:
-            print("nothing to write", file=sys.stderr)
+            _say("nothing to write", ns)
     if ns.exit_zero or not rep.suggestions:
         return EXIT_OK
     return EXIT_FINDINGS
@@ -444,14 +479,12 @@ def cmd_baseline(ns: argparse.Namespace) -> int:
     path = Path(ns.output) if ns.output else default_path(result.options.dockerfile)
     write_baseline(path, build_baseline(result, [(r, k) for r, k, _, _ in sugs],
                                         skip_paths(result, path)))
-    print(f"wrote {path}", file=sys.stderr)
-    from layerlens.jsonout import safe_text
-
+    _say(f"wrote {path}", ns)
     for note in _build_failures(result):
-        print(safe_text(f"note: {note}"), file=sys.stderr)
+        _say(f"note: {note}", ns)
     if result.history is not None and result.history.history.shallow:
-        print("note: shallow clone: rebuild and push rates are not recorded (fetch the whole "
-              "history, then run `layerlens baseline` again)", file=sys.stderr)
+        _say("note: shallow clone: rebuild and push rates are not recorded (fetch the whole "
+             "history, then run `layerlens baseline` again)", ns)
     return EXIT_OK
 
 
@@ -538,8 +571,8 @@ def _write_summary(ns: argparse.Namespace, markdown: str) -> None:
             with open(summary, "a", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(safe_text(markdown))
         except OSError as exc:
-            print(f"layerlens: warning: cannot write the summary {summary}: "
-                  f"{exc.strerror or exc}", file=sys.stderr)
+            _say(f"layerlens: warning: cannot write the summary {summary}: "
+                 f"{exc.strerror or exc}", ns)
 
 
 def _gate_output(fmt: str, text: str, out: str | None) -> None:
@@ -636,17 +669,30 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     from layerlens.samples import SAMPLES, unpack
 
     if ns.list:
-        for name, desc in SAMPLES.items():
-            print(f"{name:10} {desc}")
+        from layerlens.textfit import wrap
+
+        w = max(len(n) for n in SAMPLES) + 2
+        _write_text(ns, "".join(x + "\n" for name, desc in SAMPLES.items()
+                                for x in wrap(desc, _width(ns), first=f"{name:{w}}",
+                                              indent=" " * w)))
         return EXIT_OK
     repo = unpack(ns.name, Path(ns.dir) if ns.dir else None)
-    print(f"sample {ns.name!r} unpacked to {repo}", file=sys.stderr)
-    args = ["analyze", str(repo / "Dockerfile"), "--format", ns.format]
+    _say(f"sample {ns.name!r} unpacked to {repo}", ns)
+    args = ["analyze", str(repo / "Dockerfile"), "--format", ns.format, "--color",
+            getattr(ns, "color", None) or _COLOR_MODE]
     code = cmd_analyze(build_parser().parse_args(args))
     if ns.format == "text":
-        print(f"next: layerlens suggest {repo} --diff   (or: layerlens tui {repo})",
-              file=sys.stderr)
+        _say(f"next: layerlens suggest {repo} --diff   (or: layerlens tui {repo})", ns)
     return code
+
+
+def _add_color_option(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    """`--color=auto|always|never`, on the main parser (default auto) and on every
+    subcommand (where it overrides the main one only when given)."""
+    p.add_argument("--color", choices=("auto", "always", "never"),
+                   default=default if default is not None else argparse.SUPPRESS,
+                   help="colour text output: auto (default) only on a terminal and "
+                        "without NO_COLOR; always; never")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -657,6 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
     from layerlens import __version__
 
     parser.add_argument("--version", action="version", version=f"layerlens {__version__}")
+    _add_color_option(parser, default="auto")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("analyze", help="read a Dockerfile and its build context")
@@ -758,6 +805,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the samples")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_demo)
+    for name, p in sub.choices.items():
+        if name != "tui":
+            _add_color_option(p)
     return parser
 
 
@@ -772,6 +822,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     from layerlens.errors import LayerlensError
 
+    global _COLOR_MODE
+    _COLOR_MODE = getattr(ns, "color", "auto")
     if getattr(ns, "tls_verify", None) is not None:
         from layerlens.image import registry
 
@@ -779,7 +831,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return ns.func(ns)
     except LayerlensError as exc:
-        print(f"layerlens: error: {exc}", file=sys.stderr)
+        _say(f"layerlens: error: {exc}", ns, one_line=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("layerlens: interrupted", file=sys.stderr)

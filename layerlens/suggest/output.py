@@ -52,60 +52,122 @@ def report_json(rep: SuggestReport) -> dict[str, Any]:
 
 
 def _saving_text(s: Savings | None, why_none: str = "no git history") -> str:
-    from layerlens.units import duration, size
+    from layerlens.units import duration, plural, size
 
     if s is None:
         return f"saving: not measured ({why_none})"
     parts = []
     if s.commits:
         parts.append(f"saves {duration(max(s.seconds_per_commit, 0))} of rebuild per commit "
-                     f"({duration(max(s.seconds_window, 0))} over {s.commits} commits)")
+                     f"({duration(max(s.seconds_window, 0))} over {plural(s.commits, 'commit')})")
         if s.push_bytes_per_commit is not None and s.push_bytes_per_commit > 0:
             parts.append(f"push {size(int(s.push_bytes_per_commit))}/commit")
         if s.rebuilds_avoided:
-            parts.append(f"{s.rebuilds_avoided} rebuilds avoided")
+            parts.append(f"{plural(s.rebuilds_avoided, 'rebuild')} avoided")
     if s.image_bytes:
         parts.append(f"{size(s.image_bytes)} less in the image")
     text = ", ".join(parts) or "no measurable saving"
     return text + (" (estimated costs)" if s.estimated and s.commits else "")
 
 
-def report_text(rep: SuggestReport, dockerfile: str, diff: str | None) -> str:
-    out = []
-    if not rep.suggestions:
-        out.append(f"{dockerfile}: nothing to suggest")
-    for s in rep.suggestions:
-        where = ",".join(str(n) for n in s.lines) if s.lines else "-"
-        out.append(f"{s.rule}  {dockerfile}:{where}  [{FIX_LABEL[s.fix_class]}]  {s.title}")
-        out.append(f"       {s.message}")
-        out.append(f"       {_saving_text(s.savings, unmeasured_reason(rep, s))}")
-        out.append(f"       why: {s.reason}")
-        if s.unsafe_reason:
-            out.append(f"       unsafe: {s.unsafe_reason}")
-        if s.note:
-            out.append(f"       note: {s.note}")
-    if rep.steps:
-        out.append("")
-        which = "safe and unsafe fixes" if rep.unsafe_fixes else "safe fixes"
-        out.append(f"`--write` applies these {which}, in order (each measured after the ones "
-                   "before it, so they add up):")
-        first = {(x.rule, x.lines): x for x in rep.suggestions}
-        for k, s in enumerate(rep.steps):
-            out.append(f"  {s.rule}  [{FIX_LABEL[s.fix_class]}]  "
-                       f"{_saving_text(s.savings, unmeasured_reason(rep, s))}")
-            listed = first.get((s.rule, s.lines))
-            if k and (listed is None or not listed.fixable):
-                # measured on the text the earlier fixes made, it now saves enough to be a
-                # fix, though the list above (measured on today's file) shows it as a hint
-                out.append(f"         offered after {', '.join(x.rule for x in rep.steps[:k])}:"
-                           " on today's file alone it is not a fix")
-        out.append(f"  all together: {_saving_text(rep.total_savings, 'see above')}")
+def line_ranges(lines: tuple[int, ...] | list[int]) -> str:
+    """Line numbers as the shortest list: runs of three or more as ranges,
+    (4, 5, 6, 7, 19, 20) -> "4-7,19,20"; none -> "-"."""
+    if not lines:
+        return "-"
+    nums = sorted(set(lines))
+    out, start, prev = [], nums[0], nums[0]
+    for n in [*nums[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        if prev - start >= 2:
+            out.append(f"{start}-{prev}")
+        else:
+            out += [str(k) for k in range(start, prev + 1)]
+        if n is not None:
+            start = prev = n
+    return ",".join(out)
+
+
+# the indent of a finding's detail lines, under its title
+_DETAIL = " " * 7
+
+
+def _finding_block(rep: SuggestReport, s: Suggestion, dockerfile: str, width: int) -> list[str]:
+    """One suggestion: `LLnnn  FILE:LINES  [class]  title`, then its message, saving, reason,
+    and why it is unsafe, each wrapped under the title."""
+    from layerlens.jsonout import safe_text
+    from layerlens.textfit import elide_middle, wrap
+
+    where = line_ranges(s.lines)
+    shown = elide_middle(safe_text(dockerfile), max(12, width // 2 - len(where)))
+    out = wrap(f"{shown}:{where}  [{FIX_LABEL[s.fix_class]}]  {s.title}", width,
+               first=f"{s.rule}  ", indent=_DETAIL)
+    details = [("", s.message), ("", _saving_text(s.savings, unmeasured_reason(rep, s))),
+               ("why: ", s.reason)]
+    if s.unsafe_reason:
+        details.append(("unsafe: ", s.unsafe_reason))
+    if s.note:
+        details.append(("note: ", s.note))
+    for label, text in details:
+        out += wrap(safe_text(text), width, first=_DETAIL + label, indent=_DETAIL + "  ")
+    return out
+
+
+def _plan_block(rep: SuggestReport, width: int) -> list[str]:
+    """What `--write` applies, step by step, and the total."""
+    from layerlens.textfit import wrap
+
+    if not rep.steps:
+        return []
+    which = "safe and unsafe fixes" if rep.unsafe_fixes else "safe fixes"
+    out = wrap(f"`--write` applies these {which}, in order (each measured after the ones "
+               "before it, so they add up):", width, indent="  ")
+    first = {(x.rule, x.lines): x for x in rep.suggestions}
+    for k, s in enumerate(rep.steps):
+        out += wrap(f"[{FIX_LABEL[s.fix_class]}]  "
+                    f"{_saving_text(s.savings, unmeasured_reason(rep, s))}", width,
+                    first=f"  {s.rule}  ", indent=" " * 9)
+        listed = first.get((s.rule, s.lines))
+        if k and (listed is None or not listed.fixable):
+            # measured on the text the earlier fixes made, it now saves enough to be a
+            # fix, though the list above (measured on today's file) shows it as a hint
+            out += wrap(f"offered after {', '.join(x.rule for x in rep.steps[:k])}: on "
+                        "today's file alone it is not a fix", width, first=" " * 9,
+                        indent=" " * 11)
+    out += wrap(f"all together: {_saving_text(rep.total_savings, 'see above')}", width,
+                first="  ", indent="    ")
+    return out
+
+
+def _held_block(rep: SuggestReport, width: int) -> list[str]:
+    """The unsafe fixes `--write` leaves alone unless told."""
+    from layerlens.textfit import wrap
+    from layerlens.units import plural
+
     held = [s for s in rep.suggestions if s.fix_class == "unsafe"]
-    if held and not rep.unsafe_fixes:
-        out.append("")
-        out.append(f"{len(held)} unsafe fix(es) not applied: they may change the image "
-                   "(add --unsafe-fixes to apply them; --verify proves a rewrite by building)")
-    text = "\n".join(out) + "\n"
+    if not held or rep.unsafe_fixes:
+        return []
+    return wrap(f"{plural(len(held), 'unsafe fix', 'unsafe fixes')} not applied: "
+                f"{'it' if len(held) == 1 else 'they'} may change the image (add "
+                "--unsafe-fixes to apply; --verify proves a rewrite by building)", width,
+                indent="  ")
+
+
+def report_text(rep: SuggestReport, dockerfile: str, diff: str | None,
+                width: int = 80) -> str:
+    """The `layerlens suggest` report for people: each suggestion, then what `--write`
+    applies, then the unsafe fixes held back, then DIFF (a unified diff, printed whole).
+    Every line but the diff's fits WIDTH cells. The report is a list of blocks separated
+    by blank lines, so a block (a headline, say) is added in one place."""
+    from layerlens.jsonout import safe_text
+    from layerlens.textfit import wrap
+
+    blocks = [_finding_block(rep, s, dockerfile, width) for s in rep.suggestions] or [
+        wrap(f"{safe_text(dockerfile)}: nothing to suggest", width, indent="  ")]
+    blocks += [_plan_block(rep, width), _held_block(rep, width)]
+    text = "\n\n".join("\n".join(b) for b in blocks if b) + "\n"
     if diff:
         text += "\n" + diff
     return text
@@ -182,14 +244,22 @@ def report_sarif(rep: SuggestReport, dockerfile: str, source: str | None = None,
     return sarif_log(rules, [result(s) for s in rep.suggestions], Path(dockerfile), first_line)
 
 
-def verify_text(v) -> str:
-    """One paragraph on a `Verification` (layerlens/suggest/proof.py)."""
+def verify_text(v, width: int | None = None) -> str:
+    """One paragraph on a `Verification` (layerlens/suggest/proof.py); with WIDTH, wrapped
+    to it, the lists of paths cut with a count."""
+    from layerlens.textfit import cut_list, wrap
+
+    def listed(paths) -> str:
+        return ", ".join(cut_list(list(paths), 12))
+
     if v.error:
-        return f"verify: not proven: {v.error}"
-    head = (f"verify ({v.builder}): the final images are identical" if v.identical else
-            f"verify ({v.builder}): the images differ in {len(v.differences)} place(s): "
-            + ", ".join(v.differences[:12]) + (" ..." if len(v.differences) > 12 else ""))
-    if v.intended:
-        head += (f"; {len(v.intended)} path(s) dropped on purpose by .dockerignore: "
-                 + ", ".join(v.intended[:12]) + (" ..." if len(v.intended) > 12 else ""))
-    return head
+        head = f"verify: not proven: {v.error}"
+    else:
+        head = (f"verify ({v.builder}): the final images are identical" if v.identical else
+                f"verify ({v.builder}): the images differ in {len(v.differences)} "
+                f"place{'s' if len(v.differences) != 1 else ''}: "
+                + listed(v.differences))
+        if v.intended:
+            head += (f"; {len(v.intended)} path{'s' if len(v.intended) != 1 else ''} dropped "
+                     "on purpose by .dockerignore: " + listed(v.intended))
+    return head if width is None else "\n".join(wrap(head, width, indent="  "))
