@@ -244,7 +244,8 @@ def _missing_source_notices(df: Dockerfile, inputs: Mapping[int, CopyInputs], ct
     if missing and options.context is None:
         above = _context_above(ctx_dir, missing)
         if above is not None:
-            out.append(f"{len(missing)} missing COPY/ADD source(s) all exist under {above}: "
+            out.append(f"{len(missing)} missing COPY/ADD source"
+                       f"{'s all exist' if len(missing) != 1 else ' exists'} under {above}: "
                        f"the build context is probably that directory; pass --context {above}")
     return out
 

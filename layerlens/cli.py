@@ -575,7 +575,7 @@ def _write_summary(ns: argparse.Namespace, markdown: str) -> None:
                  f"{exc.strerror or exc}", ns)
 
 
-def _gate_output(fmt: str, text: str, out: str | None) -> None:
+def _gate_output(fmt: str, text: str, out: str | None, color: bool = False) -> None:
     """Write a gate report: JSON and SARIF re-encoded so that undecodable bytes of file
     names are `\\xNN` escapes (never lone surrogates), the line formats made safe for
     terminals and logs (see jsonout.safe_text)."""
@@ -588,14 +588,21 @@ def _gate_output(fmt: str, text: str, out: str | None) -> None:
     else:
         from layerlens.jsonout import safe_text
 
-        _write_output(safe_text(text), out, utf8=fmt in ("junit", "markdown"))
+        text = safe_text(text)
+        if color and fmt == "text":  # after safe_text, which would escape the colours
+            from layerlens.textfit import colorize
+
+            text = colorize(text)
+        _write_output(text, out, utf8=fmt in ("junit", "markdown"))
 
 
 def cmd_check(ns: argparse.Namespace) -> int:
-    from layerlens.gate.output import FORMATS, as_markdown
+    from layerlens.gate.output import FORMATS, as_markdown, as_text
 
     code, res, shown = _check_one(ns)
-    _gate_output(ns.format, FORMATS[ns.format](res, shown), ns.output)
+    text = as_text(res, shown, _width(ns)) if ns.format == "text" else \
+        FORMATS[ns.format](res, shown)
+    _gate_output(ns.format, text, ns.output, _color(ns))
     _write_summary(ns, as_markdown(res, shown))
     return code
 
@@ -647,7 +654,8 @@ def cmd_scan(ns: argparse.Namespace) -> int:
             results.append((str(df), str(exc)))
         worst = max(worst, code)
     skipped = [str(p) for p in found.skipped]
-    _gate_output(ns.format, combine(ns.format, results, skipped), ns.output)
+    _gate_output(ns.format, combine(ns.format, results, skipped, _width(ns)), ns.output,
+                 _color(ns))
     _write_summary(ns, "".join(summary) + ("".join(f"- skipped {p}: no baseline\n"
                                                    for p in skipped)))
     return worst

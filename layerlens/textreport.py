@@ -30,10 +30,18 @@ def _labelled(label: str, text: str, width: int) -> list[str]:
 
 
 def _path_line(label: str, path: str, tail: str, width: int) -> list[str]:
-    """`Label       PATH  (tail)`: the path elided in the middle so that it and the start
-    of the tail fit one line; the tail wraps under it."""
-    room = width - _LABEL - min(cells(tail) + 2, width // 3)
-    return _labelled(label, f"{elide_middle(safe_text(path), max(room, 12))}  {tail}", width)
+    """`Label       PATH  (tail)` on one line when it fits; else the path elided in the
+    middle so that it and the tail share the line, as long as at least 30 cells of the path
+    stay; else the path (elided to the line) alone, and the tail wrapped under it."""
+    avail = width - _LABEL
+    path = safe_text(path)
+    if cells(path) + 2 + cells(tail) <= avail:
+        return [f"{label:<{_LABEL}}{path}  {tail}"]
+    room = avail - 2 - cells(tail)
+    if room >= min(30, cells(path)):
+        return [f"{label:<{_LABEL}}{elide_middle(path, room)}  {tail}"]
+    return [f"{label:<{_LABEL}}{elide_middle(path, avail)}",
+            *wrap(tail, width, first=" " * _LABEL, indent=" " * _LABEL)]
 
 
 def analysis_text(result: Analysis, width: int = DEFAULT_WIDTH) -> str:

@@ -302,5 +302,6 @@ def submodule_note(history: History) -> str | None:
     subs = [p for p, e in history.base_tree.items() if e.mode == GITLINK]
     if not subs:
         return None
-    return (f"{len(subs)} submodule(s) in the context: a change of the recorded submodule "
+    return (f"{len(subs)} submodule{'s' if len(subs) != 1 else ''} in the context: a change "
+            "of the recorded submodule "
             "commit counts as a change of the files below it")

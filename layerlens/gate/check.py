@@ -13,6 +13,7 @@ from typing import Any
 from layerlens.analysis import Analysis
 from layerlens.gate.baseline import context_bytes, current_layers
 from layerlens.gate.config import METRICS, Budget, GateConfig
+from layerlens.units import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ class CheckResult:
 
 
 def _fmt(metric: str, v: float | None) -> str:
-    from layerlens.units import size
+    from layerlens.units import duration, size
 
     if v is None:
         return "unknown"
@@ -79,7 +80,7 @@ def _fmt(metric: str, v: float | None) -> str:
     if kind == "bytes":
         return size(int(v))
     if kind == "seconds":
-        return f"{v:.1f}s"
+        return duration(v)
     return f"{v:.4g}"
 
 
@@ -316,8 +317,8 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
                     c.mean_push_bytes, "", may_improve=not shorter)
         else:
             missing("push_bytes", "per commit", None, replay.get("push_bytes_per_commit"),
-                    f"the size of {c.unknown_push_layers} pushed layer(s) is unknown; pass "
-                    "--image with the image this build produced")
+                    f"the size of {plural(c.unknown_push_layers, 'pushed layer')} is unknown; "
+                    "pass --image with the image this build produced")
     before = set(baseline.get("suggestions") or [])
     for rule, key, line, message in suggestions:
         if rule in cfg.fail_on_new and f"{rule} {key}" not in before:

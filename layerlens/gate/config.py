@@ -42,10 +42,10 @@ class Budget:
     max_growth_percent: float | None = None
 
     def describe(self, kind: str) -> str:
-        from layerlens.units import size
+        from layerlens.units import duration, size
 
         def v(x: float) -> str:
-            return size(int(x)) if kind == "bytes" else (f"{x:g}s" if kind == "seconds"
+            return size(int(x)) if kind == "bytes" else (duration(x) if kind == "seconds"
                                                           else f"{x:g}")
         parts = []
         if self.max is not None:

@@ -45,7 +45,8 @@ def _headline(res: CheckResult) -> str:
     if res.violations:
         parts.append(f"{len(res.violations)} over budget")
     if res.failing_unmeasured:
-        parts.append(f"{len(res.failing_unmeasured)} budget(s) could not be measured")
+        n = len(res.failing_unmeasured)
+        parts.append(f"{n} budget{'s' if n != 1 else ''} could not be measured")
     if not parts:
         parts.append("within budget")
     tail = f"{len(res.checked)} checked"
@@ -56,21 +57,35 @@ def _headline(res: CheckResult) -> str:
     return f"{', '.join(parts)} ({tail})"
 
 
-def as_text(res: CheckResult, dockerfile: str) -> str:
-    out = [f"{dockerfile}: {_headline(res)}"]
+def as_text(res: CheckResult, dockerfile: str, width: int = 80) -> str:
+    """The gate's verdict for people: the headline, then each broken or unmeasured budget,
+    improvement and note, wrapped to WIDTH cells (names made safe for a terminal)."""
+    from layerlens.jsonout import safe_text
+    from layerlens.textfit import elide_middle, wrap
+
+    shown = safe_text(dockerfile)
+    head = _headline(res)
+    out = wrap(f"{elide_middle(shown, max(20, width - len(head) - 2))}: {head}", width,
+               indent="  ")
+
+    def item(tag: str, text: str) -> None:
+        out.extend(wrap(safe_text(text), width, first=f"  {tag} ", indent="      "))
+
     for f in res.violations:
         where = f"{dockerfile}:{f.line}: " if f.line else f"{dockerfile}: "
-        out.append(f"  FAIL {where}{f.message} [budget: {f.budget}]")
+        item("FAIL", f"{where}{f.message} [budget: {f.budget}]")
     for u in res.unmeasured:
         where = f"{dockerfile}:{u.line}: " if u.line else f"{dockerfile}: "
         tag = "not measured (allowed)" if res.allow_unmeasured else "FAIL"
-        out.append(f"  {tag} {where}budget {u.metric} ({u.budget}): {u.message}")
+        item(tag, f"{where}budget {u.metric} ({u.budget}): {u.message}")
     if res.failing_unmeasured:
-        out.append("  (pass --allow-unmeasured, or set allow_unmeasured = true, to accept "
-                   "budgets that cannot be measured here)")
+        out.extend(wrap("(pass --allow-unmeasured, or set allow_unmeasured = true, to accept "
+                        "budgets that cannot be measured here)", width, first="  ",
+                        indent="   "))
     for f in res.improvements:
-        out.append(f"  better: {f.message}")
-    out += [f"  note: {n}" for n in res.notices]
+        item("better:", f.message)
+    for n in res.notices:
+        item("note:", n)
     return "\n".join(out) + "\n"
 
 
@@ -255,7 +270,8 @@ FORMATS = {"text": as_text, "json": as_json, "github": as_github, "markdown": as
            "junit": as_junit, "sarif": as_sarif}
 
 
-def combine(fmt: str, results: list[tuple[str, CheckResult | str]], skipped: list[str]) -> str:
+def combine(fmt: str, results: list[tuple[str, CheckResult | str]], skipped: list[str],
+            width: int = 80) -> str:
     """One report for `scan`: each Dockerfile's result (or its one-line error) and the
     Dockerfiles it skipped. JSON, SARIF and JUnit stay one document each (a JSON object, one
     SARIF run, one <testsuites>); the line formats are concatenated."""
@@ -301,19 +317,26 @@ def combine(fmt: str, results: list[tuple[str, CheckResult | str]], skipped: lis
     out = []
     for shown, r in results:
         if isinstance(r, CheckResult):
-            out.append(FORMATS[fmt](r, shown))
+            out.append(as_text(r, shown, width) if fmt == "text" else FORMATS[fmt](r, shown))
         elif fmt == "github":
             out.append(_gh_command("error", {"file": shown, "title": "layerlens"}, r) + "\n")
         elif fmt == "markdown":
             out.append(f"### layerlens check: {md_escape(shown)}: error :x:\n\n"
                        f"{md_escape(r)}\n")
         else:
-            out.append(f"{shown}: error: {r}\n")
+            out.append(_wrapped(f"{shown}: error: {r}", width))
     for p in skipped:
         if fmt == "github":
             out.append(_gh_command("notice", {"file": p, "title": "layerlens scan"}, why) + "\n")
         elif fmt == "markdown":
             out.append(f"- skipped {md_escape(p)}: {md_escape(why)}\n")
         else:
-            out.append(f"{p}: skipped ({why})\n")
+            out.append(_wrapped(f"{p}: skipped ({why})", width))
     return "".join(out)
+
+
+def _wrapped(text: str, width: int) -> str:
+    from layerlens.jsonout import safe_text
+    from layerlens.textfit import wrap
+
+    return "\n".join(wrap(safe_text(text), width, indent="  ")) + "\n"

@@ -19,6 +19,15 @@ from .harness import BUSYBOX, PRELUDE, Buildah, Repo
 
 pytestmark = pytest.mark.integration
 
+
+
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    # these tests read what the gate says, not how it is laid out (tests/test_text_width.py
+    # checks that): one finding per line, with whole paths
+    monkeypatch.setenv("COLUMNS", "400")
+
+
 DF = PRELUDE + "COPY data.bin /data.bin\nRUN echo ready > /ready\nCMD [\"/bin/sh\"]\n"
 
 

@@ -39,8 +39,10 @@ def _project(root: Path, commits: int = 6) -> Repo:
 
 def _run(*args: str | Path, cwd: Path | None = None,
          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # a wide COLUMNS: these tests read what the gate says, one finding per line, not how it
+    # is laid out (tests/test_text_width.py checks that)
     return subprocess.run([*LL, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, "COLUMNS": "400", **(env or {})})
 
 
 def _baseline(repo: Path) -> Path:

@@ -64,7 +64,8 @@ def check(subject: Subject) -> list[Suggestion]:
                 "LL003", title,
                 f"move ARG {name} (line {ins.start_line})"
                 f"{' with the LABEL that reads it' if passengers else ''} to {where}: "
-                f"{len(runs)} RUN(s) stop rebuilding on every build",
+                f"{len(runs)} RUN{'s stop' if len(runs) != 1 else ' stops'} rebuilding on "
+                "every build",
                 reason, lines, True, savings, dockerfile=new_text, safety=safety,
                 unsafe_reason=unsafe_reason,
             ))

@@ -438,9 +438,10 @@ def written_then_removed(subject: Subject) -> list[Suggestion]:
                 got = [sizes[(layer, p)] for layer in layers for p in hidden
                        if (layer, p) in sizes]
                 nbytes = sum(got) if got else None
+                from layerlens.units import plural
                 from layerlens.units import size as fmt
 
-                what = f"{len(hidden)} file(s)" + (f", {fmt(nbytes)}" if nbytes else "")
+                what = plural(len(hidden), "file") + (f", {fmt(nbytes)}" if nbytes else "")
                 out.append(Suggestion(
                     "LL004", "Merge a RUN with the later RUN that removes what it wrote",
                     f"RUN at line {ins.start_line} removes what the RUN at line "
