@@ -21,11 +21,16 @@ class Progress:
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._width = 0
+        self._room: int | None = None
 
     def __call__(self, message: str) -> None:
         if not self.enabled:
             return
-        text = message[:100]
+        if self._room is None:
+            from layerlens.textfit import width
+
+            self._room = width(sys.stderr) - 1  # the last column would wrap on some terminals
+        text = message if len(message) <= self._room else message[: self._room - 1] + "…"
         sys.stderr.write("\r" + text + " " * max(0, self._width - len(text)))
         sys.stderr.flush()
         self._width = len(text)
