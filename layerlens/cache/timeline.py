@@ -222,13 +222,15 @@ def analyze_history(
     build_args: Mapping[str, str],
     target: str | None = None,
     log_seconds: Mapping[str, float] | None = None,
+    measured: Mapping[str, tuple[float, str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     """Mine the window once and replay the current Dockerfile `df` over it.
 
     `matcher` is the `.dockerignore` in force now and `inputs` the context files each
-    COPY/ADD of `df` brings in now. Returns (None, notices) when there is no usable history.
-    Raises `LayerlensError` when git itself fails.
+    COPY/ADD of `df` brings in now; `log_seconds` (a build log's) and `measured` (`layerlens
+    measure`'s, with their basis) are real step seconds by operation identity. Returns
+    (None, notices) when there is no usable history. Raises `LayerlensError` when git itself fails.
     """
     say = progress or (lambda _m: None)
     if not options.enabled:
@@ -278,7 +280,7 @@ def analyze_history(
             f"there; the {start} older commit(s) of the window had no Dockerfile to build")
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
-                        dict(log_seconds or {}))
+                        dict(log_seconds or {}), dict(measured or {}))
     say(f"replaying {len(history.commits) - start} commits")
     result, summary = replay_text(setup, df, matcher, inputs)
     if result.first_failed:
