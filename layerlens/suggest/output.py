@@ -48,6 +48,7 @@ def report_json(rep: SuggestReport) -> dict[str, Any]:
                     for s in rep.steps],
         "unsafe_fixes": rep.unsafe_fixes,
         "total_savings": savings_json(rep.total_savings),
+        "headline": headline_json(rep),
     }
 
 
@@ -71,7 +72,7 @@ def _saving_text(s: Savings | None, why_none: str = "no git history") -> str:
 
 
 def report_text(rep: SuggestReport, dockerfile: str, diff: str | None) -> str:
-    out = []
+    out = headline_block(rep, dockerfile)
     if not rep.suggestions:
         out.append(f"{dockerfile}: nothing to suggest")
     for s in rep.suggestions:
@@ -112,6 +113,89 @@ def report_text(rep: SuggestReport, dockerfile: str, diff: str | None) -> str:
 
 
 FIX_LABEL = {"safe": "safe fix", "unsafe": "unsafe fix", "hint": "hint"}
+
+
+def headline_json(rep: SuggestReport) -> dict[str, Any] | None:
+    """The headline with exact numbers (seconds and bytes per commit unrounded, shares as
+    fractions of the replayed builds); null without a replayed history. `variants` holds
+    `current` (today's file), `safe` (the safe fixes applied) and `unsafe` (the unsafe
+    fixes on top: what `--unsafe-fixes` writes); push bytes are the known part, complete
+    when `unknown_size_layers` is 0; null when nothing pushed was of known size."""
+    from layerlens.suggest.headline import VARIANTS, headline
+
+    h = headline(rep)
+    if h is None:
+        return None
+    return {
+        "builds": h.by("current").builds,
+        "variants": {f.variant: {
+            "fixes": list(f.rules),
+            "rebuild_seconds_per_commit": f.seconds_per_commit,
+            "push_bytes_per_commit": f.push_bytes_per_commit,
+            "unknown_size_layers": f.unknown_push_layers,
+            "estimated": f.estimated,
+        } for f in h.figures},
+        "layers": [{"stage": r.stage, "instruction": r.text,
+                    **{f"line_{v}": r.lines[k] for k, v in enumerate(VARIANTS)},
+                    **{f"rebuild_share_{v}": r.shares[k] for k, v in enumerate(VARIANTS)}}
+                   for r in h.layers],
+    }
+
+
+def headline_block(rep: SuggestReport, dockerfile: str) -> list[str]:
+    """The lines that lead `suggest`'s text: per-commit rebuild time and push bytes now,
+    with the safe fixes and with --unsafe-fixes too, then the share of commits that rebuild
+    each layer in each. Sizes and durations through layerlens/units.py."""
+    from layerlens.suggest.headline import headline
+    from layerlens.textreport import push_text
+    from layerlens.units import duration
+
+    h = headline(rep)
+    if h is None:
+        why = "no git history" if not rep.replayed else "no build was replayed"
+        return [f"{dockerfile}: per-commit rebuild time unknown ({why})", ""]
+    cur, safe, unsafe = h.figures
+    if cur.seconds_per_commit is None:
+        return [f"{dockerfile}: per-commit rebuild time unknown (no build replayed)", ""]
+
+    def change(f) -> str:
+        if f.seconds_per_commit is None:
+            return "unknown"
+        d = f.seconds_per_commit - cur.seconds_per_commit
+        pct = f" ({d / cur.seconds_per_commit:+.0%})" if cur.seconds_per_commit else ""
+        return f"{duration(f.seconds_per_commit)}{pct}"
+
+    est = "; seconds partly estimated" if any(f.estimated for f in h.figures) else ""
+    pushes = [push_text(f.push_bytes_per_commit, f.unknown_push_layers).split(" (")[0]
+              for f in h.figures]
+    same = unsafe.rules == safe.rules
+    out = [f"{dockerfile}: per commit, over {cur.builds} replayed build(s){est}",
+           f"  now                  rebuild {duration(cur.seconds_per_commit)}, push {pushes[0]}",
+           f"  with the safe fixes  rebuild {change(safe)}, push {pushes[1]}"
+           f"  [{', '.join(safe.rules) or 'none apply'}]"]
+    if same:
+        out.append("  with --unsafe-fixes  the same: no unsafe fix applies beyond them")
+    else:
+        out.append(f"  with --unsafe-fixes  rebuild {change(unsafe)}, push {pushes[2]}"
+                   f"  [+{', '.join(unsafe.rules[len(safe.rules):])}]")
+    if any(f.unknown_push_layers for f in h.figures):
+        out.append("  (push: the known part; some layer sizes are unknown without --image)")
+    rows = [r for r in h.layers if any(s for s in r.shares if s)]
+    if rows:
+        out.append("  share of builds that rebuild each layer: now -> safe"
+                   + ("" if same else " -> --unsafe-fixes"))
+        shown = rows[:15]
+        for r in shown:
+            where = f"L{r.lines[0]}" if r.lines[0] is not None else "new"
+            text = r.text if len(r.text) <= 48 else r.text[:47] + "…"
+            cells = " -> ".join("-" if x is None else f"{x:.0%}"
+                                for x in (r.shares[:2] if same else r.shares))
+            out.append(f"    {where:<6} {text:<48} {cells}")
+        if len(rows) > len(shown):
+            out.append(f"    ... {len(rows) - len(shown)} more layers (--format json lists "
+                       "them all)")
+    out.append("")
+    return out
 
 
 def unmeasured_reason(rep: SuggestReport, s: Suggestion) -> str:
