@@ -29,8 +29,9 @@ Class (seconds): rationale.
   download, cargo fetch, composer install, mvn dependency:go-offline (60): a lock file
   typically names hundreds of packages.
 * compile or bundle: make, go build, cargo build, mvn package, gradle build, npm run
-  build, tsc, webpack, gcc, dotnet publish (120): the step CI users wait for; real
-  projects range from seconds to tens of minutes.
+  build (a script whose name says build, compile, bundle, dist or prod; another `npm run`
+  script is "any other command"), tsc, webpack, gcc, dotnet publish, test runs (120): the
+  step CI users wait for; real projects range from seconds to tens of minutes.
 * download: curl, wget, git clone (5): one archive or repository, warm network.
 * unpack: tar, unzip, gunzip (2): local I/O on a downloaded archive.
 * any other command: a project script, an unknown tool (20): the flat default
@@ -39,6 +40,7 @@ Class (seconds): rationale.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from layerlens.dockerfile.model import Instruction
@@ -101,6 +103,9 @@ COMPILE = {
     "python": {"setup.py"}, "python3": {"setup.py"}, "sbt": None, "bazel": None,
     "rustc": None, "mix": {"compile", "release"},
 }
+# `npm run NAME` compiles only when NAME says so; any other script is of unknown cost
+SCRIPT_RUNNERS = frozenset({"npm", "yarn", "pnpm", "bun"})
+BUILD_SCRIPT = re.compile(r"build|compile|bundle|dist|webpack|tsc|prod", re.IGNORECASE)
 DOWNLOAD = frozenset({"curl", "wget", "git", "svn", "aria2c", "fetch"})
 UNPACK = frozenset({"tar", "unzip", "gunzip", "gzip", "xz", "bunzip2", "zstd", "7z"})
 MULTICALL = frozenset({"busybox", "toybox"})  # `busybox sleep 1` runs the applet named next
@@ -144,15 +149,19 @@ def classify(name: str, args: list[str | None]) -> tuple[str, float]:
             return f"OS packages ({n} named)", OS_INSTALL_SECONDS + OS_PER_PACKAGE_SECONDS * n
         return "trivial", TRIVIAL_SECONDS  # clean, autoremove, remove: local bookkeeping
     if base in COMPILE and (COMPILE[base] is None or sub in COMPILE[base]):
-        return "compile or bundle", COMPILE_SECONDS
+        if base not in SCRIPT_RUNNERS or sub not in ("run", "run-script") or (
+                len(pos) > 1 and pos[1] and BUILD_SCRIPT.search(pos[1])):
+            return "compile or bundle", COMPILE_SECONDS
+        return "other", UNKNOWN_COMMAND_SECONDS  # `npm run sbom`: a script, unknown cost
     if base in ("python", "python3") and "-m" in args:
         mod = args[args.index("-m") + 1] if args.index("-m") + 1 < len(args) else None
         if mod in ("pip", "pip3"):
             rest = args[args.index("-m") + 2:]
             return classify("pip", rest)
     if base in LANG_NAMED and sub in LANG_NAMED[base]:
-        names = [a for a in pos[1:] if a and not a.startswith((".", "/"))
-                 and not a.endswith((".txt", ".toml", ".cfg", ".lock"))]
+        # a word with a variable (`pkg@$VERSION`) still names one package
+        names = [a for a in pos[1:] if a is None or (a and not a.startswith((".", "/"))
+                 and not a.endswith((".txt", ".toml", ".cfg", ".lock")))]
         reads_file = any(a in ("-r", "--requirement", "-e", "--editable", "-c") for a in args) \
             or any(a in (".", "./") for a in pos[1:])
         if names and not reads_file:

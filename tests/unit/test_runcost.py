@@ -69,3 +69,15 @@ def test_estimate_marks_the_source_and_basis() -> None:
     flat = estimate(ops[1], None)  # no instruction: the documented flat default
     assert flat.seconds == DEFAULT_RUN_SECONDS and "cannot read" in (flat.seconds_basis or "")
     assert "WORKDIR" in (estimate(ops[2], None).seconds_basis or "")
+
+
+def test_npm_run_compiles_only_when_the_script_says_so() -> None:
+    build = _run("npm run build:prod")
+    sbom = _run("npm run sbom")
+    assert build and sbom and "compile" in build.basis and "other" in sbom.basis
+    assert sbom.seconds < build.seconds
+
+
+def test_a_package_named_with_a_variable_is_still_one_named_package() -> None:
+    got = _run("npm install -g @cyclonedx/cyclonedx-npm@$CYCLONEDX_NPM_VERSION")
+    assert got is not None and "language packages (1 named)" in got.basis
