@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from layerlens.dockerfile.model import Instruction
 
@@ -179,6 +180,7 @@ def classify(name: str, args: list[str | None]) -> tuple[str, float]:
     return "other", UNKNOWN_COMMAND_SECONDS
 
 
+@lru_cache(maxsize=4096)
 def estimate_run(ins: Instruction) -> RunEstimate | None:
     """The estimated build seconds of RUN `ins` from its commands, with the basis; None when
     the RUN model finds no command in it (the caller keeps its flat default)."""
