@@ -200,10 +200,15 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
     if hist_opts.enabled and hist_opts.build_log is not None:
         log_seconds, note = _log_seconds(df, hist_opts, options.target)
         notices.append(note)
+    measured: dict[str, tuple[float, str]] = {}
+    if hist_opts.enabled:
+        measured, note = _measured_seconds(df, options, ctx)
+        if note:
+            notices.append(note)
     hist, hist_notices = analyze_history(
         df, options.dockerfile, ctx_dir, inputs, matcher, hist_opts,
         build_args=options.build_args, target=options.target, log_seconds=log_seconds,
-        progress=say)
+        measured=measured, progress=say)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)
@@ -226,6 +231,30 @@ def _log_seconds(df: Dockerfile, hist_opts: HistoryOptions,
     timed = sum(1 for sp in plan.stages for _ in sp.ops)
     return seconds, (f"build log {hist_opts.build_log}: timed {len(seconds)} of {timed} steps "
                      "(cached or unmatched steps keep estimates)")
+
+
+def _measured_seconds(df: Dockerfile, options: AnalyzeOptions, ctx: Context
+                      ) -> tuple[dict[str, tuple[float, str]], str | None]:
+    """Step seconds `layerlens measure` recorded that still hold for today's instructions
+    and inputs (cache/measured.py), by operation identity, with a notice saying how many."""
+    from layerlens.cache.measured import lookup, store_path
+    from layerlens.cache.ops import build_plan, detect_volatile
+    from layerlens.dockerfile.model import find_stage
+
+    if not store_path(options.dockerfile).is_file():
+        return {}, None
+    target = None if options.target is None else find_stage(df.stages, options.target)
+    plan = build_plan(df, volatile_args=detect_volatile(df), target=target)
+    got = lookup(options.dockerfile, plan, ctx)
+    steps = sum(1 for sp in plan.stages for _ in sp.ops)
+    if not got:
+        return {}, ("`layerlens measure` timed this Dockerfile before, but no step is unchanged "
+                    "since (its text or its inputs changed): seconds are estimates; run it "
+                    "again to measure")
+    when = max(m.measured_at for m in got.values())
+    return ({ident: (m.seconds, m.basis) for ident, m in got.items()},
+            f"{len(got)} of {steps} steps timed by `layerlens measure` (last {when}); "
+            "the others keep estimates")
 
 
 def _missing_source_notices(df: Dockerfile, inputs: Mapping[int, CopyInputs], ctx_dir: Path,

@@ -666,6 +666,46 @@ def cmd_scan(ns: argparse.Namespace) -> int:
     return worst
 
 
+def cmd_measure(ns: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from layerlens.analysis import analyze
+    from layerlens.cache.timeline import HistoryOptions
+    from layerlens.measure import measure
+    from layerlens.units import duration
+
+    options = replace(_options(ns), history=HistoryOptions(enabled=False))
+    progress = Progress()
+    try:
+        result = analyze(options, progress)  # the Dockerfile, ignore file and context, once
+        got = measure(result, progress=progress)
+    finally:
+        progress.done()
+    if ns.format == "json":
+        from layerlens.jsonout import dumps
+
+        doc = {"builder": got.builder, "wall_seconds": round(got.wall_seconds, 3),
+               "store": str(got.store), "untimed_steps": got.unmatched,
+               "steps": [{"instruction": s.instruction, "line": s.line, "text": s.text,
+                          "seconds": round(s.seconds, 3)} for s in got.steps]}
+        _write_output(dumps(doc), ns.output, utf8=True)
+        return EXIT_OK
+    from layerlens.jsonout import escape_text
+
+    out = [f"built {result.options.dockerfile} with {got.builder} (no cache) in "
+           f"{duration(got.wall_seconds)}; step seconds:"]
+    for s in got.steps:
+        text = s.text if len(s.text) <= 70 else s.text[:69] + "…"
+        out.append(f"  L{s.line:<5} {duration(s.seconds):>12}  {escape_text(text)}")
+    if got.unmatched:
+        out.append(f"{got.unmatched} layer step(s) were not timed (not printed by the builder); "
+                   "they keep estimates")
+    out.append(f"recorded in {got.store}: analyze, suggest, check and the TUI use these times "
+               "while the instructions and their inputs are unchanged")
+    _write_output("\n".join(out) + "\n", ns.output)
+    return EXIT_OK
+
+
 def cmd_tui(ns: argparse.Namespace) -> int:
     from layerlens.errors import LayerlensError
 
@@ -743,6 +783,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when there are suggestions")
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("measure", help="build once (buildah, podman or docker buildx) and "
+                       "record real step seconds for later runs")
+    p.add_argument("dockerfile", nargs="?", help="Dockerfile, or a directory holding one "
+                   "(default: ./Dockerfile)")
+    p.add_argument("--context", "-C", help="build context directory (default: the "
+                   "Dockerfile's directory)")
+    p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a build-time variable, as `docker build --build-arg`")
+    p.add_argument("--platform", default="linux/amd64",
+                   help="platform to build for (default: linux/amd64)")
+    p.add_argument("--target", metavar="STAGE",
+                   help="build this stage, as `docker build --target` (default: the last)")
+    p.add_argument("--no-compose", action="store_true",
+                   help="do not take context, build args and target from a compose or bake "
+                        "file that builds this Dockerfile")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", "-o", help="write the report to this file (atomically)")
+    p.set_defaults(func=cmd_measure, no_history=True, pullers=1, max_commits=None,
+                   image=None, image_platform=None, since=None, base_refresh=None,
+                   volatile_arg=[], stable_arg=[], build_log=None)
 
     p = sub.add_parser("tui", help="explore layers, costs, history and fixes interactively")
     _add_input_options(p)

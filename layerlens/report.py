@@ -107,7 +107,9 @@ def op_cost_json(st) -> dict[str, Any]:
     return {
         "rebuilds": st.rebuilds,
         "build_seconds": round(c.seconds, 3),
+        # "log", "measured", "image" or "estimate"; the basis says how (cache/runcost.py)
         "build_seconds_source": c.seconds_source,
+        "build_seconds_basis": c.seconds_basis,
         "size_bytes": c.size_bytes,
         # a builder stage's layers are never pushed: 0 is exact for them
         "push_bytes": c.push_bytes if st.pushed else 0,

@@ -207,7 +207,8 @@ def per_commit_text(c, window: int) -> str:
     if c.mean_seconds is None:
         return f"{plural(window, 'commit')} in the window, no build replayed; per commit: unknown"
     unknown = c.unknown_push_layers
-    est = " (estimated: no build log or image given)" if c.estimated else ""
+    est = (" (seconds partly estimated: `layerlens measure`, --build-log or --image time "
+           "steps)") if c.estimated else ""
     pull = "unknown" if c.mean_pull_bytes is None else (
         ("≥ " if unknown else "") + size(int(c.mean_pull_bytes)))
     builds = (f" ({plural(c.builds, 'build')} ran)" if c.builds != len(c.commits) else "")

@@ -1,9 +1,11 @@
 """What a rebuilt layer costs: build seconds, push bytes, pull bytes.
 
-Sources, best first: a BuildKit build log (seconds per step), an image (layer sizes and
-compressed sizes, history timestamps), the build context (exact bytes a COPY/ADD brings
-in). Without them, build seconds fall back to documented defaults marked as estimates, and
-sizes that cannot be known stay unknown (None) and are reported as such.
+Sources, best first: a BuildKit build log (seconds per step), a build `layerlens measure`
+ran and recorded (cache/measured.py), an image (layer sizes and compressed sizes, history
+timestamps), the build context (exact bytes a COPY/ADD brings in). Without them, build
+seconds are estimates: a RUN's from what its commands do (cache/runcost.py, where the
+table of defaults and its rationale is), other steps from documented defaults. Estimates
+are marked as such with their basis; sizes that cannot be known stay unknown (None).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.cache.replay import ReplayResult
+from layerlens.dockerfile.model import Instruction
 
 # Documented defaults, used only when nothing better is known (marked "estimate").
+# A RUN the RUN model cannot read (cache/runcost.py prices the others by their commands).
 DEFAULT_RUN_SECONDS = 20.0
 COPY_BASE_SECONDS = 0.5
 COPY_BYTES_PER_SECOND = 100 * 1024 * 1024
@@ -27,10 +31,13 @@ COMPRESSION_RATIO = 0.45
 @dataclass(frozen=True, slots=True)
 class OpCost:
     seconds: float
-    seconds_source: str  # "log", "image" or "estimate"
+    seconds_source: str  # "log", "measured", "image" or "estimate"
     size_bytes: int | None
     push_bytes: int | None
     push_source: str | None  # "image", "ratio" or None when unknown
+    # how the seconds were found: the log or build that timed the step, or the estimate's
+    # rule ("RUN model: OS packages (3 named) 16s (apt-get); step overhead 0.5s")
+    seconds_basis: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +88,32 @@ class CostSummary:
         return self.unknown_push_layers == 0
 
 
-def estimate(op: Op, size_bytes: int | None) -> OpCost:
+def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None) -> OpCost:
+    """The estimated cost of `op` (marked "estimate", with its basis). `ins`, the RUN's
+    instruction, lets the RUN model price it by what it does; without it (or when the model
+    finds no command) a RUN costs `DEFAULT_RUN_SECONDS`. COPY/ADD cost a base plus their
+    bytes at `COPY_BYTES_PER_SECOND` (bytes unknown: the base alone)."""
     if op.keyword == "run":
         seconds = DEFAULT_RUN_SECONDS
+        basis = "default for a RUN the RUN model cannot read"
+        if ins is not None:
+            from layerlens.cache.runcost import estimate_run
+
+            got = estimate_run(ins)
+            if got is not None:
+                seconds, basis = got.seconds, got.basis
     elif op.keyword == "workdir":
         seconds = WORKDIR_SECONDS
+        basis = "default for a WORKDIR (a mkdir)"
     else:
         seconds = COPY_BASE_SECONDS + (size_bytes or 0) / COPY_BYTES_PER_SECOND
+        basis = (f"{COPY_BASE_SECONDS:g}s + bytes at {COPY_BYTES_PER_SECOND >> 20} MiB/s"
+                 if size_bytes is not None else f"{COPY_BASE_SECONDS:g}s; bytes unknown")
     if op.keyword == "workdir":
         size_bytes = 0
     push = None if size_bytes is None else int(size_bytes * COMPRESSION_RATIO)
-    return OpCost(seconds, "estimate", size_bytes, push, None if push is None else "ratio")
+    return OpCost(seconds, "estimate", size_bytes, push, None if push is None else "ratio",
+                  basis)
 
 
 def summarize(

@@ -63,6 +63,9 @@ class ReplaySetup:
     pullers: int
     known_costs: Mapping[str, OpCost]  # by operation identity (from an image)
     log_seconds: Mapping[str, float]  # by operation identity (from a build log)
+    # by operation identity: (seconds, basis) a `layerlens measure` build recorded for
+    # today's instruction with today's inputs (cache/measured.py)
+    measured: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +135,13 @@ def plan_of(df: Dockerfile, setup: ReplaySetup) -> BuildPlan:
 
 def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
              known: Mapping[str, OpCost],
-             log_seconds: Mapping[str, float] | None = None) -> dict[str, OpCost]:
-    """Today's cost of each operation, by identity: known figures first, else context sizes
-    and the documented defaults; seconds from a build log replace estimated seconds."""
+             log_seconds: Mapping[str, float] | None = None,
+             df: Dockerfile | None = None,
+             measured: Mapping[str, tuple[float, str]] | None = None) -> dict[str, OpCost]:
+    """Today's cost of each operation, by identity: known figures first (an image), else
+    context sizes and estimates (a RUN priced by the RUN model when `df`, the plan's
+    Dockerfile, is given). Real seconds replace the image's or the estimate's: a build
+    log's first, then a `layerlens measure` build's (`measured`: seconds and basis)."""
     out: dict[str, OpCost] = {}
     for sp in plan.stages:
         for op in sp.ops:
@@ -147,10 +154,16 @@ def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
                     if inp is not None and all(s.kind in ("context", "heredoc")
                                                for s in inp.sources):
                         size = inp.bytes
-                cost = estimate(op, size)
+                ins = df.instructions[op.instruction] if df is not None and \
+                    op.instruction >= 0 else None
+                cost = estimate(op, size, ins)
             if log_seconds and op.identity in log_seconds:
                 cost = OpCost(log_seconds[op.identity], "log", cost.size_bytes, cost.push_bytes,
-                              cost.push_source)
+                              cost.push_source, "BuildKit build log (--build-log)")
+            elif measured and op.identity in measured:
+                secs, basis = measured[op.identity]
+                cost = OpCost(secs, "measured", cost.size_bytes, cost.push_bytes,
+                              cost.push_source, basis)
             out[op.identity] = cost
     return out
 
@@ -176,7 +189,7 @@ def replay_text(
     """
     plan = plan_of(df, setup)
     result = replay_plan(setup, plan, matcher)
-    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds)
+    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured)
     return result, summarize(result, costs, plan=plan, pullers=setup.pullers)
 
 
@@ -210,13 +223,15 @@ def analyze_history(
     build_args: Mapping[str, str],
     target: str | None = None,
     log_seconds: Mapping[str, float] | None = None,
+    measured: Mapping[str, tuple[float, str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     """Mine the window once and replay the current Dockerfile `df` over it.
 
     `matcher` is the `.dockerignore` in force now and `inputs` the context files each
-    COPY/ADD of `df` brings in now. Returns (None, notices) when there is no usable history.
-    Raises `LayerlensError` when git itself fails.
+    COPY/ADD of `df` brings in now; `log_seconds` (a build log's) and `measured` (`layerlens
+    measure`'s, with their basis) are real step seconds by operation identity. Returns
+    (None, notices) when there is no usable history. Raises `LayerlensError` when git itself fails.
     """
     say = progress or (lambda _m: None)
     if not options.enabled:
@@ -267,7 +282,7 @@ def analyze_history(
             "to build")
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
-                        dict(log_seconds or {}))
+                        dict(log_seconds or {}), dict(measured or {}))
     say(f"replaying {len(history.commits) - start} commits")
     result, summary = replay_text(setup, df, matcher, inputs)
     if result.first_failed:
@@ -427,7 +442,7 @@ def _as_built(setup: ReplaySetup, df_path: str | None, ignore_paths: tuple[str, 
     result = replay(setup.history, versions, watched=watched,
                     base_refresh=setup.base_refresh_seconds)
     plan = plan_of(df, setup)
-    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds)
+    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured)
     summary = summarize(result, costs, plan=plan, pullers=setup.pullers)
     notices = []
     broken = [c for c in result.commits if c.error]

@@ -23,7 +23,8 @@ def image_op_costs(image: Image, df: Dockerfile,
             continue
         op = ops[src.instruction]
         layer = image.layers[src.layer]
-        fallback = estimate(op, layer.size_bytes)
+        fallback = estimate(op, layer.size_bytes,
+                            df.instructions[op.instruction] if op.instruction >= 0 else None)
         secs = seconds.get(src.layer)
         if layer.compressed_bytes is not None:
             push, push_src = layer.compressed_bytes, "image"
@@ -33,5 +34,6 @@ def image_op_costs(image: Image, df: Dockerfile,
             secs if secs is not None else fallback.seconds,
             "image" if secs is not None else fallback.seconds_source,
             layer.size_bytes, push, push_src,
+            "image history timestamps" if secs is not None else fallback.seconds_basis,
         )
     return out

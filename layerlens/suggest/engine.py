@@ -15,14 +15,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layerlens.analysis import Analysis
+from layerlens.cache.costs import CostSummary
 from layerlens.dockerfile import Dockerfile, parse
 from layerlens.errors import LayerlensError
 from layerlens.suggest.model import Savings, Suggestion
 from layerlens.suggest.rule import Rule, Subject, read_ignore_text, sum_known
 
-__all__ = ["Rule", "Subject", "SuggestReport", "read_ignore_text", "suggest", "verify_report"]
+__all__ = ["Rule", "Subject", "SuggestReport", "Variant", "read_ignore_text", "suggest",
+           "verify_report"]
 
 _PRAGMA = re.compile(r"^\s*#\s*layerlens\s+ignore\s*=\s*([A-Za-z0-9_, ]+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One Dockerfile text the report speaks of, with the fixes that made it."""
+
+    name: str  # "current", "safe" or "unsafe"
+    subject: Subject  # its text, ignore text and replay (Subject.summary, cached)
+    steps: tuple[Suggestion, ...]  # fixes applied to today's file to make it, in order
+
+    @property
+    def costs(self) -> CostSummary | None:
+        """Its replay over the analysis's mined history (the one the fixes were measured
+        against; replayed once more only when no rule measured it), or None without one."""
+        return self.subject.summary(self.subject.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +52,9 @@ class SuggestReport:
     steps: tuple[Suggestion, ...] = ()  # each applied fix, measured on the text before it
     unsafe_fixes: bool = False  # were unsafe fixes applied too
     replayed: bool = False  # was a git history replayed to measure savings
+    # today's file, the safe rewrite, and the rewrite with unsafe fixes too (made and
+    # measured whether or not --unsafe-fixes applies it); the headline reads their replays
+    variants: tuple[Variant, ...] = ()
 
     @property
     def total_savings(self) -> Savings | None:
@@ -153,24 +173,29 @@ def _worth_it(sug: Suggestion) -> Suggestion:
                    note=f"{why}; {sug.note}" if sug.note else why)
 
 
-def suggest(analysis: Analysis, *, select: set[str] | None = None,
-            ignore: set[str] | None = None, max_rounds: int = 12,
-            unsafe_fixes: bool = False) -> SuggestReport:
-    """Run the rules, then build the combined rewrite from the fixes `--write` applies:
-    the safe ones, and with `unsafe_fixes` the unsafe ones too (never hints)."""
+@dataclass
+class _Combined:
+    """Where a run of the combined rewrite ended: the subject, its rules' findings, the
+    texts and the fixes applied on the way."""
+
+    subject: Subject
+    sugs: list[Suggestion]
+    text: str
+    itext: str | None
+    applied: list[str]
+    steps: list[Suggestion]
+
+
+def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, ignore: set[str],
+             max_rounds: int, unsafe: bool) -> _Combined:
+    """Apply the best fix of the classes asked for, re-read, repeat until none is left."""
     from layerlens.suggest.rules import RULES
 
-    ignore = ignore or set()
-    ignore_text = read_ignore_text(analysis)
-    subject = Subject(analysis, analysis.dockerfile.source, ignore_text)
-    first = run_rules(subject, RULES, select, ignore)
-    # Build the combined rewrite: best fixable suggestion first, then re-read and repeat.
-    text, itext = subject.text, ignore_text
-    applied: list[str] = []
-    steps: list[Suggestion] = []
-    cur, cur_sugs = subject, first
+    text, itext = start.text, start.itext
+    applied, steps = list(start.applied), list(start.steps)
+    cur, cur_sugs = start.subject, start.sugs
     for _ in range(max_rounds):
-        fix = next((s for s in cur_sugs if s.applies(unsafe_fixes) and (
+        fix = next((s for s in cur_sugs if s.applies(unsafe) and (
             s.savings is None or s.savings.seconds_per_commit >= 0)), None)
         if fix is None:
             break
@@ -187,13 +212,44 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
             raise LayerlensError(
                 f"internal error: rewrite by {fix.rule} does not parse: {exc}") from None
         cur_sugs = run_rules(cur, RULES, select, ignore)
+    return _Combined(cur, cur_sugs, text, itext, applied, steps)
+
+
+def suggest(analysis: Analysis, *, select: set[str] | None = None,
+            ignore: set[str] | None = None, max_rounds: int = 12,
+            unsafe_fixes: bool = False) -> SuggestReport:
+    """Run the rules, then build the combined rewrite from the fixes `--write` applies:
+    the safe ones, and with `unsafe_fixes` the unsafe ones too (never hints).
+
+    Safe fixes are applied first (best first, re-reading after each), then unsafe ones on
+    top, so the rewrite `--unsafe-fixes` writes starts with exactly the safe rewrite. The
+    unsafe run is made (and measured, never applied) without `unsafe_fixes` too, when an
+    unsafe fix is left: the report's headline gives both figures (`SuggestReport.variants`).
+    """
+    from layerlens.suggest.rules import RULES
+
+    ignore = ignore or set()
+    ignore_text = read_ignore_text(analysis)
+    subject = Subject(analysis, analysis.dockerfile.source, ignore_text)
+    first = run_rules(subject, RULES, select, ignore)
+    start = _Combined(subject, first, subject.text, ignore_text, [], [])
+    safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False)
+    unsafe = safe
+    if any(s.applies(True) and not s.applies(False) for s in safe.sugs):
+        unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True)
+    done = unsafe if unsafe_fixes else safe
+    text, itext = done.text, done.itext
     changed_df = text != subject.text
     changed_ig = itext != ignore_text
     ignore_path = Path(analysis.context.ignore_source) if analysis.context.ignore_source \
         else Path(analysis.context.root) / ".dockerignore"
+    variants = (Variant("current", subject, ()),
+                Variant("safe", safe.subject, tuple(safe.steps)),
+                Variant("unsafe", unsafe.subject, tuple(unsafe.steps)))
     return SuggestReport(tuple(first), text if changed_df else None,
-                         itext if changed_ig else None, ignore_path, tuple(applied),
-                         tuple(steps), unsafe_fixes, analysis.history is not None)
+                         itext if changed_ig else None, ignore_path, tuple(done.applied),
+                         tuple(done.steps), unsafe_fixes, analysis.history is not None,
+                         variants)
 
 
 def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):

@@ -48,6 +48,7 @@ def report_json(rep: SuggestReport) -> dict[str, Any]:
                     for s in rep.steps],
         "unsafe_fixes": rep.unsafe_fixes,
         "total_savings": savings_json(rep.total_savings),
+        "headline": headline_json(rep),
     }
 
 
@@ -164,7 +165,8 @@ def report_text(rep: SuggestReport, dockerfile: str, diff: str | None,
     from layerlens.jsonout import safe_text
     from layerlens.textfit import wrap
 
-    blocks = [_finding_block(rep, s, dockerfile, width) for s in rep.suggestions] or [
+    blocks = [headline_block(rep, dockerfile, width)]
+    blocks += [_finding_block(rep, s, dockerfile, width) for s in rep.suggestions] or [
         wrap(f"{safe_text(dockerfile)}: nothing to suggest", width, indent="  ")]
     blocks += [_plan_block(rep, width), _held_block(rep, width)]
     text = "\n\n".join("\n".join(b) for b in blocks if b) + "\n"
@@ -174,6 +176,94 @@ def report_text(rep: SuggestReport, dockerfile: str, diff: str | None,
 
 
 FIX_LABEL = {"safe": "safe fix", "unsafe": "unsafe fix", "hint": "hint"}
+
+
+def headline_json(rep: SuggestReport) -> dict[str, Any] | None:
+    """The headline with exact numbers (seconds and bytes per commit unrounded, shares as
+    fractions of the replayed builds); null without a replayed history. `variants` holds
+    `current` (today's file), `safe` (the safe fixes applied) and `unsafe` (the unsafe
+    fixes on top: what `--unsafe-fixes` writes); push bytes are the known part, complete
+    when `unknown_size_layers` is 0; null when nothing pushed was of known size."""
+    from layerlens.suggest.headline import VARIANTS, headline
+
+    h = headline(rep)
+    if h is None:
+        return None
+    return {
+        "builds": h.by("current").builds,
+        "variants": {f.variant: {
+            "fixes": list(f.rules),
+            "rebuild_seconds_per_commit": f.seconds_per_commit,
+            "push_bytes_per_commit": f.push_bytes_per_commit,
+            "unknown_size_layers": f.unknown_push_layers,
+            "estimated": f.estimated,
+        } for f in h.figures},
+        "layers": [{"stage": r.stage, "instruction": r.text,
+                    **{f"line_{v}": r.lines[k] for k, v in enumerate(VARIANTS)},
+                    **{f"rebuild_share_{v}": r.shares[k] for k, v in enumerate(VARIANTS)}}
+                   for r in h.layers],
+    }
+
+
+def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list[str]:
+    """The lines that lead `suggest`'s text: per-commit rebuild time and push bytes now,
+    with the safe fixes and with --unsafe-fixes too, then the share of commits that rebuild
+    each layer in each, every line fitting WIDTH cells. Sizes and durations through
+    layerlens/units.py."""
+    from layerlens.jsonout import safe_text
+    from layerlens.suggest.headline import headline
+    from layerlens.textfit import elide_middle, fit_lines, truncate
+    from layerlens.textreport import push_text
+    from layerlens.units import duration
+
+    dockerfile = elide_middle(safe_text(dockerfile), max(12, width // 2))
+
+    h = headline(rep)
+    if h is None:
+        why = "no git history" if not rep.replayed else "no build was replayed"
+        return fit_lines([f"{dockerfile}: per-commit rebuild time unknown ({why})"], width)
+    cur, safe, unsafe = h.figures
+    if cur.seconds_per_commit is None:
+        return fit_lines([f"{dockerfile}: per-commit rebuild time unknown (no build replayed)"],
+                         width)
+
+    def change(f) -> str:
+        if f.seconds_per_commit is None:
+            return "unknown"
+        d = f.seconds_per_commit - cur.seconds_per_commit
+        pct = f" ({d / cur.seconds_per_commit:+.0%})" if cur.seconds_per_commit else ""
+        return f"{duration(f.seconds_per_commit)}{pct}"
+
+    est = "; seconds partly estimated" if any(f.estimated for f in h.figures) else ""
+    pushes = [push_text(f.push_bytes_per_commit, f.unknown_push_layers).split(" (")[0]
+              for f in h.figures]
+    same = unsafe.rules == safe.rules
+    out = [f"{dockerfile}: per commit, over {cur.builds} replayed build(s){est}",
+           f"  now                  rebuild {duration(cur.seconds_per_commit)}, push {pushes[0]}",
+           f"  with the safe fixes  rebuild {change(safe)}, push {pushes[1]}"
+           f"  [{', '.join(safe.rules) or 'none apply'}]"]
+    if same:
+        out.append("  with --unsafe-fixes  the same: no unsafe fix applies beyond them")
+    else:
+        out.append(f"  with --unsafe-fixes  rebuild {change(unsafe)}, push {pushes[2]}"
+                   f"  [+{', '.join(unsafe.rules[len(safe.rules):])}]")
+    if any(f.unknown_push_layers for f in h.figures):
+        out.append("  (push: the known part; some layer sizes are unknown without --image)")
+    rows = [r for r in h.layers if any(s for s in r.shares if s)]
+    if rows:
+        out.append("  share of builds that rebuild each layer: now -> safe"
+                   + ("" if same else " -> --unsafe-fixes"))
+        shown = rows[:15]
+        for r in shown:
+            where = f"L{r.lines[0]}" if r.lines[0] is not None else "new"
+            cells = " -> ".join("-" if x is None else f"{x:.0%}"
+                                for x in (r.shares[:2] if same else r.shares))
+            room = max(8, width - 4 - 7 - 1 - len(cells))
+            out.append(f"    {where:<6} {truncate(safe_text(r.text), room):<{room}} {cells}")
+        if len(rows) > len(shown):
+            out.append(f"    ... and {len(rows) - len(shown)} more layers (--format json "
+                       "lists them all)")
+    return fit_lines(out, width)
 
 
 def unmeasured_reason(rep: SuggestReport, s: Suggestion) -> str:

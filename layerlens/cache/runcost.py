@@ -1,0 +1,211 @@
+"""A RUN's build seconds estimated from what it does, when nothing measured it.
+
+The RUN model (layerlens/runmodel/) reads a RUN as simple commands; each command is put in
+one class of work below and priced by the class's default. The estimate is the RUN's
+fixed overhead plus the sum over its commands. A RUN the shell model cannot read at all
+(no commands found) keeps the flat default of `cache/costs.py`.
+
+Defaults, in seconds, for one step on a typical hosted CI runner (2-4 vCPUs, a warm
+network, packages fetched from the distribution's or registry's CDN). They are stated
+judgements, not measurements: no published table of per-step build times exists to take
+them from, and the true figures vary by an order of magnitude with the project. What they
+get right is the order between classes (an `echo` costs nothing beside the step itself, a
+package install seconds to a minute, a compile more), which is what ranks layers and
+fixes. Every figure priced from them says "estimate" and names its basis; `layerlens
+measure` (a real build) or `--build-log` (a BuildKit log) replace them with real seconds.
+
+Class (seconds): rationale.
+
+* step overhead (0.5): start a container and snapshot its layer; a buildah
+  `RUN busybox sleep 1` on vfs took 2.3 s here, BuildKit on overlayfs takes less.
+* trivial: echo, mkdir, chmod, ln, useradd, cd, ... (0.05 each): a few syscalls.
+* sleep N (N): exact.
+* index refresh: apt-get update, apk update, yum makecache (8): some MiB of indexes.
+* OS packages: apt-get/apk/yum/dnf/zypper install or upgrade (10 + 2 per named
+  package): resolve, download, unpack; dpkg triggers dominate small installs.
+* language packages by name: pip install flask, npm install -g typescript (5 + 3 per
+  named package): one resolver run, a download and unpack per package.
+* language packages from a manifest: npm ci, pip install -r, bundle install, go mod
+  download, cargo fetch, composer install, mvn dependency:go-offline (60): a lock file
+  typically names hundreds of packages.
+* compile or bundle: make, go build, cargo build, mvn package, gradle build, npm run
+  build (a script whose name says build, compile, bundle, dist or prod; another `npm run`
+  script is "any other command"), tsc, webpack, gcc, dotnet publish, test runs (120): the
+  step CI users wait for; real projects range from seconds to tens of minutes.
+* download: curl, wget, git clone (5): one archive or repository, warm network.
+* unpack: tar, unzip, gunzip (2): local I/O on a downloaded archive.
+* any other command: a project script, an unknown tool (20): the flat default
+  layerlens used for every RUN before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from layerlens.dockerfile.model import Instruction
+
+RUN_OVERHEAD_SECONDS = 0.5
+TRIVIAL_SECONDS = 0.05
+INDEX_REFRESH_SECONDS = 8.0
+OS_INSTALL_SECONDS = 10.0
+OS_PER_PACKAGE_SECONDS = 2.0
+LANG_NAMED_SECONDS = 5.0
+LANG_PER_PACKAGE_SECONDS = 3.0
+LANG_MANIFEST_SECONDS = 60.0
+COMPILE_SECONDS = 120.0
+DOWNLOAD_SECONDS = 5.0
+UNPACK_SECONDS = 2.0
+UNKNOWN_COMMAND_SECONDS = 20.0
+
+TRIVIAL = frozenset({
+    "echo", "printf", "mkdir", "rmdir", "rm", "cp", "mv", "ln", "touch", "chmod", "chown",
+    "chgrp", "cat", "true", "false", ":", "set", "export", "cd", "test", "[", "env", "ls",
+    "tee", "sed", "grep", "useradd", "groupadd", "adduser", "addgroup", "usermod",
+    "update-ca-certificates", "ldconfig", "id", "whoami", "which", "command", "exit",
+    "unset", "umask", "install", "find", "head", "tail", "sort", "wc", "xargs", "basename",
+    "dirname", "readlink", "realpath", "stat", "date", "uname", "locale-gen", "apt-mark",
+    "npm-cache-clean", "setcap", "chsh", "mkfifo", "sync",
+})
+OS_MANAGERS = {
+    # manager -> (index refresh subcommands, install subcommands)
+    "apt-get": ({"update"}, {"install", "upgrade", "dist-upgrade", "full-upgrade"}),
+    "apt": ({"update"}, {"install", "upgrade", "dist-upgrade", "full-upgrade"}),
+    "apk": ({"update"}, {"add", "upgrade"}),
+    "yum": ({"makecache"}, {"install", "update", "upgrade", "groupinstall"}),
+    "dnf": ({"makecache"}, {"install", "update", "upgrade", "groupinstall"}),
+    "microdnf": ({"makecache"}, {"install", "update", "upgrade"}),
+    "zypper": ({"refresh", "ref"}, {"install", "in", "update", "up"}),
+}
+# subcommands that install what a manifest in the working directory names
+LANG_MANIFEST = {
+    "npm": {"ci", "install", "i"}, "yarn": {"install", ""}, "pnpm": {"install", "i"},
+    "bun": {"install", "i"}, "bundle": {"install", ""}, "composer": {"install", "update"},
+    "poetry": {"install"}, "pipenv": {"install", "sync"}, "uv": {"sync"},
+    "go": {"mod"}, "cargo": {"fetch"}, "dotnet": {"restore"},
+    "mvn": {"dependency:go-offline", "dependency:resolve"}, "gradle": {"dependencies"},
+}
+# subcommands that install packages named on the command line
+LANG_NAMED = {
+    "pip": {"install"}, "pip3": {"install"}, "npm": {"install", "i", "add"},
+    "yarn": {"add", "global"}, "pnpm": {"add"}, "gem": {"install"}, "go": {"install"},
+    "cargo": {"install"}, "composer": {"require", "global"}, "pipx": {"install"},
+    "uv": {"pip", "tool"}, "conda": {"install", "create"}, "mamba": {"install", "create"},
+}
+COMPILE = {
+    "make": None, "cmake": None, "ninja": None, "gcc": None, "g++": None, "cc": None,
+    "c++": None, "clang": None, "javac": None, "tsc": None, "webpack": None, "vite": None,
+    "esbuild": None, "rollup": None, "ng": {"build"}, "go": {"build", "generate", "test"},
+    "cargo": {"build", "test", "install"}, "mvn": None, "mvnw": None, "./mvnw": None,
+    "gradle": None, "gradlew": None, "./gradlew": None, "dotnet": {"build", "publish", "test"},
+    "npm": {"run", "run-script", "build", "test"}, "yarn": {"build", "run", "test"},
+    "pnpm": {"build", "run", "test"}, "bun": {"build", "run"}, "swift": {"build"},
+    "python": {"setup.py"}, "python3": {"setup.py"}, "sbt": None, "bazel": None,
+    "rustc": None, "mix": {"compile", "release"},
+}
+# `npm run NAME` compiles only when NAME says so; any other script is of unknown cost
+SCRIPT_RUNNERS = frozenset({"npm", "yarn", "pnpm", "bun"})
+BUILD_SCRIPT = re.compile(r"build|compile|bundle|dist|webpack|tsc|prod", re.IGNORECASE)
+DOWNLOAD = frozenset({"curl", "wget", "git", "svn", "aria2c", "fetch"})
+UNPACK = frozenset({"tar", "unzip", "gunzip", "gzip", "xz", "bunzip2", "zstd", "7z"})
+MULTICALL = frozenset({"busybox", "toybox"})  # `busybox sleep 1` runs the applet named next
+
+
+@dataclass(frozen=True, slots=True)
+class RunEstimate:
+    seconds: float
+    basis: str  # how it was estimated, for people and for JSON
+
+
+def _basename(name: str) -> str:
+    return name.rsplit("/", 1)[-1] if "/" in name and not name.startswith("./") else name
+
+
+def _positional(words) -> list[str | None]:
+    return [w.value for w in words if w.value is None or not w.value.startswith("-")]
+
+
+def classify(name: str, args: list[str | None]) -> tuple[str, float]:
+    """(class, seconds) of one simple command `name args...` (`args` holds None for a word
+    whose value the shell model does not know)."""
+    base = _basename(name)
+    if base in MULTICALL and args and args[0]:
+        return classify(args[0], args[1:])
+    pos = [a for a in args if a is None or not a.startswith("-")]
+    sub = pos[0] if pos else ""
+    if base == "sleep":
+        try:
+            return "sleep", float(sub or 0)
+        except ValueError:
+            return "other", UNKNOWN_COMMAND_SECONDS
+    if base in TRIVIAL:
+        return "trivial", TRIVIAL_SECONDS
+    if base in OS_MANAGERS:
+        refresh, install = OS_MANAGERS[base]
+        if sub in refresh:
+            return "index refresh", INDEX_REFRESH_SECONDS
+        if sub in install:
+            n = sum(1 for a in pos[1:] if a)
+            return f"OS packages ({n} named)", OS_INSTALL_SECONDS + OS_PER_PACKAGE_SECONDS * n
+        return "trivial", TRIVIAL_SECONDS  # clean, autoremove, remove: local bookkeeping
+    if base in COMPILE and (COMPILE[base] is None or sub in COMPILE[base]):
+        if base not in SCRIPT_RUNNERS or sub not in ("run", "run-script") or (
+                len(pos) > 1 and pos[1] and BUILD_SCRIPT.search(pos[1])):
+            return "compile or bundle", COMPILE_SECONDS
+        return "other", UNKNOWN_COMMAND_SECONDS  # `npm run sbom`: a script, unknown cost
+    if base in ("python", "python3") and "-m" in args:
+        mod = args[args.index("-m") + 1] if args.index("-m") + 1 < len(args) else None
+        if mod in ("pip", "pip3"):
+            rest = args[args.index("-m") + 2:]
+            return classify("pip", rest)
+    if base in LANG_NAMED and sub in LANG_NAMED[base]:
+        # a word with a variable (`pkg@$VERSION`) still names one package
+        names = [a for a in pos[1:] if a is None or (a and not a.startswith((".", "/"))
+                 and not a.endswith((".txt", ".toml", ".cfg", ".lock")))]
+        reads_file = any(a in ("-r", "--requirement", "-e", "--editable", "-c") for a in args) \
+            or any(a in (".", "./") for a in pos[1:])
+        if names and not reads_file:
+            return f"language packages ({len(names)} named)", \
+                LANG_NAMED_SECONDS + LANG_PER_PACKAGE_SECONDS * len(names)
+        return "language packages from a manifest", LANG_MANIFEST_SECONDS
+    if base in LANG_MANIFEST and sub in LANG_MANIFEST[base]:
+        return "language packages from a manifest", LANG_MANIFEST_SECONDS
+    if base in DOWNLOAD and (base != "git" or sub in ("clone", "fetch", "pull", "submodule")):
+        return "download", DOWNLOAD_SECONDS
+    if base == "git":
+        return "trivial", TRIVIAL_SECONDS
+    if base in UNPACK:
+        return "unpack", UNPACK_SECONDS
+    return "other", UNKNOWN_COMMAND_SECONDS
+
+
+@lru_cache(maxsize=4096)
+def estimate_run(ins: Instruction) -> RunEstimate | None:
+    """The estimated build seconds of RUN `ins` from its commands, with the basis; None when
+    the RUN model finds no command in it (the caller keeps its flat default)."""
+    from layerlens.runmodel.effects import scripts_of
+
+    parts: list[tuple[str, str, float]] = []  # (command, class, seconds)
+    for script in scripts_of(ins):
+        for cmd in script.commands:
+            name = cmd.name
+            if name is None:
+                if cmd.words:
+                    parts.append((cmd.words[0].raw, "other", UNKNOWN_COMMAND_SECONDS))
+                continue
+            args = [w.value for w in cmd.args]
+            cls, secs = classify(name, args)
+            parts.append((_basename(name) if _basename(name) not in MULTICALL or not args
+                          else f"{_basename(name)} {args[0]}", cls, secs))
+    if not parts:
+        return None
+    total = RUN_OVERHEAD_SECONDS + sum(s for _, _, s in parts)
+    by_class: dict[str, list[str]] = {}
+    secs_of: dict[str, float] = {}
+    for cmd, cls, s in parts:
+        by_class.setdefault(cls, []).append(cmd)
+        secs_of[cls] = secs_of.get(cls, 0.0) + s
+    shown = "; ".join(f"{cls} {secs_of[cls]:g}s ({', '.join(dict.fromkeys(cmds))})"
+                      for cls, cmds in by_class.items())
+    return RunEstimate(total, f"RUN model: {shown}; step overhead {RUN_OVERHEAD_SECONDS:g}s")

@@ -1,0 +1,62 @@
+"""The headline `suggest` leads with: per-commit rebuild time and push bytes now, with the
+safe fixes and with --unsafe-fixes, and per layer the share of builds that rebuild it; all
+read from the replays the engine ran (layerlens/suggest/headline.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from layerlens.suggest.output import headline_json, report_json, report_text
+
+from .helpers import static, with_history
+
+DF = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\n"
+FILES = {"package.json": '{"name": "x"}\n', "package-lock.json": "{}\n", "src/a.js": "1\n",
+         ".dockerignore": ".git\n"}
+EDITS = [("src/a.js", "2\n"), ("src/a.js", "3\n"), ("package.json", '{"name": "y"}\n'),
+         ("src/a.js", "4\n")]
+
+
+def test_headline_figures_are_the_engine_replays(tmp_path) -> None:
+    rep = with_history(tmp_path / "s", DF, FILES, EDITS)
+    doc = headline_json(rep)
+    assert doc is not None and doc["builds"] == 4
+    cur, safe, unsafe = (doc["variants"][k] for k in ("current", "safe", "unsafe"))
+    before = rep.variants[0].subject.analysis.history.costs
+    assert cur["rebuild_seconds_per_commit"] == before.mean_seconds  # exact, not rounded
+    assert cur["fixes"] == [] and "LL002" in unsafe["fixes"]
+    assert "LL002" not in safe["fixes"]  # unsafe: measured for the headline, not applied
+    assert rep.rewritten is None or "package.json" not in rep.rewritten.split("COPY . .")[0]
+    assert unsafe["rebuild_seconds_per_commit"] < safe["rebuild_seconds_per_commit"]
+    assert all(v["estimated"] for v in (cur, safe, unsafe))
+    # With --unsafe-fixes the same rewrite is applied, and its measured total agrees.
+    rep2 = with_history(tmp_path / "u", DF, FILES, EDITS, unsafe_fixes=True)
+    total = rep2.total_savings
+    assert total is not None
+    assert total.after_seconds_per_commit == pytest.approx(unsafe["rebuild_seconds_per_commit"])
+    assert headline_json(rep2)["variants"]["unsafe"]["fixes"] == unsafe["fixes"]
+    layers = {r["instruction"]: r for r in doc["layers"]}
+    npm_ci = layers["RUN npm ci"]
+    assert npm_ci["rebuild_share_current"] == 1.0
+    assert npm_ci["rebuild_share_unsafe"] == pytest.approx(1 / 4)  # only package.json's edit
+    new = [r for r in doc["layers"] if r["line_current"] is None]
+    assert new and all(r["rebuild_share_current"] is None for r in new)
+
+
+def test_text_leads_with_the_headline(tmp_path) -> None:
+    rep = with_history(tmp_path, DF, FILES, EDITS)
+    text = report_text(rep, "Dockerfile", None)
+    first = text.splitlines()[:4]
+    assert first[0].startswith("Dockerfile: per commit, over 4 replayed build(s)")
+    assert first[1].lstrip().startswith("now") and "rebuild" in first[1]
+    assert first[2].lstrip().startswith("with the safe fixes")
+    assert first[3].lstrip().startswith("with --unsafe-fixes") and "LL002" in first[3]
+    assert "RUN npm ci" in text and "100% -> 100% -> 25%" in text
+    assert report_json(rep)["headline"] == headline_json(rep)
+
+
+def test_without_history_the_headline_says_unknown(tmp_path) -> None:
+    rep = static(tmp_path, DF, FILES)
+    assert headline_json(rep) is None
+    assert report_text(rep, "Dockerfile", None).startswith(
+        "Dockerfile: per-commit rebuild time unknown (no git history)")
