@@ -407,7 +407,19 @@ class TarEntry:
     digest: str | None = None  # sha256 of the content, only when asked for
 
 
+_TERMINATORS = frozenset(b"\0 ")
+_NO_DATA_TYPES = frozenset((b"1", b"2", b"3", b"4", b"5", b"6"))
+_FILE_TYPES = frozenset((b"0", b"\0", b"7"))
+
+
 def _num(field: bytes) -> int:
+    """A numeric tar header field: octal digits ended by NUL or space (what every writer
+    emits; parsed without splitting), else GNU base-256, else octal up to the first NUL."""
+    if field[-1] in _TERMINATORS:
+        try:
+            return int(field[:-1], 8)
+        except ValueError:
+            pass
     if field and field[0] & 0x80:  # GNU base-256
         v = int.from_bytes(field, "big", signed=False) & ~(1 << (8 * len(field) - 1))
         return v
@@ -425,21 +437,6 @@ def _field(hdr: bytes, lo: int, hi: int, what: str, name: str) -> int:
 
 def _str(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-
-
-def _byte_sum(data: bytes) -> int:
-    """Sum of the bytes of DATA (at most 512): Adler-32's first half is 1 + that sum modulo
-    65521, exact for 256 bytes (at most 65,280), and computed in C."""
-    return (zlib.adler32(data[:256]) & 0xFFFF) + (zlib.adler32(data[256:]) & 0xFFFF) - 2
-
-
-def _checksum_ok(hdr: bytes) -> bool:
-    try:
-        want = _num(hdr[148:156])
-    except ValueError:
-        return False
-    # the checksum field itself counts as eight spaces
-    return want == _byte_sum(hdr) - _byte_sum(hdr[148:156]) + 256
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
@@ -471,6 +468,7 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
     gpax: dict[str, str] = {}
     count = 0
     first = True
+    adler32 = zlib.adler32
     while True:
         hdr = f.take(BLOCK)
         if not hdr:
@@ -481,7 +479,15 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             raise ImageError("truncated tar stream", path=name)
         if hdr == _ZERO_BLOCK:
             return
-        if not _checksum_ok(hdr):
+        # the header checksum: the sum of its bytes, the checksum field counted as eight
+        # spaces. Adler-32's low half is 1 + the byte sum mod 65521, exact for 256 bytes
+        # (at most 65,280), and computed in C: A + B - C + 255 = sum - field + 8 * 32.
+        try:
+            ck = _num(hdr[148:156])
+        except ValueError:
+            ck = -1
+        if ck != ((adler32(hdr[:256]) & 0xFFFF) + (adler32(hdr[256:]) & 0xFFFF)
+                  - (adler32(hdr[148:156]) & 0xFFFF) + 255):
             raise ImageError("not a tar stream (bad header checksum)" if first else
                              "corrupt tar header", path=name)
         first = False
@@ -522,16 +528,14 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                 size = int(merged["size"])
             except ValueError:
                 raise ImageError("corrupt pax size", path=name) from None
-        if typ in (b"1", b"2", b"3", b"4", b"5", b"6"):
-            data_size = 0 if typ != b"1" or size == 0 else size
-        else:
-            data_size = size
+        # links, devices and directories carry no data (a hard link may: pax allows it)
+        data_size = 0 if typ in _NO_DATA_TYPES and typ != b"1" else size
         if data_size > limits.max_layer_bytes:
             # refused at the header, before inflating any of it
             raise ImageError(f"entry {nm!r} declares {data_size} bytes, past the layer limit "
                              f"of {limits.max_layer_bytes} (a decompression bomb? "
                              "--max-layer-bytes raises the limit)", path=name)
-        entry = TarEntry(nm, typ, size if typ in (b"0", b"\0", b"7") else 0,
+        entry = TarEntry(nm, typ, size if typ in _FILE_TYPES else 0,
                          _field(hdr, 100, 108, "mode", name) & 0o7777, link)
         if hash_content:
             entry.uid = _field(hdr, 108, 116, "uid", name)
@@ -554,7 +558,7 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             if hash_content:
                 entry.digest = hashlib.sha256(entry.content).hexdigest()
             f.skip((-data_size) % BLOCK)
-        elif hash_content and typ in (b"0", b"\0", b"7"):
+        elif hash_content and typ in _FILE_TYPES:
             h = hashlib.sha256()
             left = data_size
             while left > 0:
