@@ -204,6 +204,16 @@ class LayerStream:
         # zstd could inflate to gigabytes in one call). Frames may follow one another.
         import zstandard
 
+        # A frame that declares its inflated size (zstd run on a file does) past the cap is
+        # refused before inflating any of it; streamed frames (builders) declare nothing
+        try:
+            declared = zstandard.frame_content_size(self._head)
+        except zstandard.ZstdError:
+            declared = -1
+        if declared > self.limits.max_layer_bytes:
+            raise ImageError(f"zstd frame declares {declared} bytes, past the layer limit of "
+                             f"{self.limits.max_layer_bytes} (a decompression bomb? "
+                             "--max-layer-bytes raises the limit)", path=self.name)
         reader = zstandard.ZstdDecompressor().stream_reader(
             _Source(self), read_size=CHUNK, read_across_frames=True)
         try:
@@ -469,8 +479,11 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
     count = 0
     first = True
     adler32 = zlib.adler32
+    at = 0  # offset of the next header in the tar stream: the inflated bytes up to it
+    cap = limits.max_layer_bytes
     while True:
         hdr = f.take(BLOCK)
+        at += BLOCK
         if not hdr:
             if first:
                 return  # an empty layer
@@ -501,6 +514,7 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                 raise ImageError("oversized tar extended header", path=name)
             data = f.take(size)
             f.skip((-size) % BLOCK)
+            at += size + (-size) % BLOCK
             if typ == b"L":
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             elif typ == b"K":
@@ -530,11 +544,19 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                 raise ImageError("corrupt pax size", path=name) from None
         # links, devices and directories carry no data (a hard link may: pax allows it)
         data_size = 0 if typ in _NO_DATA_TYPES and typ != b"1" else size
-        if data_size > limits.max_layer_bytes:
-            # refused at the header, before inflating any of it
-            raise ImageError(f"entry {nm!r} declares {data_size} bytes, past the layer limit "
-                             f"of {limits.max_layer_bytes} (a decompression bomb? "
+        # The stream must hold this entry's data before the next header: when that would
+        # take it past the cap, the layer would be refused once inflated that far, so it is
+        # refused here, before inflating the data (an honest-header bomb of many entries)
+        end = at + data_size + (-data_size) % BLOCK
+        if end > cap:
+            if data_size > cap:
+                raise ImageError(f"entry {nm!r} declares {data_size} bytes, past the layer "
+                                 f"limit of {cap} (a decompression bomb? --max-layer-bytes "
+                                 "raises the limit)", path=name)
+            raise ImageError(f"entries up to {nm!r} declare {end} bytes, past the layer "
+                             f"limit of {cap}; refused at its header (a decompression bomb? "
                              "--max-layer-bytes raises the limit)", path=name)
+        at = end
         entry = TarEntry(nm, typ, size if typ in _FILE_TYPES else 0,
                          _field(hdr, 100, 108, "mode", name) & 0o7777, link)
         if hash_content:
