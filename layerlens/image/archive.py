@@ -10,6 +10,7 @@ blobs, each with a way to open it and the digest it must have.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import posixpath
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from layerlens.image.refs import ImageRef, docker_name, parse_ref
-from layerlens.image.tarstream import ImageError
+from layerlens.image.tarstream import ChunkReader, ImageError, LayerStream, Limits
 
 MAX_JSON_BYTES = 64 << 20
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -64,7 +65,6 @@ class _TarStore:
     def __init__(self, path: Path, label: str) -> None:
         self.path = path
         self.label = label
-        _sniff(path, label)
         try:
             # uncompressed only: members are read by their offsets in the file (see open)
             self.tar = tarfile.open(path, "r:")  # noqa: SIM115 - closed by open_image
@@ -81,25 +81,7 @@ class _TarStore:
             raise ImageError(f"not a readable tar archive ({why})", path=label) from None
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
-        """The regular file NAME stands for, following symbolic and hard links inside the
-        archive: classic `docker save` (Docker <= 24) stores a repeated layer as a symlink
-        `<id>/layer.tar -> ../<first id>/layer.tar`, as dive and `docker load` accept."""
-        key = _norm_member(name)
-        for _ in range(16):
-            m = self.members.get(key)
-            if m is None or m.isfile():
-                return m
-            if m.issym():
-                base = posixpath.dirname(key)
-                target = posixpath.normpath(posixpath.join(base, m.linkname))
-            elif m.islnk():
-                target = posixpath.normpath(m.linkname)
-            else:
-                return None
-            if target.startswith("../") or target == ".." or m.linkname.startswith("/"):
-                return None  # a link that leaves the archive names nothing in it
-            key = _norm_member(target)
-        return None
+        return _follow(self.members, name)
 
     def has(self, name: str) -> bool:
         return self._member(name) is not None
@@ -133,13 +115,190 @@ class _TarStore:
             return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
 
 
+    def close(self) -> None:
+        self.tar.close()
+
+
+def _follow(members: dict[str, tarfile.TarInfo], name: str) -> tarfile.TarInfo | None:
+    """The regular file NAME stands for, following symbolic and hard links inside the
+    archive: classic `docker save` (Docker <= 24) stores a repeated layer as a symlink
+    `<id>/layer.tar -> ../<first id>/layer.tar`, as dive and `docker load` accept."""
+    key = _norm_member(name)
+    for _ in range(16):
+        m = members.get(key)
+        if m is None or m.isfile():
+            return m
+        if m.issym():
+            base = posixpath.dirname(key)
+            target = posixpath.normpath(posixpath.join(base, m.linkname))
+        elif m.islnk():
+            target = posixpath.normpath(m.linkname)
+        else:
+            return None
+        if target.startswith("../") or target == ".." or m.linkname.startswith("/"):
+            return None  # a link that leaves the archive names nothing in it
+        key = _norm_member(target)
+    return None
+
+
+class _StreamTarStore:
+    """Members of a gzip- or zstd-compressed outer tar (`docker save | gzip`), which has no
+    offsets to seek to: read by streaming it, never extracted, nothing written to disk.
+
+    The first pass lists every member and keeps the bytes of the small ones (manifest.json,
+    index.json, configs, manifests: at most KEEP_MEMBER each, KEEP_TOTAL in all), since
+    `docker save` writes manifest.json last. Opening a larger member (a layer) streams up to
+    it, from where the previous one ended when it lies further on, else from the start
+    again: layers stored in the order they are read (docker save, buildah, skopeo) take one
+    more pass in all. One member is open at a time, as the reader reads layers.
+    """
+
+    KEEP_MEMBER = 4 << 20
+    KEEP_TOTAL = 64 << 20
+
+    def __init__(self, path: Path, label: str, kind: str) -> None:
+        self.path = path
+        self.label = label
+        self.kind = kind
+        self.members: dict[str, tarfile.TarInfo] = {}
+        self.duplicates: set[str] = set()
+        self.small: dict[str, bytes] = {}
+        self._index: dict[int, int] = {}  # id(member) -> its place in the stream
+        self._stream: LayerStream | None = None
+        self._tar: tarfile.TarFile | None = None
+        self._it: Iterator[tarfile.TarInfo] | None = None
+        self._pos = -1
+        self.passes = 0
+        try:
+            self._first_pass()
+        except BaseException:
+            self.close()  # stops the decompressing threads
+            raise
+        if not self.members:
+            raise ImageError(f"not a readable tar archive inside the {kind} stream",
+                             path=label)
+
+    def _first_pass(self) -> None:
+        kept = 0
+        self._restart()
+        for i, m in self._walk():
+            key = _norm_member(m.name)
+            if key in self.members:
+                self.duplicates.add(key)
+            self.members[key] = m
+            self._index[id(m)] = i
+            if m.isfile() and m.size <= self.KEEP_MEMBER and kept + m.size <= self.KEEP_TOTAL:
+                data = self._read_all(m)
+                self.small[key] = data
+                kept += len(data)
+
+    def _restart(self) -> None:
+        self.close()
+        self.passes += 1
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise ImageError(f"cannot read: {exc.strerror or exc}", path=self.label) from None
+        # the outer stream's own total is not capped: each layer in it is
+        self._file = f
+        self._stream = LayerStream(f, None, Limits(max_layer_bytes=1 << 62), self.label)
+        try:
+            self._tar = tarfile.open(  # noqa: SIM115 - closed by close()
+                fileobj=_ChunkFile(self._stream.chunks()), mode="r|", bufsize=1 << 20)
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            raise ImageError(f"not a readable tar archive inside the {self.kind} stream "
+                             f"({why})", path=self.label) from None
+        self._it = iter(self._tar)
+        self._pos = -1
+
+    def _walk(self) -> Iterator[tuple[int, tarfile.TarInfo]]:
+        assert self._it is not None
+        while True:
+            try:
+                m = next(self._it, None)
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                why = " ".join(str(exc).split()) or type(exc).__name__
+                raise ImageError(f"not a readable tar archive inside the {self.kind} stream "
+                                 f"({why})", path=self.label) from None
+            if m is None:
+                return
+            self._pos += 1
+            yield self._pos, m
+
+    def _read_all(self, m: tarfile.TarInfo) -> bytes:
+        assert self._tar is not None
+        f = self._tar.extractfile(m)
+        try:
+            return f.read() if f is not None else b""
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ImageError(f"truncated {self.kind}-compressed archive ({exc})",
+                             path=self.label) from None
+
+    def _member(self, name: str) -> tarfile.TarInfo | None:
+        return _follow(self.members, name)
+
+    def has(self, name: str) -> bool:
+        return self._member(name) is not None
+
+    def size(self, name: str) -> int | None:
+        m = self._member(name)
+        return m.size if m is not None else None
+
+    def open(self, name: str) -> BinaryIO:
+        m = self._member(name)
+        if m is None:
+            raise ImageError(f"archive has no file {name!r}", path=self.label)
+        key = _norm_member(m.name)
+        if key in self.small:
+            return io.BytesIO(self.small[key])
+        want = self._index[id(m)]
+        if want <= self._pos:
+            self._restart()
+        for i, m2 in self._walk():
+            if i == want:
+                assert self._tar is not None
+                f = self._tar.extractfile(m2)
+                if f is None:
+                    break
+                return f  # type: ignore[return-value]
+        raise ImageError(f"{name} is no longer where the first pass found it (did the "
+                         "archive change while being read?)", path=self.label)
+
+    def read_json(self, name: str) -> object:
+        size = self.size(name)
+        if size is not None and size > MAX_JSON_BYTES:
+            raise ImageError(f"{name} is too large for a JSON document", path=self.label)
+        with self.open(name) as f:
+            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+            self._file.close()
+        self._tar = self._it = None
+
+
+class _ChunkFile:
+    """A read-only file over an iterator of byte chunks, for tarfile's stream mode."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._r = ChunkReader(chunks)
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            return b"".join(self._r.rest())
+        return self._r.take(n)
+
+
 _COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d"),
                (b"BZh", "bzip2", "bunzip2 -k"), (b"\xfd7zXZ\x00", "xz", "unxz -k"))
 
 
-def _sniff(path: Path, label: str) -> None:
-    """One clear line for what is not an uncompressed tar: empty, compressed (the archive
-    is read by member offsets, which a compressed stream does not have), or text."""
+def _sniff(path: Path, label: str) -> str | None:
+    """The compression of the outer archive ("gzip", "zstd"; None for a plain tar), or one
+    clear line for what is not a tar: empty, text, or compressed by bzip2 or xz."""
     try:
         with open(path, "rb") as f:
             head = f.read(512)
@@ -149,6 +308,8 @@ def _sniff(path: Path, label: str) -> None:
         raise ImageError("empty file, not an image archive", path=label)
     for magic, kind, tool in _COMPRESSED:
         if head.startswith(magic):
+            if kind in ("gzip", "zstd"):
+                return kind
             raise ImageError(f"the archive is {kind}-compressed; decompress it first "
                              f"(`{tool} {label}`) and pass the .tar", path=label)
     if head[257:262] != b"ustar" and not _checksum_ok(head):
@@ -158,6 +319,7 @@ def _sniff(path: Path, label: str) -> None:
         elif b"\0" not in head:
             hint = " (it is a text file)"
         raise ImageError(f"not an image archive: not a tar file{hint}", path=label)
+    return None
 
 
 def _checksum_ok(hdr: bytes) -> bool:
@@ -627,7 +789,9 @@ def open_image(ref: str, platform: str | None = None, *,
     if r.transport == "oci":
         raise ImageError("oci: wants an OCI layout directory (use oci-archive: for a tar)",
                          path=label)
-    store = _TarStore(path, label)
+    kind = _sniff(path, label)
+    store: _TarStore | _StreamTarStore = (_TarStore(path, label) if kind is None
+                                          else _StreamTarStore(path, label, kind))
     try:
         if store.has("manifest.json") and r.transport != "oci-archive":
             yield _resolve_docker(store, platform, sel)
@@ -643,7 +807,7 @@ def open_image(ref: str, platform: str | None = None, *,
             raise ImageError("not an image archive: no manifest.json or index.json (a plain "
                              "root filesystem tar?)", path=label)
     finally:
-        store.tar.close()
+        store.close()
 
 
 @contextlib.contextmanager

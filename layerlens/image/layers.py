@@ -20,16 +20,13 @@ OPAQUE = ".wh..wh..opq"
 DIR, FILE, LINK, HARDLINK, OTHER = "dir", "file", "symlink", "hardlink", "other"
 
 
+_KINDS = {b"0": FILE, b"\0": FILE, b"7": FILE, b"5": DIR, b"2": LINK, b"1": HARDLINK}
+
+
 def kind_of(t: bytes) -> str:
-    if t in (b"0", b"\0", b"7"):
-        return FILE
-    if t == b"5":
-        return DIR
-    if t == b"2":
-        return LINK
-    if t == b"1":
-        return HARDLINK
-    return OTHER
+    """The kind of a tar typeflag: regular (and contiguous) files, directories, symbolic
+    and hard links; devices, FIFOs and the rest are OTHER."""
+    return _KINDS.get(t, OTHER)
 
 
 def clean_path(name: str) -> tuple[str, bool]:
@@ -132,7 +129,7 @@ class Accountant:
     # -- tree maintenance ---------------------------------------------------------------
     def _link_parent(self, path: str, layer: int) -> None:
         while path:
-            parent = path.rsplit("/", 1)[0] if "/" in path else ""
+            parent = path.rpartition("/")[0]
             children = self.kids.get(parent)
             if children is None:
                 children = self.kids[parent] = set()
@@ -191,8 +188,7 @@ class Accountant:
                                      "root; read as /" + path)
         if not path:
             return ""  # the root directory itself
-        base = path.rsplit("/", 1)[-1]
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        parent, _, base = path.rpartition("/")
         if base == OPAQUE:
             self._dive_markers.add(parent)
             n = self._remove(parent, below_layer=layer, keep_self=True) if parent else \
@@ -211,7 +207,7 @@ class Accountant:
                 if self.keep_files:
                     self.records.append(FileRecord(layer, target, old.kind, 0, "removed", 0, ""))
             return ""
-        kind = kind_of(e.type)
+        kind = _KINDS.get(e.type, OTHER)
         size = e.size if kind == FILE else 0
         if kind == FILE:
             lc.files += 1

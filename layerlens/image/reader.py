@@ -23,7 +23,6 @@ from layerlens.image.tarstream import (
     ImageError,
     LayerStream,
     Limits,
-    Prefetch,
     iter_tar,
 )
 
@@ -106,37 +105,40 @@ def read_image(
             except OSError as exc:
                 raise ImageError(f"cannot read {blob.name}: {exc}", path=res.source) from None
             with raw:
-                src = LayerStream(raw, blob.size, lim, label,
-                                  hash_output=blob.diff_id is not None)
+                try:
+                    src = LayerStream(raw, blob.size, lim, label,
+                                      hash_output=blob.diff_id is not None)
+                except (EOFError, OSError, http.client.HTTPException) as exc:
+                    raise ImageError(f"unreadable layer data ({exc})", path=label) from None
                 kind = src.kind
-                ahead = Prefetch(src.chunks())
                 inflated_all = False
-                reader = ChunkReader(ahead)
 
                 def want(e) -> bool:
                     # the raw name is enough to rule a file out; most are
                     return e.size <= MAX_CONTENT and maybe_secret(e.name)
 
-                try:
-                    for entry in iter_tar(reader, label, lim, want, hash_content=hash_files):
-                        path = acc.add(layer, entry)
-                        if path and (entry.content is not None or (
-                                entry.size > MAX_CONTENT and maybe_secret(entry.name))):
-                            what = file_finding(path, entry.content)
-                            if what:
-                                file_secret_at[(layer, path)] = len(findings)
-                                findings.append(SecretFinding("file", layer, path, what))
-                    # padding and anything after the end blocks must still be hashed; past
-                    # a bound it is hashed without being inflated (zeros can be a bomb)
-                    inflated_all = src.finish(reader.rest(), stop=ahead.close)
-                    if not inflated_all:
-                        warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
-                                        "bytes after the end of its tar stream, not inflated; "
-                                        "its tar length is a lower bound")
-                except (EOFError, OSError, http.client.HTTPException) as exc:
-                    raise ImageError(f"unreadable layer data ({exc})", path=label) from None
-                finally:
-                    ahead.close()
+                with src:
+                    reader = ChunkReader(src.chunks())
+                    try:
+                        for entry in iter_tar(reader, label, lim, want,
+                                              hash_content=hash_files):
+                            path = acc.add(layer, entry)
+                            if path and (entry.content is not None or (
+                                    entry.size > MAX_CONTENT and maybe_secret(entry.name))):
+                                what = file_finding(path, entry.content)
+                                if what:
+                                    file_secret_at[(layer, path)] = len(findings)
+                                    findings.append(SecretFinding("file", layer, path, what))
+                        # padding and anything after the end blocks must still be hashed;
+                        # past a bound it is hashed without being inflated (zeros can be
+                        # a bomb)
+                        inflated_all = src.finish(reader.rest())
+                        if not inflated_all:
+                            warnings.append(f"layer {i}: more than {lim.max_trailing_bytes} "
+                                            "bytes after the end of its tar stream, not "
+                                            "inflated; its tar length is a lower bound")
+                    except (EOFError, OSError, http.client.HTTPException) as exc:
+                        raise ImageError(f"unreadable layer data ({exc})", path=label) from None
                 tar_bytes = src.out
             digest = "sha256:" + src.hash.hexdigest()
             if blob.digest and blob.digest.startswith("sha256:") and blob.digest != digest:

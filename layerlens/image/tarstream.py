@@ -79,10 +79,17 @@ def _inflater():
 
 
 class LayerStream:
-    """Decompressed chunks of one layer blob, hashing the stored bytes on the way."""
+    """Decompressed chunks of one layer blob, hashing the stored bytes on the way.
+
+    With THREADS (the default), reading and hashing the stored bytes runs in one thread and
+    inflating in another, each a few chunks ahead (`Prefetch`): file reads, SHA-256 and
+    inflate release the GIL on large buffers, so on two cores the tar walk in the calling
+    thread costs no wall time beyond inflating. `close()` stops both threads; use the
+    stream as a context manager. THREADS=False does everything in the caller (fuzzing).
+    """
 
     def __init__(self, raw: BinaryIO, length: int | None, limits: Limits, name: str,
-                 *, hash_output: bool = False) -> None:
+                 *, hash_output: bool = False, threads: bool = True) -> None:
         """HASH_OUTPUT also hashes the decompressed bytes (`out_hash`, for a diff_id check;
         for an uncompressed blob it is `hash` itself, at no extra cost)."""
         self.raw = raw
@@ -92,10 +99,20 @@ class LayerStream:
         self.hash = hashlib.sha256()
         self.count = 0  # stored (compressed) bytes read
         self.out = 0  # decompressed bytes produced
-        head = self._read(4)
+        self._threads = threads
+        self._inflated: Prefetch | None = None
+        stored: Iterator[bytes] = self._stored_chunks()
+        self._stored_ahead = Prefetch(stored, depth=8) if threads else None
+        self._stored = self._stored_ahead or stored
+        head = b""
+        while len(head) < 4:
+            nxt = next(self._stored, None)
+            if nxt is None:
+                break
+            head += nxt
         if head[:2] == GZIP_MAGIC:
             self.kind = "gzip"
-        elif head == ZSTD_MAGIC:
+        elif head[:4] == ZSTD_MAGIC:
             self.kind = "zstd"
         else:
             self.kind = "none"
@@ -103,18 +120,29 @@ class LayerStream:
         self.out_hash = (hashlib.sha256() if hash_output and self.kind != "none"
                          else self.hash if hash_output else None)
 
-    def _read(self, n: int) -> bytes:
-        if self.left is not None:
-            n = min(n, self.left)
-            if n <= 0:
-                return b""
-        data = self.raw.read(n)
-        if data:
-            self.hash.update(data)
+    def _stored_chunks(self) -> Iterator[bytes]:
+        """The stored bytes in chunks of up to CHUNK, hashed and counted as they are read."""
+        raw, h = self.raw, self.hash
+        while True:
+            n = CHUNK
+            if self.left is not None:
+                n = min(n, self.left)
+                if n <= 0:
+                    return
+            data = raw.read(n)
+            if not data:
+                return
+            h.update(data)
             self.count += len(data)
             if self.left is not None:
                 self.left -= len(data)
-        return data
+            yield data
+
+    def _next_stored(self) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        return next(self._stored, b"")
 
     def _emit(self, data: bytes) -> bytes:
         self.out += len(data)
@@ -124,27 +152,30 @@ class LayerStream:
         return data
 
     def chunks(self) -> Iterator[bytes]:
-        if self.kind == "gzip":
-            yield from self._gunzip()
-        elif self.kind == "zstd":
-            yield from self._zstd()
-        else:
-            if self._head:
-                yield self._emit(self._head)
-            while True:
-                data = self._read(CHUNK)
-                if not data:
-                    return
-                yield self._emit(data)
+        """The layer's tar bytes, in chunks of at most 4 * CHUNK."""
+        if self.kind == "none":
+            return self._plain()
+        gen = self._gunzip() if self.kind == "gzip" else self._zstd()
+        if self._threads:
+            self._inflated = Prefetch(gen)
+            return self._inflated
+        return gen
+
+    def _plain(self) -> Iterator[bytes]:
+        while True:
+            data = self._next_stored()
+            if not data:
+                return
+            yield self._emit(data)
 
     def _gunzip(self) -> Iterator[bytes]:
         # gzip members may follow one another (eStargz writes one per file)
         z = _inflater()
         d = z.decompressobj(31)
         started = False
-        pending = self._head
+        pending = b""
         while True:
-            data = pending or d.unconsumed_tail or self._read(CHUNK)
+            data = pending or d.unconsumed_tail or self._next_stored()
             pending = b""
             if not data:
                 if started and not d.eof:
@@ -173,18 +204,28 @@ class LayerStream:
         # zstd could inflate to gigabytes in one call). Frames may follow one another.
         import zstandard
 
+        # A frame that declares its inflated size (zstd run on a file does) past the cap is
+        # refused before inflating any of it; streamed frames (builders) declare nothing
+        try:
+            declared = zstandard.frame_content_size(self._head)
+        except zstandard.ZstdError:
+            declared = -1
+        if declared > self.limits.max_layer_bytes:
+            raise ImageError(f"zstd frame declares {declared} bytes, past the layer limit of "
+                             f"{self.limits.max_layer_bytes} (a decompression bomb? "
+                             "--max-layer-bytes raises the limit)", path=self.name)
         reader = zstandard.ZstdDecompressor().stream_reader(
             _Source(self), read_size=CHUNK, read_across_frames=True)
         try:
             while True:
-                out = reader.read(CHUNK)
+                out = reader.read(4 * CHUNK)
                 if not out:
                     return
                 yield self._emit(out)
         except zstandard.ZstdError as exc:
             raise ImageError(f"corrupt zstd data: {exc}", path=self.name) from None
 
-    def finish(self, extra: Iterator[bytes], stop=None) -> bool:
+    def finish(self, extra: Iterator[bytes]) -> bool:
         """After the end-of-archive blocks: inflate what follows (its length counts in
         `out`) up to `max_trailing_bytes`, then hash the rest of the stored bytes without
         inflating them, so trailing zeros cannot hold the reader up. Returns whether all
@@ -196,11 +237,25 @@ class LayerStream:
                 break
         else:
             return True
-        if stop is not None:
-            stop()  # the producer must be gone before the stream is read directly
-        while self._read(CHUNK):
+        if self._inflated is not None:
+            self._inflated.close()  # the inflater must stop before the stored bytes are read
+        self._head = b""
+        for _ in self._stored:
             pass
         return False
+
+    def close(self) -> None:
+        """Stop the threads (the inflater first: it reads from the stored-bytes thread)."""
+        if self._inflated is not None:
+            self._inflated.close()
+        if self._stored_ahead is not None:
+            self._stored_ahead.close()
+
+    def __enter__(self) -> LayerStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class _Source:
@@ -208,13 +263,15 @@ class _Source:
 
     def __init__(self, stream: LayerStream) -> None:
         self.stream = stream
+        self.buf = b""
 
     def read(self, n: int = -1) -> bytes:
-        st = self.stream
-        if st._head:
-            out, st._head = st._head, b""
-            return out
-        return st._read(CHUNK if n is None or n < 0 else n)
+        buf = self.buf or self.stream._next_stored()
+        if n is None or n < 0 or len(buf) <= n:
+            self.buf = b""
+            return buf
+        self.buf = buf[n:]
+        return buf[:n]
 
 
 class Prefetch:
@@ -360,7 +417,19 @@ class TarEntry:
     digest: str | None = None  # sha256 of the content, only when asked for
 
 
+_TERMINATORS = frozenset(b"\0 ")
+_NO_DATA_TYPES = frozenset((b"1", b"2", b"3", b"4", b"5", b"6"))
+_FILE_TYPES = frozenset((b"0", b"\0", b"7"))
+
+
 def _num(field: bytes) -> int:
+    """A numeric tar header field: octal digits ended by NUL or space (what every writer
+    emits; parsed without splitting), else GNU base-256, else octal up to the first NUL."""
+    if field[-1] in _TERMINATORS:
+        try:
+            return int(field[:-1], 8)
+        except ValueError:
+            pass
     if field and field[0] & 0x80:  # GNU base-256
         v = int.from_bytes(field, "big", signed=False) & ~(1 << (8 * len(field) - 1))
         return v
@@ -378,21 +447,6 @@ def _field(hdr: bytes, lo: int, hi: int, what: str, name: str) -> int:
 
 def _str(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-
-
-def _byte_sum(data: bytes) -> int:
-    """Sum of the bytes of DATA (at most 512): Adler-32's first half is 1 + that sum modulo
-    65521, exact for 256 bytes (at most 65,280), and computed in C."""
-    return (zlib.adler32(data[:256]) & 0xFFFF) + (zlib.adler32(data[256:]) & 0xFFFF) - 2
-
-
-def _checksum_ok(hdr: bytes) -> bool:
-    try:
-        want = _num(hdr[148:156])
-    except ValueError:
-        return False
-    # the checksum field itself counts as eight spaces
-    return want == _byte_sum(hdr) - _byte_sum(hdr[148:156]) + 256
 
 
 def _parse_pax(data: bytes) -> dict[str, str]:
@@ -424,8 +478,12 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
     gpax: dict[str, str] = {}
     count = 0
     first = True
+    adler32 = zlib.adler32
+    at = 0  # offset of the next header in the tar stream: the inflated bytes up to it
+    cap = limits.max_layer_bytes
     while True:
         hdr = f.take(BLOCK)
+        at += BLOCK
         if not hdr:
             if first:
                 return  # an empty layer
@@ -434,7 +492,15 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             raise ImageError("truncated tar stream", path=name)
         if hdr == _ZERO_BLOCK:
             return
-        if not _checksum_ok(hdr):
+        # the header checksum: the sum of its bytes, the checksum field counted as eight
+        # spaces. Adler-32's low half is 1 + the byte sum mod 65521, exact for 256 bytes
+        # (at most 65,280), and computed in C: A + B - C + 255 = sum - field + 8 * 32.
+        try:
+            ck = _num(hdr[148:156])
+        except ValueError:
+            ck = -1
+        if ck != ((adler32(hdr[:256]) & 0xFFFF) + (adler32(hdr[256:]) & 0xFFFF)
+                  - (adler32(hdr[148:156]) & 0xFFFF) + 255):
             raise ImageError("not a tar stream (bad header checksum)" if first else
                              "corrupt tar header", path=name)
         first = False
@@ -448,6 +514,7 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                 raise ImageError("oversized tar extended header", path=name)
             data = f.take(size)
             f.skip((-size) % BLOCK)
+            at += size + (-size) % BLOCK
             if typ == b"L":
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             elif typ == b"K":
@@ -475,16 +542,22 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
                 size = int(merged["size"])
             except ValueError:
                 raise ImageError("corrupt pax size", path=name) from None
-        if typ in (b"1", b"2", b"3", b"4", b"5", b"6"):
-            data_size = 0 if typ != b"1" or size == 0 else size
-        else:
-            data_size = size
-        if data_size > limits.max_layer_bytes:
-            # refused at the header, before inflating any of it
-            raise ImageError(f"entry {nm!r} declares {data_size} bytes, past the layer limit "
-                             f"of {limits.max_layer_bytes} (a decompression bomb? "
+        # links, devices and directories carry no data (a hard link may: pax allows it)
+        data_size = 0 if typ in _NO_DATA_TYPES and typ != b"1" else size
+        # The stream must hold this entry's data before the next header: when that would
+        # take it past the cap, the layer would be refused once inflated that far, so it is
+        # refused here, before inflating the data (an honest-header bomb of many entries)
+        end = at + data_size + (-data_size) % BLOCK
+        if end > cap:
+            if data_size > cap:
+                raise ImageError(f"entry {nm!r} declares {data_size} bytes, past the layer "
+                                 f"limit of {cap} (a decompression bomb? --max-layer-bytes "
+                                 "raises the limit)", path=name)
+            raise ImageError(f"entries up to {nm!r} declare {end} bytes, past the layer "
+                             f"limit of {cap}; refused at its header (a decompression bomb? "
                              "--max-layer-bytes raises the limit)", path=name)
-        entry = TarEntry(nm, typ, size if typ in (b"0", b"\0", b"7") else 0,
+        at = end
+        entry = TarEntry(nm, typ, size if typ in _FILE_TYPES else 0,
                          _field(hdr, 100, 108, "mode", name) & 0o7777, link)
         if hash_content:
             entry.uid = _field(hdr, 108, 116, "uid", name)
@@ -507,7 +580,7 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             if hash_content:
                 entry.digest = hashlib.sha256(entry.content).hexdigest()
             f.skip((-data_size) % BLOCK)
-        elif hash_content and typ in (b"0", b"\0", b"7"):
+        elif hash_content and typ in _FILE_TYPES:
             h = hashlib.sha256()
             left = data_size
             while left > 0:

@@ -106,15 +106,63 @@ def test_bomb_that_lies_in_its_header_is_refused_at_the_header(tmp_path: Path) -
         read_image(str(arch))
 
 
-def test_inflation_past_the_cap_is_refused(tmp_path: Path) -> None:
-    # many small files: no header is too big, the total is
+def _files_tar(n: int, size: int, *, end: bool = True) -> bytes:
+    """N files of SIZE zero bytes, honest headers; without END, cut right after the last
+    header (its data never arrives)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for i in range(40):
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for i in range(n):
             ti = tarfile.TarInfo(f"f{i}")
-            ti.size = len(ZEROS)
-            t.addfile(ti, io.BytesIO(ZEROS))
-    arch = _archive(tmp_path, zstandard.ZstdCompressor().compress(buf.getvalue()), "zstd")
+            ti.size = size
+            t.addfile(ti, io.BytesIO(b"\0" * size))
+    data = buf.getvalue()
+    if not end:
+        data = data[:(n - 1) * (512 + size) + 512]
+    return data
+
+
+@pytest.mark.parametrize("comp", ["gzip", "zstd"])
+def test_honest_header_bomb_is_refused_at_the_header_that_crosses_the_cap(
+        tmp_path: Path, comp: str) -> None:
+    # every header is under the cap, their sum is not: refused at the third header, before
+    # its data is inflated. The layer is cut right after that header, so a reader that went
+    # on to inflate the data would report a truncated stream instead
+    raw = _files_tar(3, 4 << 20, end=False)
+    blob = gzip.compress(raw, mtime=0) if comp == "gzip" else _zstd_streamed(raw)
+    arch = _archive(tmp_path, blob, comp)
+    with pytest.raises(LayerlensError, match=r"entries up to 'f2' declare 12584448 bytes, "
+                       r"past the layer limit of 10485760; refused at its header"):
+        read_image(str(arch), limits=Limits(max_layer_bytes=10 << 20))
+    # the whole layer, under a raised cap, is only truncated
+    with pytest.raises(LayerlensError, match="truncated"):
+        read_image(str(arch), limits=Limits(max_layer_bytes=20 << 20))
+
+
+def _zstd_streamed(raw: bytes) -> bytes:
+    """RAW compressed as builders stream it: the frame does not declare its size."""
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor().stream_writer(out, closefd=False) as w:
+        w.write(raw)
+    return out.getvalue()
+
+
+def test_zstd_frame_declaring_past_the_cap_is_refused_before_inflating(tmp_path: Path) -> None:
+    # `zstd FILE` writes the content size in the frame header: past the cap, nothing is
+    # inflated (each entry, and the first two together, are under the cap)
+    raw = _files_tar(3, 4 << 20)
+    blob = zstandard.ZstdCompressor().compress(raw)
+    assert zstandard.frame_content_size(blob) == len(raw)
+    arch = _archive(tmp_path, blob, "zstd")
+    with pytest.raises(LayerlensError, match=f"zstd frame declares {len(raw)} bytes"):
+        read_image(str(arch), limits=Limits(max_layer_bytes=10 << 20))
+    assert read_image(str(arch), limits=Limits(max_layer_bytes=16 << 20)).size_bytes == 12 << 20
+
+
+def test_inflation_past_the_cap_is_refused(tmp_path: Path) -> None:
+    # what no header declares: inflated bytes after the end-of-archive blocks (up to the
+    # trailing bound) still count toward the cap
+    raw = _files_tar(2, 4 << 20) + b"\1" * (8 << 20)
+    arch = _archive(tmp_path, _zstd_streamed(raw), "zstd")
     with pytest.raises(LayerlensError, match="inflates past 10485760 bytes"):
         read_image(str(arch), limits=Limits(max_layer_bytes=10 << 20))
 

@@ -102,3 +102,52 @@ def test_image_text_escapes_each_name_as_json_does(tmp_path: Path) -> None:
                           str(out)], capture_output=True, env=_env())
     assert res.returncode == 0, res.stderr
     assert out.read_bytes().decode("utf-8") == shown["utf8"]
+
+
+KEY = (b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\n"
+       b"-----END OPENSSH PRIVATE KEY-----\n")
+
+
+def test_every_image_json_output_is_valid_utf8(tmp_path: Path) -> None:
+    """Every command that reads an image and writes JSON (stdout and -o): an undecodable
+    byte in a file name, a secret file's path and the archive's own path is escaped."""
+    dup, secret = b"etc/caf\xe9.conf", b"home/jos\xe9/.ssh/id_rsa"
+    lay = Layout()
+    lay.tag(lay.image([_raw_name_layer(dup, b"x" * 10), _raw_name_layer(dup, b"y" * 20),
+                       _raw_name_layer(secret, KEY)]), "latest")
+    where = tmp_path / b"caf\xe9".decode("utf-8", "surrogateescape")
+    where.mkdir()
+    archive = lay.write_tar(where / "img.tar")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (tmp_path / "a").write_text("a")
+    dockerfile = str(tmp_path / "Dockerfile")
+    baseline = tmp_path / "baseline.json"
+    common = ["--no-history", "--image", str(archive)]
+    runs = [
+        ["image", "--format", "json", str(archive)],
+        ["analyze", *common, "--format", "json", dockerfile],
+        ["suggest", *common, "--format", "json", dockerfile],
+        ["suggest", *common, "--format", "sarif", dockerfile],
+        ["check", *common, "--baseline", str(baseline), "--format", "json", dockerfile],
+        ["check", *common, "--baseline", str(baseline), "--format", "sarif", dockerfile],
+    ]
+    res = subprocess.run([sys.executable, "-m", "layerlens", "baseline", *common, "-o",
+                          str(baseline), dockerfile], capture_output=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    docs = [json.loads(baseline.read_bytes().decode("utf-8"))]
+    for env in (_env(), _env(PYTHONIOENCODING="ascii")):
+        for args in runs:
+            res = subprocess.run([sys.executable, "-m", "layerlens", *args],
+                                 capture_output=True, env=env, cwd=tmp_path)
+            assert res.returncode in (0, 1), (args, res.stderr)
+            docs.append(json.loads(res.stdout.decode("utf-8")))  # strict UTF-8
+            out = tmp_path / "out.json"
+            res = subprocess.run([sys.executable, "-m", "layerlens", *args, "-o", str(out)],
+                                 capture_output=True, env=env, cwd=tmp_path)
+            assert res.returncode in (0, 1), (args, res.stderr)
+            docs.append(json.loads(out.read_bytes().decode("utf-8")))
+    image = json.dumps(docs[1])
+    # the names, escaped as the module doc of layerlens.jsonout says
+    assert "/etc/caf\\\\xe9.conf" in image
+    assert "home/jos\\\\xe9/.ssh/id_rsa" in image
+    assert "caf\\\\xe9/img.tar" in image
