@@ -4,7 +4,12 @@ An edge a -> b means a must stay before b:
 
 * a defines a variable (ARG/ENV) that b reads, or both define the same name; a RUN reads
   every variable in its environment unless it is bounded, and then the ones it names;
-* a is WORKDIR/USER/SHELL and b is an instruction it affects (RUN, COPY, ADD, WORKDIR);
+* a is WORKDIR/USER/SHELL and b is an instruction it affects (RUN, COPY, ADD, WORKDIR),
+  except a bounded RUN and a WORKDIR: a bounded RUN names only absolute paths, so its
+  working directory does not matter, and the pair keeps its order only when the RUN reads
+  or writes the directory the WORKDIR creates or its parents, reads PWD, or may edit the
+  user database while a USER is set (BuildKit creates the WORKDIR directory owned by the
+  configured user, looked up in the image's /etc/passwd; with no USER it is root's);
 * two RUNs keep their order;
 * a COPY/ADD and a RUN keep their order unless the RUN is bounded (layerlens/runmodel) and
   neither reads nor writes where the COPY writes, its destination and the parent
@@ -83,25 +88,81 @@ def stage_graph(df: Dockerfile, stage: int) -> nx.DiGraph:
     g.add_nodes_from(ins.index for ins in items)
     workdir = "/"
     dests: dict[int, str] = {}
+    user = _user_in_base(df, stage)
+    owned: set[int] = set()  # WORKDIRs that run under a USER
     for ins in items:
+        if ins.keyword == "user":
+            user = True
         if ins.keyword == "workdir" and ins.expanded:
             wd = ins.expanded[0]
             workdir = wd if wd.startswith("/") else workdir.rstrip("/") + "/" + wd
+            dests[ins.index] = workdir
+            if user:
+                owned.add(ins.index)
         if ins.keyword in ("copy", "add"):
             dests[ins.index] = _dest(ins, workdir)
+    settings = _stage_defines(df, stage)
     for j, b in enumerate(items):
         for a in items[:j]:
-            if _must_precede(a, b, dests):
+            if _must_precede(a, b, dests, settings, owned):
                 g.add_edge(a.index, b.index)
     return g
 
 
-def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str]) -> bool:
+def _user_in_base(df: Dockerfile, stage: int) -> bool:
+    """Does a stage this one is built on (in the Dockerfile) set USER?"""
+    cur = df.stages[stage].base_stage
+    seen: set[int] = set()
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        if any(df.instructions[i].keyword == "user" for i in df.stages[cur].instructions[1:]):
+            return True
+        cur = df.stages[cur].base_stage
+    return False
+
+
+def _stage_defines(df: Dockerfile, stage: int) -> frozenset[str]:
+    """Variables ARG/ENV define in the stage and the stages it is built on."""
+    out: set[str] = set()
+    cur: int | None = stage
+    seen: set[int] = set()
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        for i in df.stages[cur].instructions[1:]:
+            out |= defines(df.instructions[i])
+        cur = df.stages[cur].base_stage
+    return frozenset(out)
+
+
+def _settings_moved(eff, settings: frozenset[str]) -> bool:
+    """Does the Dockerfile set HOME or a variable that configures the RUN's tools, so that
+    their reads and writes may lie elsewhere than the allowlist says?"""
+    if eff.reads_home and "HOME" in settings:
+        return True
+    return any(n.startswith(eff.env_prefixes) for n in settings) if eff.env_prefixes else False
+
+
+def _bounded_run_ignores_workdir(run: Instruction, workdir: str, owned: bool) -> bool:
+    eff = effects(run)
+    if not eff.bounded or "PWD" in eff.env:
+        return False
+    if owned and (eff.may_write("/etc/passwd") or eff.may_write("/etc/group")):
+        return False
+    return not any(eff.may_read(p) or eff.may_write(p) for p in (workdir, *_parents(workdir)))
+
+
+def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str],
+                  settings: frozenset[str] = frozenset(),
+                  owned: frozenset[int] | set[int] = frozenset()) -> bool:
     ka, kb = a.keyword, b.keyword
     if defines(a) & defines(b) or any(reads_var(b, n) for n in defines(a)):
         return True
     if ka == "run" and any(reads_var(a, n) for n in defines(b)):
         return True  # a RUN before an ARG/ENV it may read must stay before it
+    if {ka, kb} == {"workdir", "run"}:
+        run, wd = (a, b) if ka == "run" else (b, a)
+        return not _bounded_run_ignores_workdir(run, dests.get(wd.index, "/"),
+                                                wd.index in owned)
     if ka in ("workdir", "user", "shell") and kb in ("run", "copy", "add", "workdir"):
         return True
     if kb in ("workdir", "user", "shell") and ka in ("run", "copy", "add", "workdir"):
@@ -113,6 +174,8 @@ def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str]) -> bool
     if {ka, kb} == {"run", "copy"} or {ka, kb} == {"run", "add"}:
         run, copy = (a, b) if ka == "run" else (b, a)
         eff = effects(run)
+        if _settings_moved(eff, settings):
+            return True
         d = dests.get(copy.index, "/")
         if copy.flag("chown") is not None and (eff.may_write("/etc/passwd") or
                                                eff.may_write("/etc/group")):

@@ -61,6 +61,44 @@ def test_copy_of_a_file_a_run_reads_keeps_its_order() -> None:
     assert not stage_graph(df, 0).has_edge(1, 2)
 
 
+def test_bounded_run_and_workdir_need_no_order() -> None:
+    # A bounded RUN names only absolute paths: the WORKDIR above it does not matter to it.
+    df = parse("FROM a\nCOPY . /src\nWORKDIR /src\nRUN apk add --no-cache git make\n"
+               "RUN npm install -g typescript\nRUN make\n")
+    g = stage_graph(df, 0)
+    copy, wd, apk, npm, make = (i.index for i in df.instructions[1:])
+    assert not g.has_edge(wd, apk) and not g.has_edge(wd, npm)
+    assert not g.has_edge(copy, apk) and not g.has_edge(copy, npm)
+    assert g.has_edge(wd, make) and g.has_edge(copy, make)
+    assert g.has_edge(copy, wd)  # WORKDIR and COPY keep theirs
+
+
+@pytest.mark.parametrize(("df_text", "why"), [
+    # the RUN makes the WORKDIR's parent
+    ("FROM a\nWORKDIR /opt/app\nRUN mkdir -p /opt/app/data\n", "writes the directory"),
+    # PWD is the working directory
+    ("FROM a\nWORKDIR /w\nRUN echo $PWD > /etc/where\n", "reads PWD"),
+    # WORKDIR creates /w for USER app, looked up in /etc/passwd the RUN may change
+    ("FROM a\nUSER app\nWORKDIR /w\nRUN apt-get install -y x\n", "user database"),
+    ("FROM a\nWORKDIR /w\nRUN ./configure\n", "unbounded"),
+])
+def test_workdir_keeps_order_when_the_run_depends_on_it(df_text: str, why: str) -> None:
+    df = parse(df_text)
+    wd = next(i for i in df.instructions if i.keyword == "workdir")
+    run = df.instructions[-1]
+    assert stage_graph(df, 0).has_edge(wd.index, run.index), why
+
+
+@pytest.mark.parametrize("setting", ["ENV HOME=/src", "ENV NPM_CONFIG_PREFIX=/src/.npm",
+                                     "ARG npm_config_userconfig=/src/.npmrc"])
+def test_npm_global_keeps_order_when_its_settings_may_point_into_the_copy(setting) -> None:
+    df = parse(f"FROM a\n{setting}\nCOPY . /src\nRUN npm install -g typescript\n")
+    copy, run = df.instructions[2].index, df.instructions[3].index
+    assert stage_graph(df, 0).has_edge(copy, run)
+    plain = parse("FROM a\nENV NODE_ENV=production\nCOPY . /src\nRUN npm install -g x\n")
+    assert not stage_graph(plain, 0).has_edge(2, 3)
+
+
 def test_arg_before_unbounded_run_keeps_its_order() -> None:
     df = parse("FROM a\nARG GIT_SHA\nRUN ./build.sh\nRUN apt-get install -y curl\n")
     g = stage_graph(df, 0)
