@@ -140,6 +140,12 @@ TABLE: tuple[Known, ...] = (
           value_options=frozenset({"--registry", "--loglevel", "--omit", "--include"}),
           requires=frozenset({"-g", "--global", "--location=global"}),
           env_prefixes=("npm_config_", "NPM_CONFIG_"), reads_home=True, scoped=True),
+    # Debian's apache2 helpers: each argument names a module, config or site; they link
+    # /etc/apache2/*-enabled to *-available and record state under /var/lib/apache2.
+    *(Known(name, "packages", f"{name}(8), Debian apache2", reads=SYSTEM_READS,
+            writes=("/etc/apache2/", "/var/lib/apache2/"),
+            env=frozenset({"APACHE_CONFDIR", "APACHE_ENVVARS"})) for name in (
+        "a2enmod", "a2dismod", "a2enconf", "a2disconf", "a2ensite", "a2dissite")),
     Known("echo", "print", "echo(1), POSIX", reads=()),
     Known("printf", "print", "printf(1), POSIX", reads=()),
     Known("true", "builtin", "sh(1) POSIX special built-ins", reads=()),

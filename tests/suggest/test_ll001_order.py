@@ -99,6 +99,41 @@ def test_npm_global_keeps_order_when_its_settings_may_point_into_the_copy(settin
     assert not stage_graph(plain, 0).has_edge(2, 3)
 
 
+def test_disjoint_bounded_runs_need_no_order() -> None:
+    df = parse("FROM a\nRUN apk add git\nRUN echo done\nRUN mkdir -p /srv/x\n"
+               "RUN echo hi > /srv/x/f\nRUN ./build\n")
+    g = stage_graph(df, 0)
+    apk, echo, mkdir, write, build = (i.index for i in df.instructions[1:])
+    assert not g.has_edge(apk, echo) and not g.has_edge(echo, mkdir)
+    assert g.has_edge(mkdir, write)  # the second writes inside what the first makes
+    assert g.has_edge(apk, build) and g.has_edge(echo, build)  # unbounded: order kept
+
+
+def test_absolute_copy_and_unrelated_workdir_need_no_order() -> None:
+    df = parse("FROM a\nCOPY . /conductor\nWORKDIR /\nWORKDIR /build\nWORKDIR /conductor/ui\n"
+               "COPY x y\n")
+    g = stage_graph(df, 0)
+    copy, root, build, ui, rel = (i.index for i in df.instructions[1:])
+    assert not g.has_edge(copy, root) and not g.has_edge(copy, build)
+    assert g.has_edge(copy, ui)  # inside the destination
+    assert g.has_edge(ui, rel)  # a relative destination depends on the WORKDIR
+    # --chown: the parent /srv may be created owned by app, or by WORKDIR owned by root
+    chown = parse("FROM a\nCOPY --chown=app . /srv/app\nWORKDIR /srv/data\n")
+    assert stage_graph(chown, 0).has_edge(1, 2)
+    assert not stage_graph(parse("FROM a\nCOPY . /srv/app\nWORKDIR /srv/data\n"), 0).has_edge(1, 2)
+    above = parse("FROM a\nCOPY . /srv/app\nWORKDIR /srv\n")
+    assert stage_graph(above, 0).has_edge(1, 2)
+
+
+def test_system_parents_exist_in_an_image_but_not_in_scratch() -> None:
+    # a2enmod writes /var/lib/apache2; COPY . /var/www/html creates /var/www at most
+    text = "COPY . /var/www/html\nRUN a2enmod rewrite\n"
+    assert not stage_graph(parse("FROM php:8-apache\n" + text), 0).has_edge(1, 2)
+    assert stage_graph(parse("FROM scratch\n" + text), 0).has_edge(1, 2)
+    built = parse("FROM scratch AS base\nFROM base\n" + text)  # scratch through a stage
+    assert stage_graph(built, 1).has_edge(2, 3)
+
+
 def test_arg_before_unbounded_run_keeps_its_order() -> None:
     df = parse("FROM a\nARG GIT_SHA\nRUN ./build.sh\nRUN apt-get install -y curl\n")
     g = stage_graph(df, 0)

@@ -78,6 +78,8 @@ def test_exec_form_is_one_command_and_sh_c_is_a_program() -> None:
     ("npm install -g user/repo", False, "local file"),
     ("npm install -g --prefix /app x", False, "reads a file"),
     ("apt-get install -y @scope/x", False, "local file"),  # only npm has scoped names
+    ("a2enmod rewrite headers && a2ensite 001-ssl.conf", True, ""),
+    ("a2enmod ../../tmp/evil", False, "local file"),
 ])
 def test_bounded_and_why_not(run: str, bounded: bool, why: str) -> None:
     eff = effects(_run(run))
