@@ -12,6 +12,7 @@ from layerlens.suggest.rules import (
     ll006_secrets,
     ll007_merge_split,
     ll008_base_and_stages,
+    ll009_context_free_first,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -23,6 +24,7 @@ RULES: tuple[Rule, ...] = (
     ll006_secrets.RULE,
     ll007_merge_split.RULE,
     ll008_base_and_stages.RULE,
+    ll009_context_free_first.RULE,
 )
 BY_ID = {r.id: r for r in RULES}
 
