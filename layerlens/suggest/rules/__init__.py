@@ -13,6 +13,7 @@ from layerlens.suggest.rules import (
     ll007_merge_split,
     ll008_base_and_stages,
     ll009_context_free_first,
+    ll010_split_bounded_prefix,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -25,6 +26,7 @@ RULES: tuple[Rule, ...] = (
     ll007_merge_split.RULE,
     ll008_base_and_stages.RULE,
     ll009_context_free_first.RULE,
+    ll010_split_bounded_prefix.RULE,
 )
 BY_ID = {r.id: r for r in RULES}
 
