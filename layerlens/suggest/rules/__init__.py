@@ -14,6 +14,7 @@ from layerlens.suggest.rules import (
     ll008_base_and_stages,
     ll009_context_free_first,
     ll010_split_bounded_prefix,
+    ll011_cache_mounts,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -27,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     ll008_base_and_stages.RULE,
     ll009_context_free_first.RULE,
     ll010_split_bounded_prefix.RULE,
+    ll011_cache_mounts.RULE,
 )
 BY_ID = {r.id: r for r in RULES}
 
