@@ -12,7 +12,10 @@ from. Kinds:
 
 * ``packages``: non-option arguments after the subcommand are package names from a
   repository (an argument with a `/`, a leading `.` or a package-file suffix is a local
-  file and makes the RUN unbounded). Option values are taken as literals.
+  file and makes the RUN unbounded). Option values are taken as literals. An entry with
+  `requires` is bounded only when one of those options is given (`npm install -g`: global
+  mode; without it npm installs the project in the working directory). An entry with
+  `scoped` accepts one `@scope/name` slash (npm's scoped package names).
 * ``paths``: non-option arguments are paths the command creates, changes or removes; they
   must be literal and absolute.
 * ``user``: user and group database edits; the last non-option argument is a name.
@@ -49,6 +52,12 @@ class Known:
     env: frozenset[str] = frozenset()
     file_options: frozenset[str] = frozenset()  # options whose value is a file: unbounded
     value_options: frozenset[str] = frozenset()  # options that take a separate value
+    requires: frozenset[str] = frozenset()  # one of these options must be present
+    # Variables by prefix that configure the tool (npm reads every npm_config_*); and
+    # whether it reads per-user settings in $HOME (so a HOME set in the Dockerfile matters).
+    env_prefixes: tuple[str, ...] = ()
+    reads_home: bool = False
+    scoped: bool = False
 
 
 _APT_SUB = frozenset({"update", "install", "upgrade", "dist-upgrade", "full-upgrade",
@@ -119,6 +128,24 @@ TABLE: tuple[Known, ...] = (
           value_options=frozenset({"-g", "--gid"})),
     Known("usermod", "user", "usermod(8), shadow-utils", writes=USER_WRITES,
           value_options=frozenset({"-u", "-g", "-G", "-d", "-s", "-c", "-aG", "-a"})),
+    # `npm install -g NAME...`: global mode installs registry packages under the global
+    # prefix (/usr/local by default) and ignores the working directory's project and its
+    # .npmrc ("global mode enabled, ignored": @npmcli/config loadProjectConfig); it reads
+    # the global and builtin npmrc under the prefix, the user's ~/.npmrc and npm_config_*.
+    Known("npm", "packages", "npm-install(1), npmrc(5), @npmcli/config",
+          frozenset({"install", "i", "add"}),
+          reads=(*SYSTEM_READS, "/root/", "/home/"), writes=PKG_WRITES,
+          env=frozenset({"NODE_OPTIONS", "NODE_EXTRA_CA_CERTS"}),
+          file_options=frozenset({"--userconfig", "--globalconfig", "--prefix", "-C"}),
+          value_options=frozenset({"--registry", "--loglevel", "--omit", "--include"}),
+          requires=frozenset({"-g", "--global", "--location=global"}),
+          env_prefixes=("npm_config_", "NPM_CONFIG_"), reads_home=True, scoped=True),
+    # Debian's apache2 helpers: each argument names a module, config or site; they link
+    # /etc/apache2/*-enabled to *-available and record state under /var/lib/apache2.
+    *(Known(name, "packages", f"{name}(8), Debian apache2", reads=SYSTEM_READS,
+            writes=("/etc/apache2/", "/var/lib/apache2/"),
+            env=frozenset({"APACHE_CONFDIR", "APACHE_ENVVARS"})) for name in (
+        "a2enmod", "a2dismod", "a2enconf", "a2disconf", "a2ensite", "a2dissite")),
     Known("echo", "print", "echo(1), POSIX", reads=()),
     Known("printf", "print", "printf(1), POSIX", reads=()),
     Known("true", "builtin", "sh(1) POSIX special built-ins", reads=()),

@@ -30,6 +30,8 @@ class Effects:
     writes: tuple[str, ...]
     env: frozenset[str]  # variables it reads (when bounded)
     commands: tuple[str, ...]  # command names, in order ('?' where unknown)
+    env_prefixes: tuple[str, ...] = ()  # and every variable whose name starts so
+    reads_home: bool = False  # reads per-user settings under $HOME (assumed /root, /home)
 
     @property
     def reads_all(self) -> bool:
@@ -43,7 +45,7 @@ class Effects:
         return not self.bounded or _hits(self.writes, path)
 
     def reads_env(self, name: str) -> bool:
-        return not self.bounded or name in self.env
+        return not self.bounded or name in self.env or name.startswith(self.env_prefixes)
 
 
 def _hits(prefixes: tuple[str, ...], path: str) -> bool:
@@ -102,6 +104,8 @@ def effects(ins: Instruction) -> Effects:
     writes: list[str] = []
     env: set[str] = set(COMMON_ENV)
     names: list[str] = []
+    prefixes: list[str] = []
+    home = False
     if ins.mounts:
         for m in ins.mounts:
             if m.type in ("bind", "cache") or m.from_:
@@ -119,10 +123,14 @@ def effects(ins: Instruction) -> Effects:
                 names.append(cmd.name or "?")
             else:
                 continue  # the shell that runs the heredoc program modelled next
-            _command(cmd, why, reads, writes, env)
+            known = _command(cmd, why, reads, writes, env)
+            if known is not None:
+                prefixes += known.env_prefixes
+                home |= known.reads_home
     bounded = not why
     return Effects(bounded, tuple(dict.fromkeys(why)), tuple(dict.fromkeys(reads)),
-                   tuple(dict.fromkeys(writes)), frozenset(env), tuple(names))
+                   tuple(dict.fromkeys(writes)), frozenset(env), tuple(names),
+                   tuple(dict.fromkeys(prefixes)), home)
 
 
 def _literal_abs(w: Word) -> str | None:
@@ -137,7 +145,8 @@ def _literal_abs(w: Word) -> str | None:
 
 
 def _command(cmd: Command, why: list[str], reads: list[str], writes: list[str],
-             env: set[str]) -> None:
+             env: set[str]) -> Known | None:
+    """Add one simple command's effects; the allowlist entry it matched, if any."""
     for _, val in cmd.assignments:
         if val is not None:
             env.update(val.variables)
@@ -160,11 +169,11 @@ def _command(cmd: Command, why: list[str], reads: list[str], writes: list[str],
         if w.substitution:
             why.append("a command substitution runs a command")
     if not cmd.words:
-        return
+        return None
     name = cmd.name
     if name is None:
         why.append(f"the command name {cmd.words[0].raw} is not literal")
-        return
+        return None
     base = name.rsplit("/", 1)[-1] if name.startswith("/") else name
     known = BY_NAME.get(base)
     if known is None:
@@ -172,17 +181,19 @@ def _command(cmd: Command, why: list[str], reads: list[str], writes: list[str],
             why.append(f"`{name}` runs another script")
         else:
             why.append(f"`{name}` is not a command layerlens knows the effects of")
-        return
+        return None
     reads.extend(known.reads)
     writes.extend(known.writes)
     env.update(known.env)
     _arguments(known, cmd.args, why, reads, writes)
+    return known
 
 
 def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list[str],
                writes: list[str]) -> None:
     positional: list[Word] = []
     skip = False
+    given: set[str] = set()
     for k, w in enumerate(args):
         if skip:
             skip = False
@@ -196,6 +207,7 @@ def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list
             return
         if v.startswith("-") and v != "-":
             opt = v.split("=", 1)[0]
+            given.update((opt, v))
             if opt in known.file_options:
                 why.append(f"`{known.name} {opt}` reads a file")
                 return
@@ -203,6 +215,10 @@ def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list
                 skip = True
             continue
         positional.append(w)
+    if known.requires and not given & known.requires:
+        why.append(f"`{known.name}` without {' or '.join(sorted(known.requires))} works on "
+                   "the project in the working directory")
+        return
     if known.kind == "packages":
         sub = positional[0].value if positional else None
         if known.subcommands is not None and positional and sub not in known.subcommands:
@@ -210,7 +226,10 @@ def _arguments(known: Known, args: tuple[Word, ...], why: list[str], reads: list
             return
         for w in positional[1:] if known.subcommands is not None else positional:
             v = w.value or ""
-            if "/" in v or v.startswith(".") or v.endswith(PACKAGE_SUFFIXES):
+            name = v[1:].split("/", 1)[1] if known.scoped and v.startswith("@") and \
+                v.count("/") == 1 else v  # `@scope/name` is a registry name
+            if "/" in name or (known.scoped and ":" in name) or v.startswith((".", "~")) or \
+                    v.endswith(PACKAGE_SUFFIXES):
                 why.append(f"`{known.name}` installs from a local file ({v})")
                 return
             if w.glob:

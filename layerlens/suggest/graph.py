@@ -4,11 +4,19 @@ An edge a -> b means a must stay before b:
 
 * a defines a variable (ARG/ENV) that b reads, or both define the same name; a RUN reads
   every variable in its environment unless it is bounded, and then the ones it names;
-* a is WORKDIR/USER/SHELL and b is an instruction it affects (RUN, COPY, ADD, WORKDIR);
-* two RUNs keep their order;
+* a is WORKDIR/USER/SHELL and b is an instruction it affects (RUN, COPY, ADD, WORKDIR),
+  except a bounded RUN and a WORKDIR: a bounded RUN names only absolute paths, so its
+  working directory does not matter, and the pair keeps its order only when the RUN reads
+  or writes the directory the WORKDIR creates or its parents, reads PWD, or may edit the
+  user database while a USER is set (BuildKit creates the WORKDIR directory owned by the
+  configured user, looked up in the image's /etc/passwd; with no USER it is root's);
+* two RUNs keep their order, unless both are bounded and neither writes where the other
+  reads or writes;
 * a COPY/ADD and a RUN keep their order unless the RUN is bounded (layerlens/runmodel) and
   neither reads nor writes where the COPY writes, its destination and the parent
   directories it creates;
+* a COPY/ADD and a WORKDIR keep their order unless the COPY's destination is absolute and
+  lies neither inside nor above the WORKDIR's directory ("/" always exists);
 * two COPY/ADD whose destinations may overlap keep their order, and so do two that share a
   parent directory when either sets an owner or mode (--chown, --chmod);
 * config instructions (ENV, LABEL, CMD, ENTRYPOINT, EXPOSE, VOLUME, HEALTHCHECK, STOPSIGNAL,
@@ -83,36 +91,141 @@ def stage_graph(df: Dockerfile, stage: int) -> nx.DiGraph:
     g.add_nodes_from(ins.index for ins in items)
     workdir = "/"
     dests: dict[int, str] = {}
+    user = _user_in_base(df, stage)
+    owned: set[int] = set()  # WORKDIRs that run under a USER
     for ins in items:
+        if ins.keyword == "user":
+            user = True
         if ins.keyword == "workdir" and ins.expanded:
             wd = ins.expanded[0]
             workdir = wd if wd.startswith("/") else workdir.rstrip("/") + "/" + wd
+            dests[ins.index] = workdir
+            if user:
+                owned.add(ins.index)
         if ins.keyword in ("copy", "add"):
             dests[ins.index] = _dest(ins, workdir)
+    settings = _stage_defines(df, stage)
+    if not _from_scratch(df, stage):
+        settings = settings | {_HAS_FHS}
     for j, b in enumerate(items):
         for a in items[:j]:
-            if _must_precede(a, b, dests):
+            if _must_precede(a, b, dests, settings, owned):
                 g.add_edge(a.index, b.index)
     return g
 
 
-def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str]) -> bool:
+# Directories every distribution image holds (Debian, Alpine, UBI, distroless): a COPY
+# never creates them, so a RUN writing below them is no hazard to the COPY's parents.
+ALWAYS_PRESENT = frozenset({"/etc", "/usr", "/var", "/tmp"})
+_HAS_FHS = "\0fhs"  # marker in `settings`: the stage is built on an image, not scratch
+
+
+def _from_scratch(df: Dockerfile, stage: int) -> bool:
+    cur: int | None = stage
+    seen: set[int] = set()
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        st = df.stages[cur]
+        if st.base_stage is None:
+            base = (st.base or "").strip().lower()
+            return base == "scratch" or not base or "$" in base  # unknown: maybe scratch
+        cur = st.base_stage
+    return True
+
+
+def _user_in_base(df: Dockerfile, stage: int) -> bool:
+    """Does a stage this one is built on (in the Dockerfile) set USER?"""
+    cur = df.stages[stage].base_stage
+    seen: set[int] = set()
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        if any(df.instructions[i].keyword == "user" for i in df.stages[cur].instructions[1:]):
+            return True
+        cur = df.stages[cur].base_stage
+    return False
+
+
+def _stage_defines(df: Dockerfile, stage: int) -> frozenset[str]:
+    """Variables ARG/ENV define in the stage and the stages it is built on."""
+    out: set[str] = set()
+    cur: int | None = stage
+    seen: set[int] = set()
+    while cur is not None and cur not in seen:
+        seen.add(cur)
+        for i in df.stages[cur].instructions[1:]:
+            out |= defines(df.instructions[i])
+        cur = df.stages[cur].base_stage
+    return frozenset(out)
+
+
+def _settings_moved(eff, settings: frozenset[str]) -> bool:
+    """Does the Dockerfile set HOME or a variable that configures the RUN's tools, so that
+    their reads and writes may lie elsewhere than the allowlist says?"""
+    if eff.reads_home and "HOME" in settings:
+        return True
+    return any(n.startswith(eff.env_prefixes) for n in settings) if eff.env_prefixes else False
+
+
+def _bounded_run_ignores_workdir(run: Instruction, workdir: str, owned: bool) -> bool:
+    eff = effects(run)
+    if not eff.bounded or "PWD" in eff.env:
+        return False
+    if owned and (eff.may_write("/etc/passwd") or eff.may_write("/etc/group")):
+        return False
+    return not any(eff.may_read(p) or eff.may_write(p) for p in (workdir, *_parents(workdir)))
+
+
+def _copy_ignores_workdir(copy: Instruction, workdir: str) -> bool:
+    """A COPY to an absolute destination outside the WORKDIR's directory (and not a parent
+    of it) neither depends on the WORKDIR nor changes what it creates."""
+    dest = (copy.expanded or copy.args)[-1] if (copy.expanded or copy.args) else ""
+    if not dest.startswith("/") or workdir.rstrip("/") == "":
+        return dest.startswith("/") and workdir.rstrip("/") == ""
+    if copy.flag("chown") is not None or copy.flag("chmod") is not None:
+        return False
+    return not _overlap(dest, workdir)
+
+
+def _disjoint_runs(a: Instruction, b: Instruction) -> bool:
+    """Two bounded RUNs, neither writing where the other reads or writes: either order
+    leaves the same files."""
+    ea, eb = effects(a), effects(b)
+    if not (ea.bounded and eb.bounded):
+        return False
+    for w in ea.writes:
+        if eb.may_read(w) or eb.may_write(w):
+            return False
+    return not any(ea.may_read(w) for w in eb.writes)
+
+
+def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str],
+                  settings: frozenset[str] = frozenset(),
+                  owned: frozenset[int] | set[int] = frozenset()) -> bool:
     ka, kb = a.keyword, b.keyword
     if defines(a) & defines(b) or any(reads_var(b, n) for n in defines(a)):
         return True
     if ka == "run" and any(reads_var(a, n) for n in defines(b)):
         return True  # a RUN before an ARG/ENV it may read must stay before it
+    if {ka, kb} == {"workdir", "run"}:
+        run, wd = (a, b) if ka == "run" else (b, a)
+        return not _bounded_run_ignores_workdir(run, dests.get(wd.index, "/"),
+                                                wd.index in owned)
+    if {ka, kb} in ({"workdir", "copy"}, {"workdir", "add"}):
+        copy, wd = (a, b) if ka != "workdir" else (b, a)
+        return not _copy_ignores_workdir(copy, dests.get(wd.index, "/"))
     if ka in ("workdir", "user", "shell") and kb in ("run", "copy", "add", "workdir"):
         return True
     if kb in ("workdir", "user", "shell") and ka in ("run", "copy", "add", "workdir"):
         return True  # the reverse: those ran under the old setting
     if ka == "run" and kb == "run":
-        return True
+        return not _disjoint_runs(a, b)
     if "run" in (ka, kb) and "env" in (ka, kb):
         return True  # a RUN sees every ENV as its environment, referenced or not
     if {ka, kb} == {"run", "copy"} or {ka, kb} == {"run", "add"}:
         run, copy = (a, b) if ka == "run" else (b, a)
         eff = effects(run)
+        if _settings_moved(eff, settings):
+            return True
         d = dests.get(copy.index, "/")
         if copy.flag("chown") is not None and (eff.may_write("/etc/passwd") or
                                                eff.may_write("/etc/group")):
@@ -120,7 +233,8 @@ def _must_precede(a: Instruction, b: Instruction, dests: dict[int, str]) -> bool
         # The COPY writes its destination and creates its missing parents: a RUN that
         # makes or uses a file beside it (`echo > /app/done`, `mkdir -p /app/data`) must keep
         # its side of the COPY, or it fails or leaves the parent with another owner.
-        return any(eff.may_read(p) or eff.may_write(p) for p in (d, *_parents(d)))
+        parents = [p for p in _parents(d) if _HAS_FHS not in settings or p not in ALWAYS_PRESENT]
+        return any(eff.may_read(p) or eff.may_write(p) for p in (d, *parents))
     if ka in ("copy", "add") and kb in ("copy", "add"):
         da, db = dests.get(a.index, "/"), dests.get(b.index, "/")
         if _overlap(da, db):

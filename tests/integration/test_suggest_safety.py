@@ -101,7 +101,30 @@ CMD ["/srv/src/run"]
     "src/lib.sh": "x=1\n",
     "vendor/dep.sh": "dep=1\n",
 }
-PROJECTS = {"service": (SERVICE, ["src/lib.sh", "src/run", "src/lib.sh", "src/lib.sh",
+# Issue 16: a broad COPY before context-free installs (apk, npm -g) that run under a WORKDIR
+# they do not touch, and a second WORKDIR whose directory a later RUN writes into.
+BROADCOPY = {
+    "Dockerfile": BASE + """\
+COPY . /app
+WORKDIR /app
+RUN apk add --no-cache make git
+RUN npm install -g typescript@5.4.5 @types/node@20.1.0
+WORKDIR /srv/tools
+RUN echo ready > /srv/tools/ready
+RUN echo done > /etc/done
+WORKDIR /app
+RUN npm ci
+RUN npm run build
+CMD ["node", "/app/dist/server.js"]
+""",
+    ".dockerignore": ".git\n",
+    "package.json": '{\n  "name": "b",\n  "dependencies": {"express": "4.19.2"}\n}\n',
+    "package-lock.json": '{"lockfileVersion": 3}\n',
+    "src/server.ts": "listen(3000)\n",
+}
+PROJECTS = {"broadcopy": (BROADCOPY, ["src/server.ts", "src/server.ts", "package.json",
+                                      "src/server.ts"]),
+            "service": (SERVICE, ["src/lib.sh", "src/run", "src/lib.sh", "src/lib.sh",
                                   "vendor/dep.sh", "src/lib.sh"]),
             "pyweb": (PYWEB, ["app/main.py", "app/views.py", "docs/index.md", "requirements.txt",
                               "tests/test_main.py", "app/main.py"]),
@@ -149,7 +172,7 @@ def build_tree(b: Buildah, ctx: Path, tag: str, out: Path) -> tuple[tuple, dict]
 def test_rewrite_builds_the_same_image_and_costs_less(name: str, tmp_path: Path) -> None:
     """Every automatic fix but LL005 (tested below) on real builds: LL002 on three
     projects, LL001 and LL004 on the service (where the optimizer itself moves the per-build
-    ARG), LL003 and LL004 on pyweb."""
+    ARG), LL003 and LL004 on pyweb, LL001 across a WORKDIR on broadcopy."""
     files, edits = PROJECTS[name]
     repo = make_project(tmp_path / name, files, edits)
     res = analyze(AnalyzeOptions(repo.root / "Dockerfile"))
@@ -162,7 +185,8 @@ def test_rewrite_builds_the_same_image_and_costs_less(name: str, tmp_path: Path)
     assert total is not None and total.seconds_per_commit > 0
     # the broad-COPY problem is named and fixed; the service exercises the other fixes
     # (pyweb's LL004 fold is a hint now: the pip RUN in between may read the apt lists)
-    expected = {"service": {"LL001", "LL004"}, "pyweb": {"LL002", "LL003"}}.get(
+    expected = {"service": {"LL001", "LL004"}, "pyweb": {"LL002", "LL003"},
+                "broadcopy": {"LL001"}}.get(
         name, {"LL002"})
     assert expected <= set(rep.applied), rep.applied
     b = Buildah(tmp_path / "state")

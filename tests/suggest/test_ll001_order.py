@@ -61,6 +61,79 @@ def test_copy_of_a_file_a_run_reads_keeps_its_order() -> None:
     assert not stage_graph(df, 0).has_edge(1, 2)
 
 
+def test_bounded_run_and_workdir_need_no_order() -> None:
+    # A bounded RUN names only absolute paths: the WORKDIR above it does not matter to it.
+    df = parse("FROM a\nCOPY . /src\nWORKDIR /src\nRUN apk add --no-cache git make\n"
+               "RUN npm install -g typescript\nRUN make\n")
+    g = stage_graph(df, 0)
+    copy, wd, apk, npm, make = (i.index for i in df.instructions[1:])
+    assert not g.has_edge(wd, apk) and not g.has_edge(wd, npm)
+    assert not g.has_edge(copy, apk) and not g.has_edge(copy, npm)
+    assert g.has_edge(wd, make) and g.has_edge(copy, make)
+    assert g.has_edge(copy, wd)  # WORKDIR and COPY keep theirs
+
+
+@pytest.mark.parametrize(("df_text", "why"), [
+    # the RUN makes the WORKDIR's parent
+    ("FROM a\nWORKDIR /opt/app\nRUN mkdir -p /opt/app/data\n", "writes the directory"),
+    # PWD is the working directory
+    ("FROM a\nWORKDIR /w\nRUN echo $PWD > /etc/where\n", "reads PWD"),
+    # WORKDIR creates /w for USER app, looked up in /etc/passwd the RUN may change
+    ("FROM a\nUSER app\nWORKDIR /w\nRUN apt-get install -y x\n", "user database"),
+    ("FROM a\nWORKDIR /w\nRUN ./configure\n", "unbounded"),
+])
+def test_workdir_keeps_order_when_the_run_depends_on_it(df_text: str, why: str) -> None:
+    df = parse(df_text)
+    wd = next(i for i in df.instructions if i.keyword == "workdir")
+    run = df.instructions[-1]
+    assert stage_graph(df, 0).has_edge(wd.index, run.index), why
+
+
+@pytest.mark.parametrize("setting", ["ENV HOME=/src", "ENV NPM_CONFIG_PREFIX=/src/.npm",
+                                     "ARG npm_config_userconfig=/src/.npmrc"])
+def test_npm_global_keeps_order_when_its_settings_may_point_into_the_copy(setting) -> None:
+    df = parse(f"FROM a\n{setting}\nCOPY . /src\nRUN npm install -g typescript\n")
+    copy, run = df.instructions[2].index, df.instructions[3].index
+    assert stage_graph(df, 0).has_edge(copy, run)
+    plain = parse("FROM a\nENV NODE_ENV=production\nCOPY . /src\nRUN npm install -g x\n")
+    assert not stage_graph(plain, 0).has_edge(2, 3)
+
+
+def test_disjoint_bounded_runs_need_no_order() -> None:
+    df = parse("FROM a\nRUN apk add git\nRUN echo done\nRUN mkdir -p /srv/x\n"
+               "RUN echo hi > /srv/x/f\nRUN ./build\n")
+    g = stage_graph(df, 0)
+    apk, echo, mkdir, write, build = (i.index for i in df.instructions[1:])
+    assert not g.has_edge(apk, echo) and not g.has_edge(echo, mkdir)
+    assert g.has_edge(mkdir, write)  # the second writes inside what the first makes
+    assert g.has_edge(apk, build) and g.has_edge(echo, build)  # unbounded: order kept
+
+
+def test_absolute_copy_and_unrelated_workdir_need_no_order() -> None:
+    df = parse("FROM a\nCOPY . /conductor\nWORKDIR /\nWORKDIR /build\nWORKDIR /conductor/ui\n"
+               "COPY x y\n")
+    g = stage_graph(df, 0)
+    copy, root, build, ui, rel = (i.index for i in df.instructions[1:])
+    assert not g.has_edge(copy, root) and not g.has_edge(copy, build)
+    assert g.has_edge(copy, ui)  # inside the destination
+    assert g.has_edge(ui, rel)  # a relative destination depends on the WORKDIR
+    # --chown: the parent /srv may be created owned by app, or by WORKDIR owned by root
+    chown = parse("FROM a\nCOPY --chown=app . /srv/app\nWORKDIR /srv/data\n")
+    assert stage_graph(chown, 0).has_edge(1, 2)
+    assert not stage_graph(parse("FROM a\nCOPY . /srv/app\nWORKDIR /srv/data\n"), 0).has_edge(1, 2)
+    above = parse("FROM a\nCOPY . /srv/app\nWORKDIR /srv\n")
+    assert stage_graph(above, 0).has_edge(1, 2)
+
+
+def test_system_parents_exist_in_an_image_but_not_in_scratch() -> None:
+    # a2enmod writes /var/lib/apache2; COPY . /var/www/html creates /var/www at most
+    text = "COPY . /var/www/html\nRUN a2enmod rewrite\n"
+    assert not stage_graph(parse("FROM php:8-apache\n" + text), 0).has_edge(1, 2)
+    assert stage_graph(parse("FROM scratch\n" + text), 0).has_edge(1, 2)
+    built = parse("FROM scratch AS base\nFROM base\n" + text)  # scratch through a stage
+    assert stage_graph(built, 1).has_edge(2, 3)
+
+
 def test_arg_before_unbounded_run_keeps_its_order() -> None:
     df = parse("FROM a\nARG GIT_SHA\nRUN ./build.sh\nRUN apt-get install -y curl\n")
     g = stage_graph(df, 0)

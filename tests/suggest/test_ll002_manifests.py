@@ -83,3 +83,47 @@ def test_chown_carried_to_the_manifest_copy(tmp_path) -> None:
 @pytest.mark.parametrize("case", fixture_cases("LL002"))
 def test_fixtures(case: str, tmp_path) -> None:
     run_fixture(tmp_path, "LL002", case)
+
+
+PNPM_WS = "FROM node\nWORKDIR /app\nCOPY . .\nRUN pnpm install\nRUN pnpm run build\n"
+
+
+def _ws_files(**extra: str) -> dict[str, str]:
+    files = {"package.json": '{"dependencies": {"core": "link:src"}}',
+             "pnpm-lock.yaml": "lockfileVersion: 9\n",
+             "pnpm-workspace.yaml": "packages:\n  - src\n  - 'plugins/*'\n  - '!plugins/old'\n",
+             "src/package.json": '{"name": "core"}', "src/index.js": "x\n",
+             "plugins/a/package.json": '{"name": "a"}', "plugins/old/package.json": "{}",
+             "docs/package.json": "{}"}
+    files.update(extra)
+    return files
+
+
+def test_workspaces_copy_every_workspace_manifest(tmp_path) -> None:
+    [s] = by_rule(static(tmp_path, PNPM_WS, _ws_files()), "LL002")
+    assert s.fix_class == "unsafe" and "2 workspace package.json" in s.unsafe_reason
+    lines = [ln for ln in s.dockerfile.splitlines() if ln.startswith("COPY")]
+    assert "COPY src/package.json src/" in lines
+    assert "COPY plugins/a/package.json plugins/a/" in lines
+    assert not any("plugins/old" in ln or "docs/" in ln for ln in lines)  # negated, unlisted
+    assert any("pnpm-workspace.yaml" in ln for ln in lines)
+    text = s.dockerfile
+    assert text.index("RUN pnpm install") < text.index("COPY . .")
+
+
+def test_npm_workspaces_from_package_json(tmp_path) -> None:
+    files = {"package.json": '{"workspaces": ["packages/*"]}', "package-lock.json": "{}",
+             "packages/x/package.json": '{"name": "x"}'}
+    [s] = by_rule(static(tmp_path, PNPM_WS.replace("pnpm install", "npm ci"), files), "LL002")
+    assert s.fix_class == "unsafe" and "COPY packages/x/package.json packages/x/" in s.dockerfile
+
+
+@pytest.mark.parametrize(("extra", "note"), [
+    ({"package.json": '{"dependencies": {"core": "link:../elsewhere"}}'}, "local paths"),
+    ({"plugins/a/package.json": '{"scripts": {"postinstall": "node build.js"}}'},
+     "postinstall"),
+    ({"src/node_modules/x/index.js": "x"}, "src/node_modules"),
+])
+def test_workspaces_that_need_more_stay_hints(tmp_path, extra, note) -> None:
+    [s] = by_rule(static(tmp_path, PNPM_WS, _ws_files(**extra)), "LL002")
+    assert s.fix_class == "hint" and note in s.note

@@ -69,6 +69,17 @@ def test_exec_form_is_one_command_and_sh_c_is_a_program() -> None:
     ("touch -r /etc/x /y", False, "reads a file"),
     ("while read p; do apk add $p; done < /p", False, "statement"),
     (". /etc/profile", False, "another script"),
+    ("npm install -g typescript@^6.0.3", True, ""),
+    ("npm i --global @cyclonedx/cyclonedx-npm@3 pnpm", True, ""),
+    ("npm install", False, "working directory"),
+    ("npm ci", False, "working directory"),
+    ("npm install -g ./tools", False, "local file"),
+    ("npm install -g file:tools", False, "local file"),
+    ("npm install -g user/repo", False, "local file"),
+    ("npm install -g --prefix /app x", False, "reads a file"),
+    ("apt-get install -y @scope/x", False, "local file"),  # only npm has scoped names
+    ("a2enmod rewrite headers && a2ensite 001-ssl.conf", True, ""),
+    ("a2enmod ../../tmp/evil", False, "local file"),
 ])
 def test_bounded_and_why_not(run: str, bounded: bool, why: str) -> None:
     eff = effects(_run(run))
@@ -84,6 +95,14 @@ def test_read_write_and_environment_sets() -> None:
     assert not eff.reads_env("GIT_SHA")
     unknown = effects(_run("./build.sh"))
     assert unknown.may_read("/anything") and unknown.reads_env("GIT_SHA")
+
+
+def test_npm_global_reads_its_settings() -> None:
+    eff = effects(_run("npm install -g typescript"))
+    assert eff.reads_env("npm_config_prefix") and eff.reads_env("NPM_CONFIG_REGISTRY")
+    assert eff.reads_home and eff.may_read("/root/.npmrc") and eff.may_write("/usr/local/bin")
+    assert not eff.may_read("/app/.npmrc") and not eff.may_write("/app")
+    assert not effects(_run("apt-get install -y x")).reads_home
 
 
 def test_every_allowlist_entry_names_its_manual() -> None:

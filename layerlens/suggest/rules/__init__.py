@@ -12,6 +12,9 @@ from layerlens.suggest.rules import (
     ll006_secrets,
     ll007_merge_split,
     ll008_base_and_stages,
+    ll009_context_free_first,
+    ll010_split_bounded_prefix,
+    ll011_cache_mounts,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -23,6 +26,9 @@ RULES: tuple[Rule, ...] = (
     ll006_secrets.RULE,
     ll007_merge_split.RULE,
     ll008_base_and_stages.RULE,
+    ll009_context_free_first.RULE,
+    ll010_split_bounded_prefix.RULE,
+    ll011_cache_mounts.RULE,
 )
 BY_ID = {r.id: r for r in RULES}
 

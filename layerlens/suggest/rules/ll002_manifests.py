@@ -162,26 +162,82 @@ def _pip_closure(read: Callable[[str], bytes | None],
     return seen, None
 
 
-def _package_json_unsafe(read: Callable[[str], bytes | None]) -> str | None:
-    data = read("package.json")
+def _package_json_unsafe(read: Callable[[str], bytes | None], rel: str = "package.json",
+                         workspaces: frozenset[str] = frozenset()) -> str | None:
+    """Why an install from this package.json alone may need the source (None: it need not;
+    workspaces are handled by the caller)."""
+    data = read(rel)
     try:
         doc = json.loads(data.decode("utf-8")) if data is not None else None
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
-        return "package.json cannot be read"
+        return f"{rel} cannot be read"
     scripts = doc.get("scripts") or {}
     hooks = [h for h in ("preinstall", "install", "postinstall", "prepare") if h in scripts]
     if hooks:
-        return (f"package.json runs {', '.join(hooks)} scripts during install, which may need "
+        return (f"{rel} runs {', '.join(hooks)} scripts during install, which may need "
                 "the source")
-    if doc.get("workspaces"):
-        return "npm workspaces need every workspace's package.json"
     for sec in ("dependencies", "devDependencies", "optionalDependencies"):
         for spec in (doc.get(sec) or {}).values():
             if isinstance(spec, str) and spec.startswith(("file:", "link:", "./", "../")):
-                return "package.json depends on local paths"
+                base = rel.rsplit("/", 1)[0] if "/" in rel else ""
+                target = go_clean(base + "/" + spec.split(":", 1)[-1]).strip("/")
+                if target not in workspaces:  # a link to a workspace is a workspace link
+                    return f"{rel} depends on local paths"
     return None
+
+
+def _workspace_patterns(read: Callable[[str], bytes | None]) -> list[str] | None:
+    """Workspace globs from package.json ("workspaces": [...] or {"packages": [...]}) and
+    pnpm-workspace.yaml ("packages:"); None when the project has none."""
+    import yaml
+
+    pats: list[str] = []
+    found = False
+    try:
+        doc = json.loads((read("package.json") or b"{}").decode("utf-8"))
+    except ValueError:
+        doc = {}
+    ws = doc.get("workspaces") if isinstance(doc, dict) else None
+    if isinstance(ws, dict):
+        ws = ws.get("packages")
+    if isinstance(ws, list):
+        found = True
+        pats += [p for p in ws if isinstance(p, str)]
+    data = read("pnpm-workspace.yaml")
+    if data is not None:
+        found = True
+        try:
+            y = yaml.safe_load(data.decode("utf-8", errors="replace"))
+        except yaml.YAMLError:
+            y = None
+        got = y.get("packages") if isinstance(y, dict) else None
+        pats += [p for p in (got or []) if isinstance(p, str)]
+    return pats if found else None
+
+
+def _workspace_manifests(patterns: list[str], have: set[str], prefix: str) -> list[str]:
+    """`<dir>/package.json` of every workspace directory the globs match in the copied
+    files (relative to the install's directory), in a stable order. Negated globs drop
+    matches, as npm, yarn and pnpm read them."""
+    from fnmatch import fnmatchcase
+
+    dirs = sorted({p[len(prefix):-len("/package.json")] for p in have
+                   if p.startswith(prefix) and p.endswith("/package.json")})
+    keep: list[str] = []
+    for d in dirs:
+        if "node_modules" in d.split("/"):
+            continue
+        hit = False
+        for pat in patterns:
+            neg = pat.startswith("!")
+            pat = go_clean(pat.lstrip("!").rstrip("/")).lstrip("./") or "."
+            if fnmatchcase(d, pat) or (pat.endswith("/**") and d.startswith(pat[:-3] + "/")):
+                hit = not neg
+        if hit:
+            keep.append(d + "/package.json")
+    return keep
 
 
 def _broad_copy(df: Dockerfile, stage: int, run: Instruction) -> Instruction | None:
@@ -247,10 +303,28 @@ def check(subject: Subject) -> list[Suggestion]:
 
             if inst.ecosystem in ("pip", "pip-tools") and not unsafe:
                 manifests, unsafe = _pip_closure(read, manifests)
+            workspace_note = None
             if inst.ecosystem in ("npm", "yarn", "pnpm") and not unsafe:
-                unsafe = _package_json_unsafe(read)
-                if not unsafe and read("pnpm-workspace.yaml") is not None:
-                    unsafe = "pnpm workspaces need every workspace's package.json"
+                patterns = _workspace_patterns(read)
+                ws = _workspace_manifests(patterns, have, prefix) if patterns is not None else []
+                dirs = frozenset(w.rsplit("/", 1)[0] for w in ws)
+                unsafe = _package_json_unsafe(read, "package.json", dirs)
+                if patterns is not None:
+                    if not ws and not unsafe:
+                        unsafe = "workspaces are declared but no workspace package.json is copied"
+                    for rel in ws:
+                        unsafe = unsafe or _package_json_unsafe(read, rel, dirs)
+                    for d in sorted(dirs):
+                        nm = prefix + d + "/node_modules/"
+                        if not unsafe and any(p.startswith(nm) for p in have):
+                            unsafe = (f"the context holds {d}/node_modules/, which the install "
+                                      "creates and the broad COPY would overwrite: add it to "
+                                      ".dockerignore first")
+                    manifests += ws + (["pnpm-workspace.yaml"] if read("pnpm-workspace.yaml")
+                                       is not None else [])
+                    workspace_note = (f"; it also copies {len(ws)} workspace package.json "
+                                      "files, and workspace packages have no source during "
+                                      "the install (links resolve after the COPY)")
             files = [m for m in manifests if prefix + m in have]
             missing = [m for m in manifests if prefix + m not in have]
             files += [o for o in inst.optional if prefix + o in have]
@@ -278,7 +352,7 @@ def check(subject: Subject) -> list[Suggestion]:
                 reason, lines, True, savings, dockerfile=new_text, safety="unsafe",
                 unsafe_reason=f"the {inst.ecosystem} install is not a command with known "
                 "effects: it might read a file only the broad COPY brings in, or write where "
-                "that COPY then writes",
+                "that COPY then writes" + (workspace_note or ""),
             ))
     return out
 
