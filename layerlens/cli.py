@@ -691,18 +691,21 @@ def cmd_measure(ns: argparse.Namespace) -> int:
         _write_output(dumps(doc), ns.output, utf8=True)
         return EXIT_OK
     from layerlens.jsonout import escape_text
+    from layerlens.textfit import fit_lines, truncate
+    from layerlens.units import plural
 
-    out = [f"built {result.options.dockerfile} with {got.builder} (no cache) in "
-           f"{duration(got.wall_seconds)}; step seconds:"]
+    cols = _width(ns)
+    out = [f"built {escape_text(str(result.options.dockerfile))} with {got.builder} (no cache) "
+           f"in {duration(got.wall_seconds)}; step seconds:"]
     for s in got.steps:
-        text = s.text if len(s.text) <= 70 else s.text[:69] + "…"
-        out.append(f"  L{s.line:<5} {duration(s.seconds):>12}  {escape_text(text)}")
+        out.append(f"  L{s.line:<5} {duration(s.seconds):>8}  "
+                   f"{truncate(escape_text(s.text), max(8, cols - 18))}")
     if got.unmatched:
-        out.append(f"{got.unmatched} layer step(s) were not timed (not printed by the builder); "
-                   "they keep estimates")
-    out.append(f"recorded in {got.store}: analyze, suggest, check and the TUI use these times "
-               "while the instructions and their inputs are unchanged")
-    _write_output("\n".join(out) + "\n", ns.output)
+        out.append(f"{plural(got.unmatched, 'layer step')} not timed (not printed by the "
+                   "builder); they keep estimates")
+    out.append(f"recorded in {escape_text(str(got.store))}: analyze, suggest, check and the "
+               "TUI use these times while the instructions and their inputs are unchanged")
+    _write_text(ns, "\n".join(fit_lines(out, cols)) + "\n")
     return EXIT_OK
 
 

@@ -214,7 +214,7 @@ def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list
     from layerlens.suggest.headline import headline
     from layerlens.textfit import elide_middle, fit_lines, truncate
     from layerlens.textreport import push_text
-    from layerlens.units import duration
+    from layerlens.units import duration, plural
 
     dockerfile = elide_middle(safe_text(dockerfile), max(12, width // 2))
 
@@ -238,7 +238,7 @@ def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list
     pushes = [push_text(f.push_bytes_per_commit, f.unknown_push_layers).split(" (")[0]
               for f in h.figures]
     same = unsafe.rules == safe.rules
-    out = [f"{dockerfile}: per commit, over {cur.builds} replayed build(s){est}",
+    out = [f"{dockerfile}: per commit, over {plural(cur.builds, 'replayed build')}{est}",
            f"  now                  rebuild {duration(cur.seconds_per_commit)}, push {pushes[0]}",
            f"  with the safe fixes  rebuild {change(safe)}, push {pushes[1]}"
            f"  [{', '.join(safe.rules) or 'none apply'}]"]

@@ -54,10 +54,11 @@ def test_measured_seconds_are_recorded_and_used(tmp_path: Path) -> None:
     assert doc["builder"] == "buildah" and doc["untimed_steps"] == 0
     secs = {s["line"]: s["seconds"] for s in doc["steps"]}
     assert sorted(secs) == [2, 3, 4, 5, 6]
-    # `busybox sleep 1` cannot take less than a second; nothing here takes minutes
+    # `busybox sleep 1` cannot take less than a second, whatever the load; nothing here
+    # takes minutes. (No comparison between steps: on a loaded machine the layer commit
+    # after an echo can outlast a one-second sleep.)
     assert 1.0 <= secs[4] < 120
     assert all(0 < s < 120 for s in secs.values())
-    assert secs[4] > secs[6]  # the sleep costs more than the echo beside the same overhead
     assert Path(doc["store"]).is_file()
     assert Path(doc["store"]).is_relative_to(tmp_path / "xdg" / "layerlens")
 

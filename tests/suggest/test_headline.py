@@ -47,7 +47,7 @@ def test_text_leads_with_the_headline(tmp_path) -> None:
     rep = with_history(tmp_path, DF, FILES, EDITS)
     text = report_text(rep, "Dockerfile", None)
     first = text.splitlines()[:4]
-    assert first[0].startswith("Dockerfile: per commit, over 4 replayed build(s)")
+    assert first[0].startswith("Dockerfile: per commit, over 4 replayed builds")
     assert first[1].lstrip().startswith("now") and "rebuild" in first[1]
     assert first[2].lstrip().startswith("with the safe fixes")
     assert first[3].lstrip().startswith("with --unsafe-fixes") and "LL002" in first[3]
