@@ -30,13 +30,16 @@ def _labelled(label: str, text: str, width: int) -> list[str]:
 
 
 def _path_line(label: str, path: str, tail: str, width: int) -> list[str]:
-    """`Label       PATH  (tail)` on one line when it fits; else the path elided in the
-    middle so that it and the tail share the line, as long as at least 30 cells of the path
-    stay; else the path (elided to the line) alone, and the tail wrapped under it."""
+    """`Label       PATH  (tail)` on one line when it fits; a short path with the tail
+    wrapped after it; else the path elided in the middle so that it and the tail share the
+    line, as long as at least 30 cells of the path stay; else the path (elided to the line)
+    alone, and the tail wrapped under it."""
     avail = width - _LABEL
     path = safe_text(path)
     if cells(path) + 2 + cells(tail) <= avail:
         return [f"{label:<{_LABEL}}{path}  {tail}"]
+    if cells(path) + 12 <= avail:  # a short path: the tail starts beside it and wraps
+        return _labelled(label, f"{path}  {tail}", width)
     room = avail - 2 - cells(tail)
     if room >= min(30, cells(path)):
         return [f"{label:<{_LABEL}}{elide_middle(path, room)}  {tail}"]
@@ -270,7 +273,7 @@ def image_text(img, sources=(), width: int = DEFAULT_WIDTH) -> str:
               header_style=None)
     for k, h in enumerate(heads):
         t.add_column(h, width=fixed[k] if k < len(fixed) else room, no_wrap=True,
-                     overflow="ellipsis", justify="right" if 0 < k < 4 else "left")
+                     overflow="ellipsis", justify="right" if k < 4 else "left")
     for r in rows:
         t.add_row(*r)
     out += ["  " + x for x in _render(t, width - 2)]
