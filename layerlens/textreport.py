@@ -16,6 +16,9 @@ from layerlens.textfit import (
 )
 from layerlens.units import duration, plural, size
 
+# a report lists this many secrets and stored-twice files; JSON lists them all
+_MAX_SECRETS = 20
+
 # the labels of the header lines, and the indent their continuation lines get
 _LABEL = 12
 
@@ -293,8 +296,11 @@ def image_text(img, sources=(), width: int = DEFAULT_WIDTH) -> str:
     if img.secrets:
         out.append("")
         out.append("Secrets (contents not shown):")
-        for f in img.secrets:
+        for f in img.secrets[:_MAX_SECRETS]:
             out += wrap(esc(f.describe()), width, first="  ", indent="    ")
+        if len(img.secrets) > _MAX_SECRETS:
+            out.append(f"  {more(len(img.secrets) - _MAX_SECRETS)} (--format json lists "
+                       "them all)")
     if img.warnings:
         out.append("")
         for w in img.warnings:
