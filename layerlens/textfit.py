@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 DEFAULT_WIDTH = 80
 # below this nothing useful fits (a rule id, a path and a figure); a narrower COLUMNS is
@@ -143,19 +143,6 @@ def wrap(text: str, n: int, *, indent: str = "", first: str = "") -> list[str]:
         out.append((lead + line).rstrip())
         body = body[len(line):].lstrip()
         lead = indent
-
-
-def fit_lines(lines: Iterable[str], n: int, *, indent: str = "    ") -> list[str]:
-    """Each of LINES wrapped to N cells, its continuation lines indented past the line's own
-    leading spaces by INDENT."""
-    out: list[str] = []
-    for line in lines:
-        if cells(line) <= n:
-            out.append(line)
-            continue
-        lead = line[: len(line) - len(line.lstrip(" "))]
-        out.extend(wrap(line[len(lead):], n, first=lead, indent=lead + indent))
-    return out
 
 
 def diff_start(lines: Sequence[str]) -> int:
