@@ -127,6 +127,7 @@ _COLUMNS = (("line", "line", False), ("instruction", "instruction", False),
             ("files", "files", True), ("size", "size", True), ("rebuilt", "rebuilt", True),
             ("time", "~/commit", True), ("share", "share", True))
 _MIN_INSTRUCTION = 20
+_MAX_INSTRUCTION = 72
 
 
 def _stage_tables(result: Analysis, width: int) -> list[str]:
@@ -157,7 +158,8 @@ def _stage_tables(result: Analysis, width: int) -> list[str]:
     if room(keys, gap) < _MIN_INSTRUCTION and "files" in keys:
         keys.remove("files")
     longest = max([cells(heads["instruction"])] + [cells(r["instruction"]) for r in every])
-    widths["instruction"] = max(8, min(room(keys, gap), longest))
+    # capped, so on a wide terminal one long LABEL does not push the figures out of sight
+    widths["instruction"] = max(8, min(room(keys, gap), longest, _MAX_INSTRUCTION))
     right = {k for k, _, r in _COLUMNS if r}
 
     def table(show_header: bool) -> Table:
