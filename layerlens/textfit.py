@@ -147,7 +147,7 @@ def wrap(text: str, n: int, *, indent: str = "", first: str = "") -> list[str]:
 
 def fit_lines(lines: Iterable[str], n: int, *, indent: str = "    ") -> list[str]:
     """Each of LINES wrapped to N cells, its continuation lines indented past the line's own
-    leading spaces by INDENT."""
+    leading spaces by INDENT; lines that fit are kept as they are."""
     out: list[str] = []
     for line in lines:
         if cells(line) <= n:

@@ -16,6 +16,9 @@ from layerlens.textfit import (
 )
 from layerlens.units import duration, plural, size
 
+# a report lists this many secrets and stored-twice files; JSON lists them all
+_MAX_SECRETS = 20
+
 # the labels of the header lines, and the indent their continuation lines get
 _LABEL = 12
 
@@ -30,13 +33,16 @@ def _labelled(label: str, text: str, width: int) -> list[str]:
 
 
 def _path_line(label: str, path: str, tail: str, width: int) -> list[str]:
-    """`Label       PATH  (tail)` on one line when it fits; else the path elided in the
-    middle so that it and the tail share the line, as long as at least 30 cells of the path
-    stay; else the path (elided to the line) alone, and the tail wrapped under it."""
+    """`Label       PATH  (tail)` on one line when it fits; a short path with the tail
+    wrapped after it; else the path elided in the middle so that it and the tail share the
+    line, as long as at least 30 cells of the path stay; else the path (elided to the line)
+    alone, and the tail wrapped under it."""
     avail = width - _LABEL
     path = safe_text(path)
     if cells(path) + 2 + cells(tail) <= avail:
         return [f"{label:<{_LABEL}}{path}  {tail}"]
+    if cells(path) + 12 <= avail:  # a short path: the tail starts beside it and wraps
+        return _labelled(label, f"{path}  {tail}", width)
     room = avail - 2 - cells(tail)
     if room >= min(30, cells(path)):
         return [f"{label:<{_LABEL}}{elide_middle(path, room)}  {tail}"]
@@ -121,6 +127,7 @@ _COLUMNS = (("line", "line", False), ("instruction", "instruction", False),
             ("files", "files", True), ("size", "size", True), ("rebuilt", "rebuilt", True),
             ("time", "~/commit", True), ("share", "share", True))
 _MIN_INSTRUCTION = 20
+_MAX_INSTRUCTION = 72
 
 
 def _stage_tables(result: Analysis, width: int) -> list[str]:
@@ -151,7 +158,8 @@ def _stage_tables(result: Analysis, width: int) -> list[str]:
     if room(keys, gap) < _MIN_INSTRUCTION and "files" in keys:
         keys.remove("files")
     longest = max([cells(heads["instruction"])] + [cells(r["instruction"]) for r in every])
-    widths["instruction"] = max(8, min(room(keys, gap), longest))
+    # capped, so on a wide terminal one long LABEL does not push the figures out of sight
+    widths["instruction"] = max(8, min(room(keys, gap), longest, _MAX_INSTRUCTION))
     right = {k for k, _, r in _COLUMNS if r}
 
     def table(show_header: bool) -> Table:
@@ -271,7 +279,7 @@ def image_text(img, sources=(), width: int = DEFAULT_WIDTH) -> str:
               header_style=None)
     for k, h in enumerate(heads):
         t.add_column(h, width=fixed[k] if k < len(fixed) else room, no_wrap=True,
-                     overflow="ellipsis", justify="right" if 0 < k < 4 else "left")
+                     overflow="ellipsis", justify="right" if k < 4 else "left")
     for r in rows:
         t.add_row(*r)
     out += ["  " + x for x in _render(t, width - 2)]
@@ -291,8 +299,11 @@ def image_text(img, sources=(), width: int = DEFAULT_WIDTH) -> str:
     if img.secrets:
         out.append("")
         out.append("Secrets (contents not shown):")
-        for f in img.secrets:
+        for f in img.secrets[:_MAX_SECRETS]:
             out += wrap(esc(f.describe()), width, first="  ", indent="    ")
+        if len(img.secrets) > _MAX_SECRETS:
+            out.append(f"  {more(len(img.secrets) - _MAX_SECRETS)} (--format json lists "
+                       "them all)")
     if img.warnings:
         out.append("")
         for w in img.warnings:

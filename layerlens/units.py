@@ -37,8 +37,9 @@ def duration(seconds: float | None) -> str:
     be negative."""
     if seconds is None:
         return "unknown"
-    if seconds < 0:
+    if seconds <= -0.05:
         return "-" + duration(-seconds)
+    seconds = max(seconds, 0.0)  # what would print as "-0.0s" is 0
     if seconds < 9.95:  # one decimal; 9.96 would round to "10.0s"
         return f"{seconds:.1f}s"
     whole = round(seconds)
@@ -52,11 +53,6 @@ def duration(seconds: float | None) -> str:
         if big:
             return f"{big}{name} {rest:02d}{small_name}"
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def per_commit(seconds: float | None) -> str:
-    """A duration per commit ("18s/commit"); "unknown" when not known."""
-    return "unknown" if seconds is None else f"{duration(seconds)}/commit"
 
 
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:

@@ -165,3 +165,36 @@ def test_color_on_a_terminal_honours_no_color(samples) -> None:
     assert "\x1b[" not in _on_a_terminal(["analyze", repo, "--color=never"], env)
     # NO_COLOR set but empty does not count (no-color.org)
     assert "\x1b[" in _on_a_terminal(["analyze", repo], {**env, "NO_COLOR": ""})
+
+
+def test_an_error_wraps_on_a_terminal_and_stays_one_line_in_a_pipe(tmp_path) -> None:
+    missing = tmp_path / ("a-rather-long-directory-name/" * 4) / "Dockerfile"
+    env = {**os.environ, "COLUMNS": "60"}
+    res = subprocess.run([sys.executable, "-m", "layerlens", "analyze", str(missing)],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 2 and len(res.stderr.splitlines()) == 1
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "layerlens", "analyze", str(missing)],
+                              stdout=subprocess.DEVNULL, stderr=follower, env=env,
+                              timeout=60)
+        os.close(follower)
+        follower = -1
+        data = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 2
+    lines = ANSI.sub("", data.decode()).replace("\r", "").splitlines()
+    assert len(lines) > 1 and all(cells(x) <= 60 for x in lines), lines
+    # the same message, only broken into lines (a long path is folded)
+    assert "".join("".join(lines).split()) == "".join(res.stderr.split())

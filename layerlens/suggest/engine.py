@@ -166,9 +166,11 @@ def _worth_it(sug: Suggestion) -> Suggestion:
             (s.push_bytes_per_commit or 0) >= MIN_BYTES_PER_COMMIT or \
             (s.image_bytes or 0) >= MIN_IMAGE_BYTES or s.rebuilds_avoided:
         return sug
+    from layerlens.units import duration, size
+
     why = (f"not offered as a fix: the replayed saving is below the threshold "
-           f"({MIN_SECONDS_PER_COMMIT} s or {MIN_BYTES_PER_COMMIT >> 20} MiB pushed per commit, "
-           "or 1 MiB of image)")
+           f"({duration(MIN_SECONDS_PER_COMMIT)} or {size(MIN_BYTES_PER_COMMIT)} pushed per "
+           f"commit, or {size(MIN_IMAGE_BYTES)} of image)")
     return replace(sug, fixable=False, dockerfile=None, dockerignore=None,
                    note=f"{why}; {sug.note}" if sug.note else why)
 

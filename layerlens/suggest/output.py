@@ -95,9 +95,11 @@ def line_ranges(lines: tuple[int, ...] | list[int]) -> str:
 _DETAIL = " " * 7
 
 
-def _finding_block(rep: SuggestReport, s: Suggestion, dockerfile: str, width: int) -> list[str]:
-    """One suggestion: `LLnnn  FILE:LINES  [class]  title`, then its message, saving, reason,
-    and why it is unsafe, each wrapped under the title."""
+def _finding_block(rep: SuggestReport, s: Suggestion, dockerfile: str, width: int,
+                   why: bool = True) -> list[str]:
+    """One suggestion: `LLnnn  FILE:LINES  [class]  title`, then its message, saving, reason
+    (unless WHY is false: the rule's reason was given above), why it is unsafe and its note,
+    each wrapped under the title."""
     from layerlens.jsonout import safe_text
     from layerlens.textfit import elide_middle, wrap
 
@@ -105,8 +107,9 @@ def _finding_block(rep: SuggestReport, s: Suggestion, dockerfile: str, width: in
     shown = elide_middle(safe_text(dockerfile), max(12, width // 2 - len(where)))
     out = wrap(f"{shown}:{where}  [{FIX_LABEL[s.fix_class]}]  {s.title}", width,
                first=f"{s.rule}  ", indent=_DETAIL)
-    details = [("", s.message), ("", _saving_text(s.savings, unmeasured_reason(rep, s))),
-               ("why: ", s.reason)]
+    details = [("", s.message), ("", _saving_text(s.savings, unmeasured_reason(rep, s)))]
+    if why:
+        details.append(("why: ", s.reason))
     if s.unsafe_reason:
         details.append(("unsafe: ", s.unsafe_reason))
     if s.note:
@@ -158,15 +161,19 @@ def _held_block(rep: SuggestReport, width: int) -> list[str]:
 
 def report_text(rep: SuggestReport, dockerfile: str, diff: str | None,
                 width: int = 80) -> str:
-    """The `layerlens suggest` report for people: each suggestion, then what `--write`
-    applies, then the unsafe fixes held back, then DIFF (a unified diff, printed whole).
+    """The `layerlens suggest` report for people: each suggestion (a rule's reason with its
+    first finding only; JSON has it on each), then what `--write` applies, then the unsafe
+    fixes held back, then DIFF (a unified diff, printed whole).
     Every line but the diff's fits WIDTH cells. The report is a list of blocks separated
     by blank lines, so a block (a headline, say) is added in one place."""
     from layerlens.jsonout import safe_text
     from layerlens.textfit import wrap
 
     blocks = [headline_block(rep, dockerfile, width)]
-    blocks += [_finding_block(rep, s, dockerfile, width) for s in rep.suggestions] or [
+    # a rule's reason is the same for each of its findings: it is given once, with the first
+    blocks += [_finding_block(rep, s, dockerfile, width,
+                              why=all(x.rule != s.rule for x in rep.suggestions[:k]))
+               for k, s in enumerate(rep.suggestions)] or [
         wrap(f"{safe_text(dockerfile)}: nothing to suggest", width, indent="  ")]
     blocks += [_plan_block(rep, width), _held_block(rep, width)]
     text = "\n\n".join("\n".join(b) for b in blocks if b) + "\n"

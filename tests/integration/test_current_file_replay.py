@@ -296,7 +296,10 @@ def test_onbuild_triggers_run_in_the_child_stage(tmp_path: Path) -> None:
     assert a.history.costs.instructions[3].change_rate == pytest.approx(1 / 2)
 
 
-def test_check_fails_when_copy_all_moves_above_the_install(tmp_path: Path, capsys) -> None:
+def test_check_fails_when_copy_all_moves_above_the_install(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    # what the gate says, one finding per line (tests/test_text_width.py checks the layout)
+    monkeypatch.setenv("COLUMNS", "400")
     r = _node_project(tmp_path)
     r.write(".dockerignore", ".git\n.layerlens-baseline.json\n")
     r.write("Dockerfile", GOOD)
@@ -465,7 +468,9 @@ def test_copy_from_through_an_unknown_build_is_an_upper_bound(tmp_path: Path) ->
                for n in a.notices)
 
 
-def test_check_measures_as_the_baseline_was_made(tmp_path: Path, capsys) -> None:
+def test_check_measures_as_the_baseline_was_made(tmp_path: Path, capsys, monkeypatch) -> None:
+    # what the gate says, one finding per line (tests/test_text_width.py checks the layout)
+    monkeypatch.setenv("COLUMNS", "400")
     # docker-php's and umami's shape in the trial: a baseline made with --context or
     # --since, then a plain `check`, must compare like with like
     r = Repo(tmp_path)

@@ -118,3 +118,15 @@ def test_colorize_adds_escapes_only() -> None:
     assert "\x1b[" in got
     assert re.sub(r"\x1b\[[0-9;]*m", "", got) == text
     assert "\x1b[32m+new" in got and "\x1b[31m-old" in got
+
+
+def test_fit_lines_wraps_only_what_is_too_wide_under_its_own_indent() -> None:
+    from layerlens.textfit import cells, fit_lines
+
+    lines = ["short", "  " + "word " * 30, ""]
+    out = fit_lines(lines, 40)
+    assert out[0] == "short" and out[-1] == ""
+    assert all(cells(x) <= 40 for x in out)
+    # continuation lines sit past the wrapped line's own two leading spaces
+    assert out[1].startswith("  word") and all(x.startswith("      word") for x in out[2:-1])
+    assert " ".join(" ".join(out[1:-1]).split()) == " ".join(("word " * 30).split())

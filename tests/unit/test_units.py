@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerlens.units import duration, per_commit, plural, size
+from layerlens.units import duration, plural, size
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -15,7 +15,7 @@ from layerlens.units import duration, per_commit, plural, size
     # rounded to the smaller unit before the split: never "60m" nor "24h"
     (3599.7, "1h 00m"), (29256, "8h 08m"), (86399, "1d 00h"), (90000, "1d 01h"),
     (10 * 86400 + 7200, "10d 02h"),
-    (-90, "-1m 30s"),
+    (-90, "-1m 30s"), (-0.01, "0.0s"), (-0.4, "-0.4s"),
 ])
 def test_duration_is_compact_and_consistent(seconds: float, text: str) -> None:
     assert duration(seconds) == text
@@ -24,8 +24,6 @@ def test_duration_is_compact_and_consistent(seconds: float, text: str) -> None:
 def test_unknown_is_unknown_never_zero() -> None:
     assert duration(None) == "unknown"
     assert size(None) == "unknown"
-    assert per_commit(None) == "unknown"
-    assert per_commit(18) == "18s/commit"
 
 
 @pytest.mark.parametrize(("n", "text"), [
