@@ -466,7 +466,7 @@ def _gate_inputs(ns: argparse.Namespace, tolerate_git: bool = False):
             git_error = str(exc)
             result = analyze(no_history, progress)
         progress("checking suggestions")
-        rep = suggest(result)
+        rep = suggest(result, headline=False)  # the gate needs the findings, not the headline
     finally:
         progress.done()
     return result, _suggestion_keys(result, rep), git_error

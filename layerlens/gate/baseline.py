@@ -128,6 +128,42 @@ def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[Laye
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class StepPrice:
+    """What one rebuild of a step costs in the replay, and where that figure came from."""
+
+    seconds: float
+    source: str  # "log", "measured", "image" or "estimate" (OpCost.seconds_source)
+    change_rate: float | None  # share of replayed builds that rebuild it
+
+
+def step_prices(a: Analysis) -> dict[str, StepPrice]:
+    """Per layer key (as `current_layers` names them, every stage the build runs): the
+    seconds one rebuild of the step costs and their source. Empty without a history."""
+    if a.history is None:
+        return {}
+    df = a.dockerfile
+    needed = a.needed_stages()
+    out: dict[str, StepPrice] = {}
+    seen: dict[str, int] = {}
+    for st in df.stages:
+        if st.index not in needed:
+            continue
+        for i in st.instructions[1:]:
+            ins = df.instructions[i]
+            if ins.keyword not in ("run", "copy", "add", "workdir"):
+                continue
+            key = layer_key(st.label, ins.original)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > 1:
+                key += f" #{seen[key]}"
+            stats = a.history.costs.instructions.get(ins.index)
+            if stats is not None:
+                out[key] = StepPrice(stats.cost.seconds, stats.cost.seconds_source,
+                                     stats.change_rate)
+    return out
+
+
 def _round(v: float | None, digits: int | None = None) -> float | int | None:
     return None if v is None else round(v, digits)
 
@@ -173,6 +209,12 @@ def build_baseline(a: Analysis, suggestions: list[tuple[str, str]],
                    for x in layers],
         "totals": totals,
         "replay": replay,
+        # seconds per rebuild of each step and their source, so that `check` judges a
+        # change of churn at the baseline's prices when the prices changed only because
+        # they come from elsewhere (an estimate model, `measure`, a build log)
+        "step_prices": None if replay is None else {
+            k: {"build_seconds": round(p.seconds, 3), "source": p.source}
+            for k, p in sorted(step_prices(a).items())},
         "inputs": recorded_inputs(a),
         "suggestions": sorted({f"{rule} {key}" for rule, key in suggestions}),
     }

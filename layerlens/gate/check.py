@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerlens.analysis import Analysis
-from layerlens.gate.baseline import context_bytes, current_layers
+from layerlens.gate.baseline import context_bytes, current_layers, step_prices
 from layerlens.gate.config import METRICS, Budget, GateConfig
 from layerlens.units import plural
 
@@ -94,6 +94,25 @@ def _rounded(metric: str, v: float | None) -> float | None:
     if kind == "seconds":
         return round(v, 3)
     return round(v, 6)
+
+
+REAL_SOURCES = frozenset({"log", "measured", "image"})
+
+
+def _baseline_price(baseline: dict[str, Any], base_layers: dict[str, Any],
+                    key: str) -> tuple[float | None, str | None]:
+    """(seconds per rebuild, source) of step `key` in the baseline: as recorded, or, for a
+    baseline older than `step_prices`, its expected seconds per commit over its rebuild
+    rate (source unknown); (None, None) when neither tells."""
+    got = (baseline.get("step_prices") or {}).get(key)
+    if isinstance(got, dict) and _number(got.get("build_seconds")) is not None:
+        src = got.get("source")
+        return float(got["build_seconds"]), src if isinstance(src, str) else None
+    old = base_layers.get(key) or {}
+    secs, rate = _number(old.get("rebuild_seconds_per_commit")), _number(old.get("change_rate"))
+    if secs is None or not rate:
+        return None, None
+    return secs / rate, None
 
 
 def _rate(v: Any) -> str:
@@ -257,6 +276,26 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         else:
             missing(metric, subject, None, base, gap or "")
 
+    # Seconds per rebuild that changed only because they now come from elsewhere (a newer
+    # estimate model, `layerlens measure`, a build log) are no change of the Dockerfile:
+    # such steps are priced at the baseline's seconds, so the budgets judge churn.
+    prices_now = step_prices(a) if gap is None else {}
+    repriced: dict[str, float] = {}
+    for key, now in prices_now.items():
+        old_unit, old_src = _baseline_price(baseline, base_layers, key)
+        if old_unit is None or abs(old_unit - now.seconds) <= max(0.0005, 0.01 * old_unit):
+            continue
+        if old_src in REAL_SOURCES and old_src == now.source:
+            continue  # both real timings of the same kind: a slower step is a real change
+        repriced[key] = old_unit
+    if repriced:
+        srcs = sorted({prices_now[k].source for k in repriced})
+        notices.append(f"{len(repriced)} step(s) are priced at the baseline's seconds per "
+                       "rebuild: their seconds are now figured another way (now: "
+                       f"{', '.join(srcs)}; a newer estimate model, `layerlens measure` or a "
+                       "build log), so the rebuild budgets judge how often they rebuild; "
+                       "`layerlens baseline` records the new prices")
+
     sizes_comparable = not (img is None and base_img)
     if not sizes_comparable and any(_number(x.get("size_bytes")) is not None
                                     for x in base_layers.values()):
@@ -293,9 +332,16 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         if gap is not None:
             layer_rates_missing = old_secs
         elif lay.rebuild_seconds is not None:
-            compare("layer_rebuild_seconds", where, lay.line, old_secs, lay.rebuild_seconds,
+            cur_secs, priced = lay.rebuild_seconds, ""
+            if lay.key in repriced and lay.change_rate is not None:
+                cur_secs = lay.change_rate * repriced[lay.key]
+                priced = (f"; priced at the baseline's {repriced[lay.key]:.1f}s per rebuild, "
+                          f"now {prices_now[lay.key].seconds:.1f}s "
+                          f"({prices_now[lay.key].source})")
+            compare("layer_rebuild_seconds", where, lay.line, old_secs, cur_secs,
                     f" (it now rebuilds at {_rate(lay.change_rate)} of commits, was "
-                    f"{_rate(old.get('change_rate'))})", may_improve=not shorter, key=lay.key)
+                    f"{_rate(old.get('change_rate'))}{priced})", may_improve=not shorter,
+                    key=lay.key)
         else:
             missing("layer_rebuild_seconds", where, lay.line, old_secs,
                     "no replay figure for this layer", lay.key)
@@ -307,8 +353,13 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
             history_missing("push_bytes", "per commit", replay.get("push_bytes_per_commit"))
     else:
         c = a.history.costs  # type: ignore[union-attr]
+        total = c.mean_seconds
+        if total is not None and repriced:
+            total += sum((prices_now[k].change_rate or 0.0) * (u - prices_now[k].seconds)
+                         for k, u in repriced.items())
         compare("rebuild_seconds", "per commit", None, replay.get("rebuild_seconds_per_commit"),
-                c.mean_seconds, "", may_improve=not shorter)
+                total, " (steps whose seconds changed source priced at the baseline's)"
+                if repriced else "", may_improve=not shorter)
         if replay.get("unknown_size_layers"):
             # the baseline's figure is the known part of a sum: nothing exact to compare with
             pass

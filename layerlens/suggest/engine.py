@@ -219,7 +219,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
 
 def suggest(analysis: Analysis, *, select: set[str] | None = None,
             ignore: set[str] | None = None, max_rounds: int = 12,
-            unsafe_fixes: bool = False) -> SuggestReport:
+            unsafe_fixes: bool = False, headline: bool = True) -> SuggestReport:
     """Run the rules, then build the combined rewrite from the fixes `--write` applies:
     the safe ones, and with `unsafe_fixes` the unsafe ones too (never hints).
 
@@ -227,6 +227,8 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     top, so the rewrite `--unsafe-fixes` writes starts with exactly the safe rewrite. The
     unsafe run is made (and measured, never applied) without `unsafe_fixes` too, when an
     unsafe fix is left: the report's headline gives both figures (`SuggestReport.variants`).
+    `headline=False` skips that extra run for callers that show no headline (the gate);
+    the report then has no variants.
     """
     from layerlens.suggest.rules import RULES
 
@@ -237,7 +239,8 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     start = _Combined(subject, first, subject.text, ignore_text, [], [])
     safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False)
     unsafe = safe
-    if any(s.applies(True) and not s.applies(False) for s in safe.sugs):
+    if (headline or unsafe_fixes) and any(s.applies(True) and not s.applies(False)
+                                          for s in safe.sugs):
         unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True)
     done = unsafe if unsafe_fixes else safe
     text, itext = done.text, done.itext
@@ -247,7 +250,7 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
         else Path(analysis.context.root) / ".dockerignore"
     variants = (Variant("current", subject, ()),
                 Variant("safe", safe.subject, tuple(safe.steps)),
-                Variant("unsafe", unsafe.subject, tuple(unsafe.steps)))
+                Variant("unsafe", unsafe.subject, tuple(unsafe.steps))) if headline else ()
     return SuggestReport(tuple(first), text if changed_df else None,
                          itext if changed_ig else None, ignore_path, tuple(done.applied),
                          tuple(done.steps), unsafe_fixes, analysis.history is not None,

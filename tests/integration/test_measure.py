@@ -68,6 +68,14 @@ def test_measured_seconds_are_recorded_and_used(tmp_path: Path) -> None:
         assert after[line]["build_seconds"] == pytest.approx(s, abs=0.002)
         assert "buildah" in after[line]["build_seconds_basis"]
 
+    # suggest's headline prices the replayed rebuild (app/ changed: its COPY and the RUN
+    # after it) with the measured seconds, and says they are not estimated
+    res = _run(tmp_path, "suggest", str(repo.root), "--format", "json", "--exit-zero")
+    assert res.returncode == 0, res.stderr
+    now = json.loads(res.stdout)["headline"]["variants"]["current"]
+    assert now["estimated"] is False
+    assert now["rebuild_seconds_per_commit"] == pytest.approx(secs[5] + secs[6], abs=0.002)
+
     # A changed input: the COPY of app/ and the RUN after it are estimated again; the steps
     # above it keep their measured seconds.
     repo.write("app/run", "echo changed\n")
