@@ -67,17 +67,6 @@ def _check_bomb(out: int, consumed: int, limits: Limits, name: str) -> None:
                          "(a decompression bomb?)", path=name)
 
 
-def _inflater():
-    """ISA-L's inflate (PyPI `isal`, zlib's API) when installed: the same output, 1.4-1.8x
-    faster on layer data. zlib otherwise."""
-    try:
-        from isal import isal_zlib
-
-        return isal_zlib
-    except ImportError:  # pragma: no cover - isal is a dependency; this keeps zlib usable
-        return zlib
-
-
 class LayerStream:
     """Decompressed chunks of one layer blob, hashing the stored bytes on the way.
 
@@ -170,8 +159,47 @@ class LayerStream:
 
     def _gunzip(self) -> Iterator[bytes]:
         # gzip members may follow one another (eStargz writes one per file)
-        z = _inflater()
-        d = z.decompressobj(31)
+        try:
+            from isal import igzip_lib
+        except ImportError:  # pragma: no cover - isal is a dependency; zlib stays usable
+            yield from self._gunzip_zlib()
+            return
+        # ISA-L's decompressor object fills one buffer of the asked size per call, releasing
+        # the GIL once (a zlib-style decompressobj grows its buffer from 16 KiB, releasing
+        # and retaking the GIL at each step, and the tar walk in the other thread holds it)
+        d = igzip_lib.IgzipDecompressor(igzip_lib.DECOMP_GZIP)
+        started = False
+        pending = b""
+        while True:
+            if d.needs_input:
+                data = pending or self._next_stored()
+                pending = b""
+                if not data:
+                    if started:
+                        raise ImageError("truncated gzip stream", path=self.name)
+                    return
+                started = True
+            else:
+                data = b""  # output was capped: inflate more of the buffered input
+            try:
+                out = d.decompress(data, 4 * CHUNK)
+            except (igzip_lib.IsalError, ValueError) as exc:
+                raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
+            if out:
+                yield self._emit(out)
+            if d.eof:
+                rest = d.unused_data
+                d = igzip_lib.IgzipDecompressor(igzip_lib.DECOMP_GZIP)
+                started = False
+                if rest:
+                    if rest[:2] != GZIP_MAGIC:
+                        if rest.strip(b"\0"):
+                            raise ImageError("garbage after gzip data", path=self.name)
+                        rest = b""
+                    pending = rest
+
+    def _gunzip_zlib(self) -> Iterator[bytes]:
+        d = zlib.decompressobj(31)
         started = False
         pending = b""
         while True:
@@ -184,13 +212,13 @@ class LayerStream:
             started = True
             try:
                 out = d.decompress(data, 4 * CHUNK)
-            except z.error as exc:
+            except zlib.error as exc:
                 raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
             if out:
                 yield self._emit(out)
             if d.eof:
                 rest = d.unused_data
-                d = z.decompressobj(31)
+                d = zlib.decompressobj(31)
                 started = False
                 if rest:
                     if rest[:2] != GZIP_MAGIC:
