@@ -172,3 +172,14 @@ def test_maven_and_composer_prefetch(tmp_path) -> None:
 ])
 def test_no_prefetch(tmp_path, files, dockerfile) -> None:
     assert by_rule(static(tmp_path, dockerfile, files), "LL002") == []
+
+
+@pytest.mark.parametrize(("gemfile", "fix"), [
+    ("source 'https://rubygems.org'\ngem 'rails'\n", "unsafe"),
+    ("source 'https://rubygems.org'\ngemspec\n", "hint"),
+    ("gem 'mine', path: 'vendor/gems/mine'\n", "hint"),
+])
+def test_bundler_gemspec_and_paths(tmp_path, gemfile, fix) -> None:
+    [s] = by_rule(static(tmp_path, "FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+                         {"Gemfile": gemfile, "Gemfile.lock": "GEM\n"}), "LL002")
+    assert s.fix_class == fix

@@ -370,6 +370,12 @@ def check(subject: Subject) -> list[Suggestion]:
             if inst.ecosystem in ("pip", "pip-tools") and not unsafe:
                 manifests, unsafe = _pip_closure(read, manifests)
             workspace_note = None
+            if inst.ecosystem == "bundler" and not unsafe:
+                gemfile = (read("Gemfile") or b"").decode("utf-8", errors="replace")
+                if re.search(r"^\s*(gemspec\b|.*\bpath:|eval_gemfile\b)", gemfile, re.M):
+                    unsafe = ("the Gemfile reads a gemspec, local paths or other Gemfiles "
+                              "(gemspec, path:, eval_gemfile), which need more than the "
+                              "manifests")
             if inst.ecosystem in ("npm", "yarn", "pnpm") and not unsafe:
                 patterns = _workspace_patterns(read)
                 ws = _workspace_manifests(patterns, have, prefix) if patterns is not None else []
