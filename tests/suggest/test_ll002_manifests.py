@@ -127,3 +127,59 @@ def test_npm_workspaces_from_package_json(tmp_path) -> None:
 def test_workspaces_that_need_more_stay_hints(tmp_path, extra, note) -> None:
     [s] = by_rule(static(tmp_path, PNPM_WS, _ws_files(**extra)), "LL002")
     assert s.fix_class == "hint" and note in s.note
+
+
+GO = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nARG V\nRUN go build -o /app ./cmd\n"
+GO_FILES = {"go.mod": "module x\n\ngo 1.22\n", "go.sum": "x h1:a=\n",
+            "cmd/main.go": "package main\n"}
+
+
+def test_go_build_gets_a_module_download_layer(tmp_path) -> None:
+    [s] = by_rule(static(tmp_path, GO, GO_FILES), "LL002")
+    assert s.fix_class == "unsafe" and "go mod download" in s.unsafe_reason
+    assert "COPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n" in s.dockerfile
+
+
+@pytest.mark.parametrize(("files", "dockerfile", "note"), [
+    ({**GO_FILES, "go.mod": "module x\nreplace y => ./y\n"}, GO, "local directories"),
+    ({"Cargo.toml": "[package]\nname='x'\n", "src/main.rs": "fn main(){}\n"},
+     "FROM rust\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n", "cargo-chef"),
+    ({"build.gradle": "", "src/A.java": ""},
+     "FROM gradle\nWORKDIR /app\nCOPY . .\nRUN ./gradlew build\n", "buildSrc"),
+    ({"pom.xml": "<project><modules><module>a</module></modules></project>"},
+     "FROM maven\nWORKDIR /app\nCOPY . .\nRUN mvn -B package\n", "multi-module"),
+])
+def test_prefetch_hints(tmp_path, files, dockerfile, note) -> None:
+    [s] = by_rule(static(tmp_path, dockerfile, files), "LL002")
+    assert s.fix_class == "hint" and note in s.note
+
+
+def test_maven_and_composer_prefetch(tmp_path) -> None:
+    [m] = by_rule(static(tmp_path / "m", "FROM maven\nWORKDIR /app\nCOPY . .\nRUN mvn -B package\n",
+                         {"pom.xml": "<project/>"}), "LL002")
+    assert "COPY pom.xml ./\nRUN mvn -B dependency:go-offline\nCOPY . .\n" in m.dockerfile
+    [c] = by_rule(static(tmp_path / "c", "FROM php\nWORKDIR /app\nCOPY . .\nRUN composer "
+                         "install --no-dev --optimize-autoloader\n",
+                         {"composer.json": "{}", "composer.lock": "{}"}), "LL002")
+    assert ("COPY composer.json composer.lock ./\nRUN composer install --no-dev --no-scripts "
+            "--no-autoloader\nCOPY . .\n") in c.dockerfile
+
+
+@pytest.mark.parametrize(("files", "dockerfile"), [
+    ({**GO_FILES, "vendor/modules.txt": ""}, GO),  # vendored: nothing to download
+    (GO_FILES, GO.replace("COPY . .", "COPY go.mod go.sum ./\nRUN go mod download\nCOPY . .")),
+    (GO_FILES, GO.replace("ARG V\n", "WORKDIR /elsewhere\n")),  # builds elsewhere
+])
+def test_no_prefetch(tmp_path, files, dockerfile) -> None:
+    assert by_rule(static(tmp_path, dockerfile, files), "LL002") == []
+
+
+@pytest.mark.parametrize(("gemfile", "fix"), [
+    ("source 'https://rubygems.org'\ngem 'rails'\n", "unsafe"),
+    ("source 'https://rubygems.org'\ngemspec\n", "hint"),
+    ("gem 'mine', path: 'vendor/gems/mine'\n", "hint"),
+])
+def test_bundler_gemspec_and_paths(tmp_path, gemfile, fix) -> None:
+    [s] = by_rule(static(tmp_path, "FROM ruby\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+                         {"Gemfile": gemfile, "Gemfile.lock": "GEM\n"}), "LL002")
+    assert s.fix_class == fix
