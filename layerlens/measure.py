@@ -16,6 +16,7 @@ podman, `docker buildx`) and runs with an argument list, never a shell. Step sec
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import threading
@@ -114,7 +115,8 @@ def _storage_args(builder) -> list[str]:
     return []
 
 
-def _command(builder, analysis, tag: str) -> list[str]:
+def _arguments(builder, analysis, tag: str) -> list[str]:
+    """The builder's arguments (after its executable) for one no-cache build."""
     o = analysis.options
     args = [f"--build-arg={k}={v}" for k, v in sorted(o.build_args.items())]
     if o.target:
@@ -122,12 +124,12 @@ def _command(builder, analysis, tag: str) -> list[str]:
     args.append(f"--platform={o.platform}")
     df, ctx = str(o.dockerfile), str(analysis.context.root)
     if builder.name == "buildah":
-        return ["buildah", *_storage_args(builder), "bud", "--no-cache", "--layers",
-                "--isolation", "chroot", "-t", tag, "-f", df, *args, ctx]
+        return [*_storage_args(builder), "bud", "--no-cache", "--layers", "--isolation",
+                "chroot", "-t", tag, "-f", df, *args, ctx]
     if builder.name == "podman":
-        return ["podman", *_storage_args(builder), "build", "--no-cache", "--layers", "-t", tag,
+        return [*_storage_args(builder), "build", "--no-cache", "--layers", "-t", tag,
                 "-f", df, *args, ctx]
-    return ["docker", "buildx", "build", "--no-cache", "--progress=rawjson", "-f", df, *args,
+    return ["buildx", "build", "--no-cache", "--progress=rawjson", "-f", df, *args,
             "--output", "type=cacheonly", ctx]
 
 
@@ -140,7 +142,7 @@ def measure(analysis, builder=None, progress: Callable[[str], None] | None = Non
     or no step could be timed."""
     from layerlens.cache.buildlog import match_steps, parse_rawjson
     from layerlens.cache.ops import build_plan, detect_volatile
-    from layerlens.suggest.proof import find_builder, storage_from_env
+    from layerlens.suggest.proof import BUILDERS, find_builder, storage_from_env
 
     say = progress or (lambda _m: None)
     b = builder or find_builder(storage_from_env())
@@ -150,12 +152,13 @@ def measure(analysis, builder=None, progress: Callable[[str], None] | None = Non
     df = analysis.dockerfile
     plan = build_plan(df, volatile_args=detect_volatile(df), target=analysis.target_index)
     tag = f"localhost/layerlens-measure-{uuid.uuid4().hex[:12]}"
-    cmd = _command(b, analysis, tag)
+    exe = BUILDERS[b.name]  # one of a fixed set of executables, never a shell
+    args = _arguments(b, analysis, tag)
     say(f"building with {b.name} (no cache)")
     tail: deque[str] = deque(maxlen=12)
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen([exe, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, text=True, errors="replace",
                                 bufsize=1)
     except OSError as exc:
@@ -176,8 +179,11 @@ def measure(analysis, builder=None, progress: Callable[[str], None] | None = Non
             proc.wait()
     wall = time.monotonic() - start
     if b.name in ("buildah", "podman"):
-        subprocess.run([cmd[0], *_storage_args(b), "rmi", "-f", tag], capture_output=True,
-                       timeout=300)
+        # the tag only: the layers stay as the builder's cache, as after any build; a tag
+        # left behind is no reason to lose the measurement
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run([exe, *_storage_args(b), "rmi", "-f", tag], capture_output=True,
+                           timeout=300)
     if code != 0:
         last = " | ".join(x for x in list(tail)[-3:] if x.strip())
         raise LayerlensError(f"{b.name} build failed (exit {code}): {last}",

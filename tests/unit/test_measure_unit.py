@@ -96,3 +96,55 @@ def test_measure_takes_no_history_or_image_options(bad: str) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["measure", bad, "x"])
     assert exc.value.code == 2
+
+
+FAKE_DOCKER = '''#!{python}
+import json, sys
+args = sys.argv[1:]
+if args[:2] == ["buildx", "version"]:
+    print("github.com/docker/buildx v0.12.0")
+    sys.exit(0)
+open({argv_file!r}, "w").write(json.dumps(args))
+def v(d, name, start, end):
+    return json.dumps({{"vertexes": [{{"digest": d, "name": name,
+        "started": "2026-01-01T10:00:" + start + "Z",
+        "completed": "2026-01-01T10:00:" + end + "Z"}}]}})
+for line in (v("sha256:a", "[stage-0 2/3] COPY a /a", "00.000", "01.500"),
+             v("sha256:b", "[stage-0 3/3] RUN make", "01.500", "08.750")):
+    print(line, file=sys.stderr)
+'''
+
+
+def test_docker_buildx_steps_come_from_rawjson(tmp_path: Path) -> None:
+    """No buildah or podman on PATH, a docker with buildx: the build runs with
+    --progress=rawjson and no cache, and the vertex times are recorded."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    argv_file = tmp_path / "argv.json"
+    fake = bindir / "docker"
+    fake.write_text(FAKE_DOCKER.format(python=sys.executable, argv_file=str(argv_file)))
+    fake.chmod(0o755)
+    proj = tmp_path / "p"
+    proj.mkdir()
+    (proj / "Dockerfile").write_text("FROM scratch\nCOPY a /a\nRUN make\n")
+    (proj / "a").write_text("x")
+    env = {**os.environ, "PATH": str(bindir), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.pop("LAYERLENS_VERIFY_STORAGE", None)
+    res = subprocess.run([sys.executable, "-m", "layerlens", "measure", str(proj), "--format",
+                          "json", "--build-arg", "V=1"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["builder"] == "docker buildx"
+    assert {s["line"]: s["seconds"] for s in doc["steps"]} == {2: 1.5, 3: 7.25}
+    argv = json.loads(argv_file.read_text())
+    assert argv[:2] == ["buildx", "build"] and "--no-cache" in argv
+    assert "--progress=rawjson" in argv and "type=cacheonly" in argv
+    assert "--build-arg=V=1" in argv
+    stored = json.loads(Path(doc["store"]).read_text())
+    assert sorted(v["seconds"] for v in stored["steps"].values()) == [1.5, 7.25]
