@@ -23,6 +23,7 @@ from layerlens.dockerfile import Dockerfile, load, parse
 from layerlens.errors import LayerlensError
 from layerlens.image.lines import LayerSource
 from layerlens.image.model import Image
+from layerlens.jsonout import quoted
 
 Progress = Callable[[str], None]
 
@@ -268,7 +269,7 @@ def _missing_source_notices(df: Dockerfile, inputs: Mapping[int, CopyInputs], ct
         for src in inp.sources:
             if src.missing:
                 missing.append(src.text)
-                out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {src.text!r} "
+                out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {quoted(src.text)} "
                            "matches no file in the build context (the build would fail)")
     if missing and options.context is None:
         above = _context_above(ctx_dir, missing)

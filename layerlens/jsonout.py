@@ -85,6 +85,12 @@ def safe_text(s: str) -> str:
     return escape_text(s).translate(_CONTROL)
 
 
+def quoted(s: str) -> str:
+    """S in single quotes for a message, escaped as `safe_text` does. Unlike `repr`, an
+    undecodable byte reads `\\xNN` (the one escape this module documents), never `\\udcNN`."""
+    return f"'{safe_text(s)}'"
+
+
 def clean(doc: object) -> object:
     """DOC (dicts, lists, tuples, scalars) with every string and key passed through
     `escape_text`. Returns new containers; DOC is not changed."""

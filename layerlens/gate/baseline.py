@@ -135,6 +135,7 @@ class StepPrice:
     seconds: float
     source: str  # "log", "measured", "image" or "estimate" (OpCost.seconds_source)
     change_rate: float | None  # share of replayed builds that rebuild it
+    keyword: str = "run"  # the instruction: a COPY/ADD is priced by the bytes it copies
 
 
 def step_prices(a: Analysis) -> dict[str, StepPrice]:
@@ -160,7 +161,7 @@ def step_prices(a: Analysis) -> dict[str, StepPrice]:
             stats = a.history.costs.instructions.get(ins.index)
             if stats is not None:
                 out[key] = StepPrice(stats.cost.seconds, stats.cost.seconds_source,
-                                     stats.change_rate)
+                                     stats.change_rate, ins.keyword)
     return out
 
 

@@ -285,13 +285,17 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         old_unit, old_src = _baseline_price(baseline, base_layers, key)
         if old_unit is None or abs(old_unit - now.seconds) <= max(0.0005, 0.01 * old_unit):
             continue
-        if old_src in REAL_SOURCES and old_src == now.source:
-            continue  # both real timings of the same kind: a slower step is a real change
+        if old_src == now.source and (old_src in REAL_SOURCES or now.keyword in ("copy", "add")):
+            # both real timings of the same kind, or a COPY estimated from the bytes it copies
+            # both times: a slower step is a real change (more bytes, a slower build), not a
+            # new way of figuring it
+            continue
         repriced[key] = old_unit
     if repriced:
         srcs = sorted({prices_now[k].source for k in repriced})
-        notices.append(f"{len(repriced)} step(s) are priced at the baseline's seconds per "
-                       "rebuild: their seconds are now figured another way (now: "
+        notices.append(f"{plural(len(repriced), 'step')} "
+                       f"{'is' if len(repriced) == 1 else 'are'} priced at the baseline's "
+                       "seconds per rebuild: their seconds are now figured another way (now: "
                        f"{', '.join(srcs)}; a newer estimate model, `layerlens measure` or a "
                        "build log), so the rebuild budgets judge how often they rebuild; "
                        "`layerlens baseline` records the new prices")

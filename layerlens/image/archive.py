@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 from layerlens.image.refs import ImageRef, docker_name, parse_ref
 from layerlens.image.tarstream import ChunkReader, ImageError, LayerStream, Limits
+from layerlens.jsonout import quoted
 
 MAX_JSON_BYTES = 64 << 20
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -630,7 +631,7 @@ def _resolve_oci(store, fmt: str, platform: str | None, ref: ImageRef | None = N
         {"os": config.get("os"), "architecture": config.get("architecture"),
          "variant": config.get("variant")})
     return Resolved(store.label, fmt, config, cfg_digest, tuple(layers), plat, tags,
-                    tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates))
+                    tuple(f"duplicate archive entry {quoted(d)}" for d in sorted(store.duplicates))
                     + tuple(notes))
 
 
@@ -732,7 +733,7 @@ def _resolve_docker(store: _TarStore, platform: str | None, ref: ImageRef | None
                     _platform_str({"os": config.get("os"),
                                    "architecture": config.get("architecture"),
                                    "variant": config.get("variant")}), tags,
-                    tuple(f"duplicate archive entry {d!r}" for d in sorted(store.duplicates)))
+                    tuple(f"duplicate archive entry {quoted(d)}" for d in sorted(store.duplicates)))
 
 
 def _file_kind(mode: int) -> str:

@@ -14,6 +14,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from layerlens.image.tarstream import TarEntry
+from layerlens.jsonout import quoted
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -184,8 +185,8 @@ class Accountant:
         if escaped:
             lc.suspicious_paths += 1
             if lc.suspicious_paths == 1:
-                self.warnings.append(f"layer {layer}: tar entry {e.name!r} points outside the "
-                                     "root; read as /" + path)
+                self.warnings.append(f"layer {layer}: tar entry {quoted(e.name)} points "
+                                     "outside the root; read as /" + path)
         if not path:
             return ""  # the root directory itself
         parent, _, base = path.rpartition("/")
