@@ -69,8 +69,12 @@ def main() -> int:
             svg = HERE / f"{name}.svg"
             asyncio.run(shoot(views[sample], keys, svg))
             if shutil.which("rsvg-convert"):
-                subprocess.run(["rsvg-convert", "-w", "1400", str(svg), "-o",
-                                str(svg.with_suffix(".png"))], check=True)
+                # Textual writes spaces as &#160; and rsvg drops leading ones unless told
+                # to preserve them: right-aligned figures would slide left
+                text = svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1)
+                subprocess.run(["rsvg-convert", "-w", "1400", "-o",
+                                str(svg.with_suffix(".png"))], input=text.encode(),
+                               check=True)
             print(f"wrote screenshots/{name}.svg")
     return 0
 

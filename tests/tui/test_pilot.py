@@ -42,13 +42,18 @@ async def test_sorting(pyweb_view) -> None:
     app = LayerlensApp(view=pyweb_view)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("s")  # by size, largest first
-        assert app.sort_key == "size"
         table = app.query_one("#layers", DataTable)
+        assert "line▲" in str(table.columns["line"].label)
+        await pilot.press("s")  # by size, largest first
+        assert table.sort_key == "size" and table.sort_reverse
         first = table.get_row_at(0)
         assert "COPY . ." in str(first[2])
+        # the indicator moves to the sorted column and shows its direction
+        assert str(table.columns["size"].label) == "size▼"
+        assert str(table.columns["line"].label) == "line"
         await pilot.press("r")
         assert "COPY . ." in str(table.get_row_at(table.row_count - 1)[2])
+        assert str(table.columns["size"].label) == "size▲"
 
 
 async def test_file_filter_and_cumulative(image_view) -> None:
