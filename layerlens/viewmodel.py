@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from layerlens.analysis import Analysis
 from layerlens.suggest.engine import SuggestReport
@@ -93,11 +94,15 @@ class PathNode:
 @dataclass(frozen=True, slots=True)
 class SuggestionItem:
     """A suggestion as the TUI offers it: `patch` is the unified diff of every file its fix
-    rewrites ("" for a hint), `writes` the paths it would write, in that order."""
+    rewrites ("" for a hint), `writes` the files it would write, in that order, named from
+    the Dockerfile's folder ("pyweb/Dockerfile.dockerignore"). `shown_at`
+    are the table rows' lines it is listed under: its own lines that have a row, or, when
+    none has (an ARG, an ENV), the first row after them."""
 
     suggestion: Suggestion
     patch: str
     writes: tuple[str, ...]
+    shown_at: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +238,7 @@ class ViewData:
         """The suggestions touching `row`'s line, best first, with their diffs."""
         if row.line is None:
             return []
-        return [i for i in self.items if row.line in i.suggestion.lines]
+        return [i for i in self.items if row.line in i.shown_at]
 
 
 def path_tree(entries: list[tuple[str, int, str, bool]], by_size: bool = False) -> PathNode:
@@ -263,20 +268,30 @@ def path_tree(entries: list[tuple[str, int, str, bool]], by_size: bool = False) 
     return build("", root)
 
 
-def _items(a: Analysis, report: SuggestReport | None) -> tuple[SuggestionItem, ...]:
+def _items(a: Analysis, report: SuggestReport | None,
+           row_lines: list[int]) -> tuple[SuggestionItem, ...]:
     if report is None:
         return ()
     df_path = a.options.dockerfile
+    top = df_path.resolve().parent.parent
+
+    def name(p: Path) -> str:
+        p = p.resolve()
+        return str(p.relative_to(top)) if p.is_relative_to(top) else str(p)
+
     out = []
     for s in report.suggestions:
+        shown = tuple(x for x in s.lines if x in row_lines)
+        if not shown and s.lines:
+            shown = tuple(x for x in row_lines if x > min(s.lines))[:1] or row_lines[-1:]
         patch, writes = "", []
         if s.dockerfile is not None:
             patch += unified_diff(a.dockerfile.source, s.dockerfile, df_path.name)
-            writes.append(str(df_path))
+            writes.append(name(df_path))
         if s.dockerignore is not None:
             patch += unified_diff(a.ignore_text or "", s.dockerignore, report.ignore_path.name)
-            writes.append(str(report.ignore_path))
-        out.append(SuggestionItem(s, patch, tuple(writes)))
+            writes.append(name(report.ignore_path))
+        out.append(SuggestionItem(s, patch, tuple(writes), shown))
     return tuple(out)
 
 
@@ -335,4 +350,6 @@ def build_view(a: Analysis, report: SuggestReport | None, pending: str = "") -> 
         hist.costs.estimated if hist else False,
         hist.costs.unknown_push_layers if hist else 0,
     )
-    return ViewData(a, report, totals, tuple(rows), dict(churn), _items(a, report), pending)
+    row_lines = sorted({r.line for r in rows if r.line is not None})
+    return ViewData(a, report, totals, tuple(rows), dict(churn),
+                    _items(a, report, row_lines), pending)

@@ -138,7 +138,6 @@ class LayerlensApp(App[None]):
 
         from layerlens.analysis import analyze_static, with_history
         from layerlens.errors import LayerlensError
-        from layerlens.suggest.engine import suggest
         from layerlens.viewmodel import build_view
 
         assert self.options is not None
@@ -157,6 +156,8 @@ class LayerlensApp(App[None]):
                 if worker.is_cancelled:
                     return
                 self.post_message(Loaded(build_view(a, None, SUGGEST_PENDING)))
+            from layerlens.suggest.engine import suggest  # the rules load after the table
+
             rep = suggest(a)
             if not worker.is_cancelled:
                 self.post_message(Loaded(build_view(a, rep)))
@@ -288,8 +289,8 @@ class LayerlensApp(App[None]):
             proof = ("not built; safe by proof: only layer boundaries and order change, the "
                      "final image stays identical (n, then v, builds both and compares)")
         else:
-            proof = (f"not built; UNSAFE: {s.unsafe_reason}, so it may change the image "
-                     "(n, then v, builds both and compares)")
+            proof = ("not built; UNSAFE: it may change the image, see below (n, then v, "
+                     "builds both and compares)")
         self._confirm(item, proof)
 
     def _confirm(self, item: SuggestionItem, verification: str) -> None:

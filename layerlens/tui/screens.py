@@ -64,7 +64,7 @@ class ApplyScreen(ModalScreen[bool]):
                         "identical" in self.verification else "")
             yield Static(head, id="confirm-head")
             with VerticalScroll(id="confirm-diff"):
-                yield Static(describe(self.item))
+                yield Static(describe(self.item, writes=False))
             with Horizontal(id="confirm-buttons"):
                 yield Button("Apply (y)", variant="warning", id="yes")
                 yield Button("Cancel (n)", id="no")

@@ -11,9 +11,10 @@ from layerlens.viewmodel import SuggestionItem
 from .lazy import LazyRender
 
 
-def describe(item: SuggestionItem) -> Text:
-    """The suggestion's message, reason, note, fix class, the files it writes and its
-    unified diff (added lines green, removed red). Shared with the apply dialog."""
+def describe(item: SuggestionItem, writes: bool = True) -> Text:
+    """The suggestion's message, reason, note, fix class, the files it writes (unless the
+    caller names them) and its unified diff (added lines green, removed red). Shared with
+    the apply dialog."""
     s = item.suggestion
     body = Text(s.message + "\n" + s.reason + "\n")
     if s.note:
@@ -26,7 +27,7 @@ def describe(item: SuggestionItem) -> Text:
                     style="yellow")
     else:
         body.append("hint: no automatic fix\n", style="dim")
-    for path in item.writes:
+    for path in item.writes if writes else ():
         body.append(f"writes {path}\n", style="bold")
     for line in item.patch.splitlines():
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""

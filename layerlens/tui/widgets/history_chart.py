@@ -51,10 +51,10 @@ class HistoryChart(LazyRender, Vertical):
         weeks = len(series.rebuilds)
         span = f"{_day(series.start)} … {_day(series.start + (weeks - 1) * WEEK)}"
         what = f"line {row.line}" if row.line else "this layer"
-        rebuilds.update(Text(f"rebuilds of {what} per week, {span} ({weeks} week"
-                             f"{'s' * (weeks != 1)}, {sum(series.rebuilds)} in all, "
-                             f"at most {max(series.rebuilds)} a week)"))
-        commits.update(Text(f"commits per week ({sum(series.commits)} in all, at most "
-                            f"{max(series.commits)} a week)", style="dim"))
+        rebuilds.update(Text(f"rebuilds of {what} per week, {weeks} week"
+                             f"{'s' * (weeks != 1)} from {span}: {sum(series.rebuilds)}, "
+                             f"peak {max(series.rebuilds)}"))
+        commits.update(Text(f"all commits per week: {sum(series.commits)}, peak "
+                            f"{max(series.commits)}", style="dim"))
         self.query_one("#rebuilds-spark", Sparkline).data = list(series.rebuilds)
         self.query_one("#commits-spark", Sparkline).data = list(series.commits)

@@ -20,12 +20,14 @@ def label(node: PathNode, name_width: int) -> Text:
     if len(name) > NAME_MAX:
         half = (NAME_MAX - 1) // 2
         name = name[:half] + "…" + name[-(NAME_MAX - 1 - half):]
-    width = min(name_width, NAME_MAX)
+    is_dir = node.children is not None
+    # a directory's expand icon ("▶ ") takes two cells that a file's row does not
+    width = min(name_width, NAME_MAX) + 2
     style = STATUS_STYLE.get(node.status, "")
     if node.shadowed:
         style += " strike dim"
-    text = Text(name, style="bold" if node.children is not None else style)
-    text.append(" " * (width - len(name) + 2))
+    text = Text(name, style="bold" if is_dir else style)
+    text.append(" " * (width - len(name) - 2 * is_dir + 1))
     text.append(size(node.size).rjust(10), style="dim")
     if node.status:
         text.append("  " + node.status, style=style or "dim")

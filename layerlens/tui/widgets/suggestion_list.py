@@ -54,8 +54,9 @@ class SuggestionList(LazyRender, ListView):
                         style={"safe": "green", "unsafe": "yellow"}.get(s.fix_class, "dim"))
             text.append(f" {s.title}")
             if s.savings is not None and s.savings.commits:
-                text.append(f" — saves {duration(max(0.0, s.savings.seconds_per_commit))}"
-                            "/commit", style="green")
+                saved = max(0.0, s.savings.seconds_per_commit)
+                text.append(f" — saves {duration(saved)}/commit",
+                            style="green" if saved >= 0.1 else "dim")
             self.append(ListItem(Label(text)))
         if self._items:
             self.index = 0
