@@ -24,8 +24,10 @@ VIEWS = [
     ("pyweb", "history", ("down", "down", "3")),
     ("pyweb", "suggestions", ("down", "down", "4")),
     ("pyweb", "dockerfile", ("down", "down", "5")),
+    ("pyweb", "apply", ("4", "a")),
     ("gokuard", "multistage", ("down",)),
     ("image", "files", ("down", "down", "down", "2", "c")),
+    ("image", "sizes", ("down", "6")),
     ("pyweb", "help", ("question_mark",)),
 ]
 
