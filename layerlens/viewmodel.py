@@ -126,6 +126,9 @@ class ViewData:
     # what is still being computed after this view was built ("" when nothing): the TUI
     # shows the static analysis first, then the history, then the suggestions
     pending: str = ""
+    title: str = ""  # the Dockerfile as "folder/name"
+    # path trees already built for this view, by what was asked (see `inputs_tree`)
+    _trees: dict[tuple, PathNode] = field(default_factory=dict, compare=False, repr=False)
 
     def sorted_rows(self, key: str, reverse: bool = False) -> list[LayerRow]:
         def k(r: LayerRow):
@@ -212,17 +215,28 @@ class ViewData:
         return WeekSeries(t0, tuple(rebuilds), tuple(total))
 
     def inputs_tree(self, row: LayerRow, by: str = "size") -> PathNode:
-        """`inputs_of` as a tree; each file's status is its churn in the window."""
-        files = self.inputs_of(row, by)
-        return path_tree([(f.path, f.size, f"{f.commits} commit{'s' * (f.commits != 1)}",
-                           False) for f in files], by_size=by == "size")
+        """`inputs_of` as a tree; each file's status is its churn in the window. Built once
+        per view and question (safe to call from a worker thread)."""
+        key = ("inputs", row.key, by)
+        got = self._trees.get(key)
+        if got is None:
+            files = self.inputs_of(row, by)
+            got = self._trees[key] = path_tree(
+                [(f.path, f.size, f"{f.commits} commit{'s' * (f.commits != 1)}", False)
+                 for f in files], by_size=by == "size")
+        return got
 
     def files_tree(self, row: LayerRow, cumulative: bool = False, pattern: str = "",
                    by_size: bool = False) -> PathNode:
-        """`files_of` as a tree; each file's status is its change in the layer."""
-        nodes = self.files_of(row, cumulative, pattern)
-        return path_tree([(n.path, n.size, n.change, n.shadowed) for n in nodes],
-                         by_size=by_size)
+        """`files_of` as a tree; each file's status is its change in the layer. Built once
+        per view and question, like `inputs_tree`."""
+        key = ("files", row.key, cumulative, pattern, by_size)
+        got = self._trees.get(key)
+        if got is None:
+            nodes = self.files_of(row, cumulative, pattern)
+            got = self._trees[key] = path_tree(
+                [(n.path, n.size, n.change, n.shadowed) for n in nodes], by_size=by_size)
+        return got
 
     def source_span(self, row: LayerRow) -> tuple[int, int] | None:
         """The Dockerfile lines (1-based, inclusive) of `row`'s instruction."""
@@ -351,5 +365,7 @@ def build_view(a: Analysis, report: SuggestReport | None, pending: str = "") -> 
         hist.costs.unknown_push_layers if hist else 0,
     )
     row_lines = sorted({r.line for r in rows if r.line is not None})
+    path = a.options.dockerfile
     return ViewData(a, report, totals, tuple(rows), dict(churn),
-                    _items(a, report, row_lines), pending)
+                    _items(a, report, row_lines), pending,
+                    f"{path.resolve().parent.name}/{path.name}")

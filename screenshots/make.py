@@ -40,7 +40,9 @@ async def shoot(view, keys, out: Path) -> None:
         await pilot.pause()
         for k in keys:
             await pilot.press(k)
-        await pilot.pause()
+            # the path trees are built in worker threads
+            await app.workers.wait_for_complete()
+            await pilot.pause()
         app.save_screenshot(str(out))
 
 

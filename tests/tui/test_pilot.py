@@ -13,6 +13,8 @@ from textual.widgets import DataTable, ListView, Static, TabbedContent, Tree
 
 from layerlens.tui.app import LayerlensApp
 
+from .conftest import settle
+
 pytestmark = pytest.mark.integration
 
 
@@ -62,18 +64,21 @@ async def test_file_filter_and_cumulative(image_view) -> None:
         await pilot.pause()
         await pilot.press("down", "down", "down")  # RUN cp /somefile.txt .../somefile1.txt
         await pilot.press("2")
+        await settle(pilot)
         tree = app.query_one("#files-tree", Tree)
         own = str(tree.root.label)
         await pilot.press("c")
+        await settle(pilot)
         everything = str(tree.root.label)
         assert "this layer only" in own and "everything up to this layer" in everything
         await pilot.press("z")
+        await settle(pilot)
         assert "by size" in str(tree.root.label)
         first_dir = str(tree.root.children[0].label)
         assert first_dir.startswith("bin/")  # 1.1 MiB of busybox: the biggest directory
         await pilot.press("slash")
         await pilot.press(*"somefile1")
-        await pilot.pause()
+        await settle(pilot)
         assert str(tree.root.label).startswith("1 entries")
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from layerlens.tui.app import LayerlensApp
 
+from .conftest import pressing
+
 pytestmark = pytest.mark.integration
 SIZE = (120, 40)
 
@@ -21,12 +23,14 @@ SIZE = (120, 40)
     (("question_mark",), "help"),
 ])
 def test_pyweb_views(snap_compare, pyweb_view, keys, name) -> None:
-    assert snap_compare(LayerlensApp(view=pyweb_view), press=list(keys), terminal_size=SIZE)
+    app = LayerlensApp(view=pyweb_view)
+    assert snap_compare(app, run_before=pressing(keys), terminal_size=SIZE)
 
 
 def test_image_files_view(snap_compare, image_view) -> None:
     app = LayerlensApp(view=image_view)
-    assert snap_compare(app, press=["down", "down", "down", "2", "c"], terminal_size=SIZE)
+    assert snap_compare(app, run_before=pressing(["down", "down", "down", "2", "c"]),
+                        terminal_size=SIZE)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
@@ -37,7 +41,8 @@ def test_image_files_view(snap_compare, image_view) -> None:
     (("4", "a"), "apply"),  # LL003 (lines 2-3: ARG, ENV) is listed under line 4
 ])
 def test_pyweb_sizes(snap_compare, pyweb_view, keys, name, size) -> None:
-    assert snap_compare(LayerlensApp(view=pyweb_view), press=list(keys), terminal_size=size)
+    app = LayerlensApp(view=pyweb_view)
+    assert snap_compare(app, run_before=pressing(keys), terminal_size=size)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
@@ -46,4 +51,5 @@ def test_pyweb_sizes(snap_compare, pyweb_view, keys, name, size) -> None:
     (("down", "6"), "sizes"),
 ])
 def test_image_sizes(snap_compare, image_view, keys, name, size) -> None:
-    assert snap_compare(LayerlensApp(view=image_view), press=list(keys), terminal_size=size)
+    app = LayerlensApp(view=image_view)
+    assert snap_compare(app, run_before=pressing(keys), terminal_size=size)

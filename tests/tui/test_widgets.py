@@ -18,6 +18,8 @@ from layerlens.tui.widgets.source_view import SourceView
 from layerlens.tui.widgets.suggestion_list import SuggestionList
 from layerlens.tui.widgets.totals_header import TotalsHeader
 
+from .conftest import settle
+
 pytestmark = pytest.mark.integration
 
 
@@ -82,7 +84,7 @@ async def test_files_tree_separates_name_size_and_status(image_view) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("down", "down", "down", "2", "c")
-        await pilot.pause()
+        await settle(pilot)
         tree = app.query_one(FilesTree)
         leaves = [str(n.label) for n in tree.root.children if not n.allow_expand]
         assert any(re.fullmatch(r"dev +0 Bytes  unchanged", x) for x in leaves), leaves

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.reactive import reactive
 
-from layerlens.viewmodel import LayerRow, ViewData
+from layerlens.viewmodel import LayerRow, PathNode, ViewData
 
 from .lazy import LazyRender
 from .path_tree import PathTree
@@ -39,11 +39,16 @@ class FilesTree(LazyRender, PathTree):
             return
         view, row = self.subject
         if view.analysis.image is None:
+            self._token += 1  # a tree still being built is no longer wanted
             self.clear()
             self.root.set_label("no image: run with --image to browse layer files")
             return
-        tree = view.files_tree(row, self.cumulative, self.pattern, self.by_size)
-        mode = "everything up to this layer" if self.cumulative else "this layer only"
-        order = "by size" if self.by_size else "by name"
-        n = tree.files
-        self.show_tree(tree, f"{n} entries ({mode}, {order})")
+        cumulative, pattern, by_size = self.cumulative, self.pattern, self.by_size
+
+        def compute() -> tuple[PathNode, str]:
+            tree = view.files_tree(row, cumulative, pattern, by_size)
+            mode = "everything up to this layer" if cumulative else "this layer only"
+            order = "by size" if by_size else "by name"
+            return tree, f"{tree.files} entries ({mode}, {order})"
+
+        self.build(compute)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.reactive import reactive
 
-from layerlens.viewmodel import LayerRow, ViewData
+from layerlens.viewmodel import LayerRow, PathNode, ViewData
 
 from .lazy import LazyRender
 from .path_tree import PathTree
@@ -29,12 +29,14 @@ class InputsTree(LazyRender, PathTree):
     def draw(self) -> None:
         if self.subject is None:
             return
-        view, row = self.subject
-        tree = view.inputs_tree(row, self.order)
-        n = tree.files
-        if row.instruction is None or view.analysis.inputs.get(row.instruction) is None:
-            title = "no context files: this layer copies nothing from the build context"
-        else:
-            title = f"{n} context file{'s' * (n != 1)}, by {self.order}"
-        self.show_tree(tree, title)
+        view, row, order = *self.subject, self.order
+
+        def compute() -> tuple[PathNode, str]:
+            tree = view.inputs_tree(row, order)
+            n = tree.files
+            if row.instruction is None or view.analysis.inputs.get(row.instruction) is None:
+                return tree, "no context files: this layer copies nothing from the build context"
+            return tree, f"{n} context file{'s' * (n != 1)}, by {order}"
+
+        self.build(compute)
 

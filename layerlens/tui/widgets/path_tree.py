@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
+from textual.worker import get_current_worker
 
 from layerlens.units import size
 from layerlens.viewmodel import PathNode
@@ -37,8 +41,34 @@ def label(node: PathNode, name_width: int) -> Text:
 
 
 class PathTree(Tree[PathNode]):
-    """A `Tree` of a `PathNode`: a directory's children are added when it is first
-    expanded, so a layer of 100,000 files opens at once."""
+    """A `Tree` of a `PathNode`: the tree is built in a worker thread (`build`), and a
+    directory's children are added when it is first expanded, so a layer of 100,000 files
+    opens without stalling the screen."""
+
+    class Ready(Message):
+        def __init__(self, token: int, root: PathNode, title: str) -> None:
+            super().__init__()
+            self.token, self.root, self.title = token, root, title
+
+    _token = 0
+
+    def build(self, compute: Callable[[], tuple[PathNode, str]]) -> None:
+        """Run `compute` (a viewmodel call: root and title) in a worker thread, then show
+        its answer unless a newer `build` came first."""
+        self._token += 1
+        token = self._token
+
+        def work() -> None:
+            root, title = compute()
+            if not get_current_worker().is_cancelled:
+                self.post_message(self.Ready(token, root, title))
+
+        self.run_worker(work, thread=True, exclusive=True, group="path-tree")
+
+    def on_path_tree_ready(self, msg: Ready) -> None:
+        msg.stop()
+        if msg.token == self._token:
+            self.show_tree(msg.root, msg.title)
 
     def show_tree(self, root: PathNode, title: str) -> None:
         self.clear()

@@ -31,9 +31,8 @@ class TotalsHeader(LazyRender, Static):
             self.update(Text(f"layerlens: loading… {self.status}".rstrip()))
             return
         t = v.totals
-        df = v.analysis.options.dockerfile
         text = Text()
-        text.append(f"{df.resolve().parent.name}/{df.name}", style="bold")
+        text.append(v.title, style="bold")
         text.append(f"\u00a0│ size {size(t.size_bytes)}")
         if t.shadowed_bytes is not None:
             text.append(f" │ shadowed {size(t.shadowed_bytes)}")
