@@ -45,7 +45,12 @@ class SuggestionList(LazyRender, ListView):
         if self.subject is None:
             return
         view, row = self.subject
-        self._items = view.items_for(row)
+        items = view.items_for(row)
+        pending = view.pending if view.report is None else ""
+        if not items and not self._items:  # still none (being measured): nothing to redo
+            self.post_message(self.Chosen(None, pending))
+            return
+        self._items = items
         self.clear()
         for item in self._items:
             s = item.suggestion
@@ -60,7 +65,6 @@ class SuggestionList(LazyRender, ListView):
             self.append(ListItem(Label(text)))
         if self._items:
             self.index = 0
-        pending = view.pending if view.report is None else ""
         self.post_message(self.Chosen(self._items[0] if self._items else None, pending))
 
     @on(ListView.Highlighted)

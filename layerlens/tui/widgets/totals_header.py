@@ -33,14 +33,15 @@ class TotalsHeader(LazyRender, Static):
         t = v.totals
         text = Text()
         text.append(v.title, style="bold")
-        text.append(f"\u00a0│ size {size(t.size_bytes)}")
+        text.append(f" │ size {size(t.size_bytes)}")
         if t.shadowed_bytes is not None:
             text.append(f" │ shadowed {size(t.shadowed_bytes)}")
         if t.efficiency is not None:
             text.append(f" │ efficiency {t.efficiency:.1%}")
         text.append("\n")
-        if v.analysis.history is None and v.pending:
-            text.append(f"history: {v.pending}", style="italic")
+        replaying = v.analysis.history is None and v.pending.startswith("history")
+        if replaying:
+            text.append(v.pending, style="italic")
         elif t.commits:
             est = " (estimated)" if t.estimated else ""
             push = size(t.push_bytes)
@@ -53,8 +54,8 @@ class TotalsHeader(LazyRender, Static):
         if t.saving_seconds:
             text.append(f" │ potential saving {duration(t.saving_seconds)}/commit",
                         style="green")
-        elif v.pending and v.analysis.history is not None:
-            text.append(f" │ suggestions: {v.pending}", style="italic")
+        elif v.pending and not replaying:
+            text.append(f" │ {v.pending}", style="italic")
         if self.status:
             text.append(f"\n{self.status}",
                         style="red" if self.status.startswith("error") else "dim")
