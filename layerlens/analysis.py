@@ -159,11 +159,19 @@ def _matcher(text: str | None, source: str) -> Matcher:
 
 
 def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
-    """Read every input once and build the `Analysis`.
+    """Read every input once and build the `Analysis`: `analyze_static`, then
+    `with_history`.
 
     Raises `LayerlensError` (one line naming the input) for a missing or malformed
     Dockerfile, ignore file, context, build log, image or target, and when git fails.
     """
+    return with_history(analyze_static(options, progress), progress)
+
+
+def analyze_static(options: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
+    """The `Analysis` without its git history (`history` is None): the Dockerfile, the
+    context, what each COPY/ADD brings in and the image. The TUI shows this first, while
+    `with_history` mines and replays. Raises `LayerlensError` as `analyze` does."""
     say = progress or (lambda _msg: None)
     df = load(options.dockerfile, build_args=options.build_args, platform=options.platform)
     ctx_dir = options.context_dir
@@ -182,9 +190,7 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
     notices += _missing_source_notices(df, inputs, ctx_dir, options)
     image = None
     sources: tuple[LayerSource, ...] = ()
-    hist_opts = options.history
     if options.image:
-        from layerlens.image.costs import image_op_costs
         from layerlens.image.lines import map_layers_checked
         from layerlens.image.reader import read_image
 
@@ -195,7 +201,22 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
         notices.extend(f"{options.image}: {w}" for w in image.warnings)
         if note:
             notices.append(f"{options.image}: {note}")
-        known = image_op_costs(image, df, sources)
+    return Analysis(options, df, ctx, MappingProxyType(inputs), None, image, sources,
+                    tuple(notices), ignore_text, matcher)
+
+
+def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
+    """`a` (from `analyze_static`) with its git history mined and replayed, the image's
+    measured step costs and the build log's seconds applied; notices appended. Raises
+    `LayerlensError` for a bad build log and when git fails."""
+    say = progress or (lambda _msg: None)
+    options, df = a.options, a.dockerfile
+    hist_opts = options.history
+    notices = list(a.notices)
+    if a.image is not None:
+        from layerlens.image.costs import image_op_costs
+
+        known = image_op_costs(a.image, df, a.layer_sources)
         hist_opts = replace(hist_opts, op_costs={**known, **hist_opts.op_costs})
     log_seconds = None
     if hist_opts.enabled and hist_opts.build_log is not None:
@@ -207,7 +228,7 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
         if note:
             notices.append(note)
     hist, hist_notices = analyze_history(
-        df, options.dockerfile, ctx_dir, inputs, matcher, hist_opts,
+        df, options.dockerfile, options.context_dir, a.inputs, a.matcher, hist_opts,
         build_args=options.build_args, target=options.target, log_seconds=log_seconds,
         measured=measured, progress=say)
     notices.extend(hist_notices)
@@ -215,8 +236,7 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
         notices.extend(hist.notices)
         if hist.as_built is not None:
             notices.extend(f"as built: {n}" for n in hist.as_built.notices)
-    return Analysis(options, df, ctx, MappingProxyType(inputs), hist, image, sources,
-                    tuple(notices), ignore_text, matcher)
+    return replace(a, history=hist, notices=tuple(notices))
 
 
 def _log_seconds(df: Dockerfile, hist_opts: HistoryOptions,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from layerlens.analysis import Analysis
 from layerlens.suggest.engine import SuggestReport
 from layerlens.suggest.model import Suggestion
+from layerlens.suggest.output import unified_diff
 
 SORT_KEYS = ("line", "size", "shadowed", "change", "share")
+WEEK = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,50 @@ class CommitRow:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class PathNode:
+    """One entry of a path tree, computed whole before any widget draws it.
+
+    `name` ends in "/" for a directory; `size` is bytes (a directory's: the sum below it);
+    `status` is a file's change ("added", "modified", "removed", "unchanged"), its churn
+    ("3 commits"), or "" for a directory; `shadowed`: a later layer hides it. `children`
+    (None for a file) are ordered as shown: directories first, then by size or name.
+    `name_width` is the widest child name, so labels line up in columns; `files` counts
+    the entries shown as files at or below this node."""
+
+    name: str
+    size: int
+    status: str = ""
+    shadowed: bool = False
+    children: tuple[PathNode, ...] | None = None
+    name_width: int = 0
+    files: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionItem:
+    """A suggestion as the TUI offers it: `patch` is the unified diff of every file its fix
+    rewrites ("" for a hint), `writes` the files it would write, in that order, named from
+    the Dockerfile's folder ("pyweb/Dockerfile.dockerignore"). `shown_at`
+    are the table rows' lines it is listed under: its own lines that have a row, or, when
+    none has (an ARG, an ENV), the first row after them."""
+
+    suggestion: Suggestion
+    patch: str
+    writes: tuple[str, ...]
+    shown_at: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSeries:
+    """Rebuilds of one layer per week over the history window, beside all commits per week.
+    `start` is the first week's Unix time (UTC); both tuples have one count per week."""
+
+    start: int
+    rebuilds: tuple[int, ...]
+    commits: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class ViewData:
     analysis: Analysis
@@ -75,6 +122,13 @@ class ViewData:
     totals: Totals
     rows: tuple[LayerRow, ...]
     churn: dict[str, int] = field(default_factory=dict)  # context path -> commits changed
+    items: tuple[SuggestionItem, ...] = ()  # report.suggestions with their diffs
+    # what is still being computed after this view was built ("" when nothing): the TUI
+    # shows the static analysis first, then the history, then the suggestions
+    pending: str = ""
+    title: str = ""  # the Dockerfile as "folder/name"
+    # path trees already built for this view, by what was asked (see `inputs_tree`)
+    _trees: dict[tuple, PathNode] = field(default_factory=dict, compare=False, repr=False)
 
     def sorted_rows(self, key: str, reverse: bool = False) -> list[LayerRow]:
         def k(r: LayerRow):
@@ -131,6 +185,7 @@ class ViewData:
         return sorted(nodes, key=lambda n: n.path)
 
     def commits_of(self, row: LayerRow) -> list[CommitRow]:
+        """The window's commits that rebuild `row`, newest first."""
         hist = self.analysis.history
         if hist is None or row.instruction is None:
             return []
@@ -139,31 +194,125 @@ class ViewData:
             if row.instruction in c.rebuilt_instructions:
                 first = next((line for s, line in c.rebuilt if s == row.stage), None)
                 out.append(CommitRow(c.sha, c.time, first, c.rebuild_seconds))
+        out.reverse()
         return out
 
-    def churn_series(self, row: LayerRow, buckets: int = 40) -> list[int]:
-        """Rebuilds of this layer over the window, in equal time buckets (for a chart)."""
+    def weekly(self, row: LayerRow) -> WeekSeries | None:
+        """Rebuilds of `row` per week (7 days from the window's first commit), and all the
+        window's commits per week; None without a history."""
         hist = self.analysis.history
         if hist is None or not hist.costs.commits:
-            return []
+            return None
         commits = hist.costs.commits
-        t0, t1 = commits[0].time, commits[-1].time
-        span = max(t1 - t0, 1)
-        series = [0] * buckets
+        t0 = min(c.time for c in commits)
+        weeks = (max(c.time for c in commits) - t0) // WEEK + 1
+        rebuilds, total = [0] * weeks, [0] * weeks
         for c in commits:
+            w = (c.time - t0) // WEEK
+            total[w] += 1
             if row.instruction is not None and row.instruction in c.rebuilt_instructions:
-                series[min(buckets - 1, (c.time - t0) * buckets // span)] += 1
-        return series
+                rebuilds[w] += 1
+        return WeekSeries(t0, tuple(rebuilds), tuple(total))
+
+    def inputs_tree(self, row: LayerRow, by: str = "size") -> PathNode:
+        """`inputs_of` as a tree; each file's status is its churn in the window. Built once
+        per view and question (safe to call from a worker thread)."""
+        key = ("inputs", row.key, by)
+        got = self._trees.get(key)
+        if got is None:
+            files = self.inputs_of(row, by)
+            got = self._trees[key] = path_tree(
+                [(f.path, f.size, f"{f.commits} commit{'s' * (f.commits != 1)}", False)
+                 for f in files], by_size=by == "size")
+        return got
+
+    def files_tree(self, row: LayerRow, cumulative: bool = False, pattern: str = "",
+                   by_size: bool = False) -> PathNode:
+        """`files_of` as a tree; each file's status is its change in the layer. Built once
+        per view and question, like `inputs_tree`."""
+        key = ("files", row.key, cumulative, pattern, by_size)
+        got = self._trees.get(key)
+        if got is None:
+            nodes = self.files_of(row, cumulative, pattern)
+            got = self._trees[key] = path_tree(
+                [(n.path, n.size, n.change, n.shadowed) for n in nodes], by_size=by_size)
+        return got
+
+    def source_span(self, row: LayerRow) -> tuple[int, int] | None:
+        """The Dockerfile lines (1-based, inclusive) of `row`'s instruction."""
+        if row.instruction is None:
+            return None
+        ins = self.analysis.dockerfile.instructions[row.instruction]
+        return ins.start_line, ins.end_line
 
     def suggestions_for(self, row: LayerRow) -> list[Suggestion]:
-        if self.report is None:
-            return []
+        return [i.suggestion for i in self.items_for(row)]
+
+    def items_for(self, row: LayerRow) -> list[SuggestionItem]:
+        """The suggestions touching `row`'s line, best first, with their diffs."""
         if row.line is None:
             return []
-        return [s for s in self.report.suggestions if row.line in s.lines]
+        return [i for i in self.items if row.line in i.shown_at]
 
 
-def build_view(a: Analysis, report: SuggestReport | None) -> ViewData:
+def path_tree(entries: list[tuple[str, int, str, bool]], by_size: bool = False) -> PathNode:
+    """A tree of slash paths from (path, size, status, shadowed) entries. A path that is
+    also a directory of other entries becomes that directory. Directories come first, then
+    largest first (`by_size`) or by name."""
+    root: dict = {}
+    for path, size, status, shadowed in entries:
+        node = root
+        parts = path.split("/")
+        for part in parts[:-1]:
+            node = node.setdefault(part + "/", {})
+        node[parts[-1]] = (size, status, shadowed)
+
+    def build(name: str, folder: dict) -> PathNode:
+        kids = []
+        for k, v in folder.items():
+            if isinstance(v, dict):
+                kids.append(build(k, v))
+            elif k + "/" not in folder:  # a directory's own entry joins its folder
+                kids.append(PathNode(k, v[0], v[1], v[2]))
+        kids.sort(key=lambda n: (n.children is None, -n.size if by_size else 0, n.name))
+        return PathNode(name, sum(k.size for k in kids), "", False, tuple(kids),
+                        max((len(k.name) for k in kids), default=0),
+                        sum(k.files for k in kids))
+
+    return build("", root)
+
+
+def _items(a: Analysis, report: SuggestReport | None,
+           row_lines: list[int]) -> tuple[SuggestionItem, ...]:
+    if report is None:
+        return ()
+    df_path = a.options.dockerfile
+    top = df_path.resolve().parent.parent
+
+    def name(p: Path) -> str:
+        p = p.resolve()
+        return str(p.relative_to(top)) if p.is_relative_to(top) else str(p)
+
+    out = []
+    for s in report.suggestions:
+        shown = tuple(x for x in s.lines if x in row_lines)
+        if not shown and s.lines:
+            shown = tuple(x for x in row_lines if x > min(s.lines))[:1] or row_lines[-1:]
+        patch, writes = "", []
+        if s.dockerfile is not None:
+            patch += unified_diff(a.dockerfile.source, s.dockerfile, df_path.name)
+            writes.append(name(df_path))
+        if s.dockerignore is not None:
+            patch += unified_diff(a.ignore_text or "", s.dockerignore, report.ignore_path.name)
+            writes.append(name(report.ignore_path))
+        out.append(SuggestionItem(s, patch, tuple(writes), shown))
+    return tuple(out)
+
+
+
+def build_view(a: Analysis, report: SuggestReport | None, pending: str = "") -> ViewData:
+    """Everything the TUI shows for `a` and its suggestions `report` (None: not measured
+    yet). `pending` names what is still being computed ("" when nothing)."""
     df = a.dockerfile
     hist = a.history
     stats = hist.costs.instructions if hist is not None else {}
@@ -215,4 +364,8 @@ def build_view(a: Analysis, report: SuggestReport | None) -> ViewData:
         hist.costs.estimated if hist else False,
         hist.costs.unknown_push_layers if hist else 0,
     )
-    return ViewData(a, report, totals, tuple(rows), dict(churn))
+    row_lines = sorted({r.line for r in rows if r.line is not None})
+    path = a.options.dockerfile
+    return ViewData(a, report, totals, tuple(rows), dict(churn),
+                    _items(a, report, row_lines), pending,
+                    f"{path.resolve().parent.name}/{path.name}")

@@ -24,8 +24,10 @@ VIEWS = [
     ("pyweb", "history", ("down", "down", "3")),
     ("pyweb", "suggestions", ("down", "down", "4")),
     ("pyweb", "dockerfile", ("down", "down", "5")),
+    ("pyweb", "apply", ("4", "a")),
     ("gokuard", "multistage", ("down",)),
     ("image", "files", ("down", "down", "down", "2", "c")),
+    ("image", "sizes", ("down", "6")),
     ("pyweb", "help", ("question_mark",)),
 ]
 
@@ -38,7 +40,9 @@ async def shoot(view, keys, out: Path) -> None:
         await pilot.pause()
         for k in keys:
             await pilot.press(k)
-        await pilot.pause()
+            # the path trees are built in worker threads
+            await app.workers.wait_for_complete()
+            await pilot.pause()
         app.save_screenshot(str(out))
 
 
@@ -69,8 +73,12 @@ def main() -> int:
             svg = HERE / f"{name}.svg"
             asyncio.run(shoot(views[sample], keys, svg))
             if shutil.which("rsvg-convert"):
-                subprocess.run(["rsvg-convert", "-w", "1400", str(svg), "-o",
-                                str(svg.with_suffix(".png"))], check=True)
+                # Textual writes spaces as &#160; and rsvg drops leading ones unless told
+                # to preserve them: right-aligned figures would slide left
+                text = svg.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1)
+                subprocess.run(["rsvg-convert", "-w", "1400", "-o",
+                                str(svg.with_suffix(".png"))], input=text.encode(),
+                               check=True)
             print(f"wrote screenshots/{name}.svg")
     return 0
 

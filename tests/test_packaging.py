@@ -58,6 +58,14 @@ def test_wheel_ships_every_sample_bundle(wheel: Path) -> None:
             assert z.read(entry) == src.read_bytes()
 
 
+def test_wheel_ships_the_tui_stylesheet(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        entry = "layerlens/tui/app.tcss"
+        assert entry in z.namelist(), f"{entry} is not package data"
+        assert z.read(entry) == (ROOT / entry).read_bytes()
+        assert "layerlens/tui/widgets/layer_table.py" in z.namelist()
+
+
 def test_wheel_name_and_command(wheel: Path) -> None:
     # `layerlens` on PyPI is an unrelated deep-learning library; ours is published as:
     assert _metadata(wheel)["Name"] == "layerlens-docker"

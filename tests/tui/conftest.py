@@ -43,3 +43,20 @@ def image_view():
                                image=str(IMAGES / "test-docker-image.tar"),
                                keep_image_files=True, history=HistoryOptions(enabled=False)))
     return build_view(a, suggest(a))
+
+
+async def settle(pilot) -> None:
+    """Let the widgets' worker threads (path trees) finish and their messages land."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def pressing(keys):
+    """A snapshot's `run_before`: press `keys` one by one, settling after each."""
+    async def run(pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+    return run

@@ -13,6 +13,8 @@ from textual.widgets import DataTable, ListView, Static, TabbedContent, Tree
 
 from layerlens.tui.app import LayerlensApp
 
+from .conftest import settle
+
 pytestmark = pytest.mark.integration
 
 
@@ -42,13 +44,18 @@ async def test_sorting(pyweb_view) -> None:
     app = LayerlensApp(view=pyweb_view)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("s")  # by size, largest first
-        assert app.sort_key == "size"
         table = app.query_one("#layers", DataTable)
+        assert "line▲" in str(table.columns["line"].label)
+        await pilot.press("s")  # by size, largest first
+        assert table.sort_key == "size" and table.sort_reverse
         first = table.get_row_at(0)
         assert "COPY . ." in str(first[2])
+        # the indicator moves to the sorted column and shows its direction
+        assert str(table.columns["size"].label) == "size▼"
+        assert str(table.columns["line"].label) == "line"
         await pilot.press("r")
         assert "COPY . ." in str(table.get_row_at(table.row_count - 1)[2])
+        assert str(table.columns["size"].label) == "size▲"
 
 
 async def test_file_filter_and_cumulative(image_view) -> None:
@@ -57,18 +64,21 @@ async def test_file_filter_and_cumulative(image_view) -> None:
         await pilot.pause()
         await pilot.press("down", "down", "down")  # RUN cp /somefile.txt .../somefile1.txt
         await pilot.press("2")
+        await settle(pilot)
         tree = app.query_one("#files-tree", Tree)
         own = str(tree.root.label)
         await pilot.press("c")
+        await settle(pilot)
         everything = str(tree.root.label)
         assert "this layer only" in own and "everything up to this layer" in everything
         await pilot.press("z")
+        await settle(pilot)
         assert "by size" in str(tree.root.label)
         first_dir = str(tree.root.children[0].label)
         assert first_dir.startswith("bin/")  # 1.1 MiB of busybox: the biggest directory
         await pilot.press("slash")
         await pilot.press(*"somefile1")
-        await pilot.pause()
+        await settle(pilot)
         assert str(tree.root.label).startswith("1 entries")
 
 
