@@ -224,7 +224,7 @@ def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
         notices.append(note)
     measured: dict[str, tuple[float, str]] = {}
     if hist_opts.enabled:
-        measured, note = _measured_seconds(df, options, ctx)
+        measured, note = _measured_seconds(df, options, a.context)
         if note:
             notices.append(note)
     hist, hist_notices = analyze_history(
