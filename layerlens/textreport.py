@@ -117,7 +117,7 @@ def _instruction_rows(result: Analysis, stage) -> list[dict]:
             row["time"] = duration(st.expected_seconds or 0)
             row["share"] = f"{st.share or 0:.1%}"
             if st.top_files and st.rebuilds:
-                row["churn"] = [f"{safe_text(_shown(p))} ({n:,})" for p, n in st.top_files]
+                row["churn"] = [_churn_item(p, n) for p, n in st.top_files]
         rows.append(row)
     return rows
 
@@ -179,8 +179,11 @@ def _stage_tables(result: Analysis, width: int) -> list[str]:
         base = f"{st.base} (stage)" if st.base_is_stage else st.base
         skip = "   [not built for the final target]" if st.index not in needed else ""
         name = f' "{st.name}"' if st.name else ""
-        out += wrap(safe_text(f"Stage {st.index}{name}  FROM {base}{skip}"), width,
-                    indent="    ")
+        head = safe_text(f"Stage {st.index}{name}  FROM ")
+        # an image reference is one token (a digest has no break in it): elided in the
+        # middle like a path, so the line never breaks inside it
+        base = elide_middle(safe_text(base), max(16, width - cells(head) - cells(skip)))
+        out += wrap(head + base + skip, width, indent="    ")
         if not rows[st.index]:
             continue
         t = table(True)
@@ -225,9 +228,13 @@ def per_commit_text(c, window: int) -> str:
             f"{push_text(c.mean_push_bytes, unknown)}, pull {pull} x{c.pullers}{est}")
 
 
-def _shown(path: str) -> str:
-    # the replay stands for the whole .git directory with one pseudo-file
-    return ".git/ (changes with every commit)" if path == ".git/HEAD" else path
+def _churn_item(path: str, n: int) -> str:
+    """One churn entry, `path (N)`. The replay stands for the whole .git directory with one
+    pseudo-file that changes at every commit; it is named for what it is, in words short
+    enough that only a path is ever elided."""
+    if path == ".git/HEAD":
+        return f".git/ ({n:,}: every commit)"
+    return f"{safe_text(path)} ({n:,})"
 
 
 def _args_text(ins) -> str:

@@ -32,7 +32,7 @@ def size(n: int | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Seconds as compact text ("0.5s", "18s", "4m 15s", "8h 07m", "3d 04h"); None (not
+    """Seconds as compact text ("0.07s", "0.5s", "18s", "4m 15s", "8h 07m", "3d 04h"); None (not
     known) as "unknown". Negative values keep their sign ("-1m 30s"): a gate's growth can
     be negative."""
     if seconds is None:
@@ -40,6 +40,10 @@ def duration(seconds: float | None) -> str:
     if seconds <= -0.05:
         return "-" + duration(-seconds)
     seconds = max(seconds, 0.0)  # what would print as "-0.0s" is 0
+    if 0.005 <= seconds < 0.095:
+        # two decimals below a tenth, so a saving of 0.07s is not shown as "0.1s" beside a
+        # note that it is under a 0.1s threshold
+        return f"{seconds:.2f}s"
     if seconds < 9.95:  # one decimal; 9.96 would round to "10.0s"
         return f"{seconds:.1f}s"
     whole = round(seconds)

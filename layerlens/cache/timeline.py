@@ -278,8 +278,8 @@ def analyze_history(
         day = time.strftime("%Y-%m-%d", time.gmtime(c.time))
         notices.append(
             f"{df_path} was added (or moved there) at {c.sha[:12]} ({day}): the replay starts "
-            f"there; the {plural(start, 'older commit')} of the window had no Dockerfile "
-            "to build")
+            f"there; the {plural(start, 'commit')} mined before it had no Dockerfile to "
+            f"build and {'is' if start == 1 else 'are'} not in the figures")
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
                         dict(log_seconds or {}), dict(measured or {}))
@@ -296,7 +296,8 @@ def analyze_history(
             notices.append(
                 f"today's {df.path} first builds at {c.sha[:12]} ({day}), when all its COPY "
                 f"sources exist: the replay starts there; the "
-                f"{plural(new_start - setup.start, 'older commit')} could not build it")
+                f"{plural(new_start - setup.start, 'commit')} before it could not build it "
+                f"and {'is' if new_start - setup.start == 1 else 'are'} not in the figures")
             setup = replace(setup, start=new_start)
             result, summary = replay_text(setup, df, matcher, inputs)
     notices += _failed_notices(df, summary)

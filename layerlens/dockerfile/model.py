@@ -121,6 +121,11 @@ class Stage:
     def label(self) -> str:
         return self.name if self.name is not None else f"stage {self.index}"
 
+    @property
+    def title(self) -> str:
+        """The stage in words: "stage build" for a named one, "stage 0" otherwise."""
+        return f"stage {self.name}" if self.name is not None else f"stage {self.index}"
+
 
 @dataclass(frozen=True, slots=True)
 class Dockerfile:

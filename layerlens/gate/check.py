@@ -13,6 +13,7 @@ from typing import Any
 from layerlens.analysis import Analysis
 from layerlens.gate.baseline import context_bytes, current_layers, step_prices
 from layerlens.gate.config import METRICS, Budget, GateConfig
+from layerlens.textfit import truncate
 from layerlens.units import plural
 
 
@@ -96,6 +97,9 @@ def _rounded(metric: str, v: float | None) -> float | None:
     return round(v, 6)
 
 
+# how much of an instruction's text names it in a finding ("RUN set -ex && apt-get …")
+_SUBJECT_CELLS = 48
+
 REAL_SOURCES = frozenset({"log", "measured", "image"})
 
 
@@ -137,8 +141,9 @@ def _judge(metric: str, budget: Budget, base: float | None, cur: float | None) -
     over_pct = budget.max_growth_percent is not None and pct > budget.max_growth_percent
     both_set = budget.max_growth is not None and budget.max_growth_percent is not None
     if (both_set and over_abs and over_pct) or (not both_set and (over_abs or over_pct)):
-        pct_text = f"{pct:.1f}%" if base else "was 0"
-        return (f"grew by {_fmt(metric, growth)} ({pct_text}), from {_fmt(metric, base)} to "
+        if not base:  # from nothing: the growth is the new figure, said once
+            return f"grew from {_fmt(metric, base)} to {_fmt(metric, cur)}"
+        return (f"grew by {_fmt(metric, growth)} ({pct:.1f}%), from {_fmt(metric, base)} to "
                 f"{_fmt(metric, cur)}")
     return None
 
@@ -309,7 +314,10 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
     layer_rates_missing: Any = None
     for lay in current_layers(a, skip):
         old = base_layers.get(lay.key)
-        where = f"{lay.instruction} (line {lay.line})" if lay.line else lay.instruction
+        # a long RUN is named by its start: the line number says which, and a finding,
+        # an annotation or a test case name stays one readable line
+        short = truncate(" ".join(lay.instruction.split()), _SUBJECT_CELLS)
+        where = f"{short} (line {lay.line})" if lay.line else short
         if sizes_comparable:
             old_size = old if same_kind else None
             reason = ""

@@ -18,9 +18,15 @@ from layerlens.gate.check import CheckResult, Finding, Unmeasured
 from layerlens.gate.config import METRICS
 
 
+def _exact(metric: str, v: float | None) -> float | int | None:
+    # bytes are whole numbers in JSON (31865938, not 31865938.0), as in the baseline
+    return int(v) if v is not None and METRICS[metric][0] == "bytes" else v
+
+
 def _finding_json(f: Finding) -> dict[str, Any]:
-    return {"metric": f.metric, "subject": f.subject, "line": f.line, "baseline": f.baseline,
-            "current": f.current, "growth": f.growth, "budget": f.budget, "message": f.message}
+    return {"metric": f.metric, "subject": f.subject, "line": f.line,
+            "baseline": _exact(f.metric, f.baseline), "current": _exact(f.metric, f.current),
+            "growth": _exact(f.metric, f.growth), "budget": f.budget, "message": f.message}
 
 
 def _unmeasured_json(u: Unmeasured) -> dict[str, Any]:
@@ -73,7 +79,9 @@ def as_text(res: CheckResult, dockerfile: str, width: int = 80) -> str:
 
     for f in res.violations:
         where = f"{dockerfile}:{f.line}: " if f.line else f"{dockerfile}: "
-        item("FAIL", f"{where}{f.message} [budget: {f.budget}]")
+        # FILE:LINE leads already: the subject's own "(line N)" would say it twice
+        msg = f.message.replace(f" (line {f.line})", "", 1) if f.line else f.message
+        item("FAIL", f"{where}{msg} [budget: {f.budget}]")
     for u in res.unmeasured:
         where = f"{dockerfile}:{u.line}: " if u.line else f"{dockerfile}: "
         tag = "not measured (allowed)" if res.allow_unmeasured else "FAIL"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from layerlens.errors import LayerlensError
 from layerlens.history.model import Change, Commit, History, TreeEntry
+from layerlens.jsonout import quoted
 
 if TYPE_CHECKING:
     from layerlens.history.store import HistoryStore
@@ -91,6 +92,28 @@ def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     if check and res.returncode != 0:
         raise _failure(args[0], repo, res.stderr, res.returncode)
     return res
+
+
+def check_since(repo: Path, value: str) -> None:
+    """Raise `LayerlensError` when git reads `--since VALUE` as no date at all. git's
+    approxidate (date.c) never fails: text it cannot read ("notadate") silently means *now*,
+    which empties the window. `git rev-parse --since` shows the reading (`--max-age=T`); T
+    at the current time for anything but "now" is such a silent failure."""
+    import time
+
+    before = time.time()
+    res = _git(repo, "rev-parse", f"--since={value}")
+    out = res.stdout.decode("ascii", "replace").strip()
+    if not out.startswith("--max-age="):
+        return
+    try:
+        when = int(out.split("=", 1)[1])
+    except ValueError:
+        return
+    if value.strip().lower() != "now" and before - 2 <= when <= time.time() + 2:
+        raise LayerlensError(f"--since {quoted(value)}: git reads no date in it (it would mean "
+                             "now, an empty window); give a date such as 2024-01-31 or "
+                             "'6 months ago'")
 
 
 # Variables that point git at another repository, index or object store, or change how it
@@ -209,6 +232,7 @@ def mine(
     if opts.first_parent:
         cmd.append("--first-parent")
     if opts.since:
+        check_since(info.toplevel, opts.since)
         cmd.append(f"--since={opts.since}")
     if opts.max_commits:
         cmd.append(f"--max-count={opts.max_commits}")

@@ -315,11 +315,12 @@ def test_check_fails_when_copy_all_moves_above_the_install(tmp_path: Path, capsy
     (tmp_path / "Dockerfile").write_text(MOVED)
     assert main(["check", df]) == 1
     out = capsys.readouterr().out
-    assert "RUN npm install (line 5)" in out
+    # the text names FILE:LINE first, and the line once
+    assert "Dockerfile:5: RUN npm install:" in out and "(line 5)" not in out
     # committed: the same
     r.commit()
     assert main(["check", df]) == 1
-    assert "RUN npm install (line 5)" in capsys.readouterr().out
+    assert "Dockerfile:5: RUN npm install:" in capsys.readouterr().out
 
 
 def test_moved_dockerfile_and_context_start_where_it_arrived(tmp_path: Path) -> None:

@@ -307,3 +307,21 @@ def test_submodule_and_lfs_pointer_get_a_notice(
     r.commit()
     doc = analyze_json(capsys, r.root / "Dockerfile")
     assert any(word.lower() in n.lower() for n in doc["notices"]), doc["notices"]
+
+
+# --- Fault: `--since` text git cannot read silently empties the window ---------------------
+# Found by the new-user trial of issue 15 on uptime-kuma: `--since notadate` exited 0 with
+# "fewer than two commits in the window". git's approxidate reads such text as *now*.
+
+def test_since_git_cannot_read_is_an_error(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from layerlens.cli import main
+
+    r = Repo(tmp_path)
+    r.write("Dockerfile", "FROM alpine\nCOPY . /app\n")
+    r.commit()
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--since", "notadate"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--since 'notadate'" in err and "Traceback" not in err
+    # a date git reads, however far back, is no error
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--since", "20 years ago"]) == 0

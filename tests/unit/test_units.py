@@ -8,7 +8,8 @@ from layerlens.units import duration, plural, size
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
-    (0, "0.0s"), (0.04, "0.0s"), (0.5, "0.5s"), (9.94, "9.9s"),
+    (0, "0.0s"), (0.004, "0.0s"), (0.04, "0.04s"), (0.07, "0.07s"), (0.096, "0.1s"),
+    (0.5, "0.5s"), (9.94, "9.9s"),
     # ten seconds and more: whole units, at most two of them, the smaller zero-padded
     (9.96, "10s"), (18.4, "18s"), (59.4, "59s"),
     (59.6, "1m 00s"), (60, "1m 00s"), (255, "4m 15s"), (3000, "50m 00s"),

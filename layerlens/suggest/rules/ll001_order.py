@@ -64,7 +64,7 @@ def check(subject: Subject) -> list[Suggestion]:
         gap = (res.current_cost - res.cost) / res.current_cost if res.current_cost else 0.0
         out.append(Suggestion(
             "LL001", RULE.title,
-            f"stage {df.stages[stage].label}: reordering {len(moved)} instructions cuts the "
+            f"{df.stages[stage].title}: reordering {len(moved)} instructions cuts the "
             f"replayed rebuild cost by {gap:.0%} ({'optimal' if res.exact else 'heuristic'} "
             "order the dependency graph allows)",
             subject.shipped(stage, "When a layer changes, it and every layer after it are "
@@ -83,3 +83,4 @@ RULE = Rule(
     "inputs change rarely belong first.", ("safe",),
     "order instructions from least to most likely to change (the optimizer's answer over the "
     "orders the RUN model's dependency graph allows)", check)
+

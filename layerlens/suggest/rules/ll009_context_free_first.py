@@ -308,7 +308,7 @@ def check(subject: Subject) -> list[Suggestion]:
             trusted = ", ".join(f"line {t.start_line}" for t in p.trusted)
             out.append(Suggestion(
                 "LL009", RULE.title,
-                f"stage {df.stages[stage].label}: {len(p.moved)} instructions after "
+                f"{df.stages[stage].title}: {len(p.moved)} instructions after "
                 f"{copy.upper} at line {copy.start_line} read nothing it brings in; run them "
                 "before it", RULE.reason, lines, True, savings, dockerfile=new_text,
                 safety="unsafe",
@@ -328,3 +328,4 @@ RULE = Rule(
     "move RUNs the RUN model cannot bound but that name nothing of the broad COPY's "
     "destination (toolchain downloads, `git clone`, global installs) above it; unsafe, "
     "taken on a stated heuristic (provable moves are LL001's)", check)
+
