@@ -67,6 +67,8 @@ TRIVIAL = frozenset({
     "unset", "umask", "install", "find", "head", "tail", "sort", "wc", "xargs", "basename",
     "dirname", "readlink", "realpath", "stat", "date", "uname", "locale-gen", "apt-mark",
     "npm-cache-clean", "setcap", "chsh", "mkfifo", "sync",
+    # line-ending and text filters over a few files (kuard's `dos2unix build/build.sh`)
+    "dos2unix", "unix2dos", "awk", "cut", "tr",
 })
 OS_MANAGERS = {
     # manager -> (index refresh subcommands, install subcommands)
@@ -89,7 +91,7 @@ LANG_MANIFEST = {
 # subcommands that install packages named on the command line
 LANG_NAMED = {
     "pip": {"install"}, "pip3": {"install"}, "npm": {"install", "i", "add"},
-    "yarn": {"add", "global"}, "pnpm": {"add"}, "gem": {"install"}, "go": {"install"},
+    "yarn": {"add", "global"}, "pnpm": {"add"}, "gem": {"install"}, "go": {"install", "get"},
     "cargo": {"install"}, "composer": {"require", "global"}, "pipx": {"install"},
     "uv": {"pip", "tool"}, "conda": {"install", "create"}, "mamba": {"install", "create"},
 }

@@ -81,3 +81,14 @@ def test_npm_run_compiles_only_when_the_script_says_so() -> None:
 def test_a_package_named_with_a_variable_is_still_one_named_package() -> None:
     got = _run("npm install -g @cyclonedx/cyclonedx-npm@$CYCLONEDX_NPM_VERSION")
     assert got is not None and "language packages (1 named)" in got.basis
+
+
+def test_kuards_runs() -> None:
+    # kuard's Dockerfile: a line-ending fix is trivial, `go get` downloads named packages
+    fix = _run("dos2unix build/build.sh")
+    assert fix is not None and fix.seconds == pytest.approx(
+        rc.RUN_OVERHEAD_SECONDS + rc.TRIVIAL_SECONDS)
+    get = _run("go get -u github.com/jteeuwen/go-bindata/...")
+    assert get is not None and "language packages (1 named)" in get.basis
+    assert get.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.LANG_NAMED_SECONDS
+                                        + rc.LANG_PER_PACKAGE_SECONDS)
