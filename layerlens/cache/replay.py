@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.context.patterns import Matcher
+from layerlens.gcpause import paused
 from layerlens.history.model import GITLINK, Change, Commit, History, TreeEntry
 
 
@@ -66,57 +67,90 @@ def _file_hash(path: str, entry: TreeEntry) -> int:
 
 class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
-    hashes), and for each literal source the number of files present under it."""
+    hashes), and for each literal source the number of files present under it.
 
-    __slots__ = ("_by_path", "_excluded", "matcher", "present", "readers", "xor")
+    `state` maps each context path to its file hash (`_file_hash`)."""
 
-    def __init__(self, version: Version, state: dict[str, TreeEntry]) -> None:
+    __slots__ = ("_info", "matcher", "present", "readers", "xor")
+
+    def __init__(self, version: Version, state: dict[str, int]) -> None:
         self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
                                    if op.reads_context] if version.plan is not None else [])
         self.xor: dict[int, int] = {op.instruction: 0 for op in self.readers}
         self.present: dict[tuple[int, int], int] = {
             (op.instruction, k): 0 for op in self.readers
             for k, r in enumerate(op.readers) if r.required}
-        # path -> the operations reading it, each with its literal sources that match it;
-        # paths recur across commits, so each is matched against the sources once
-        self._by_path: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
         self.matcher = version.matcher
-        self._excluded: dict[str, bool] = {}  # path -> left out by the ignore file
-        for path, entry in state.items():
-            if self.excluded(path):
+        # path -> False when the ignore file keeps it from the builder, else the operations
+        # reading it, each with its literal sources that match it. Paths recur across
+        # commits, so each is matched against the ignore rules and the sources once.
+        self._info: dict[str, bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
+        xor, present = self.xor, self.present
+        for path, h in state.items():
+            info = self._info.get(path)
+            if info is None:
+                info = self._match(path)
+            if info is False:
                 continue
-            self._add(path, _file_hash(path, entry), 1)
+            for ins, required in info:
+                xor[ins] ^= h
+                for key in required:
+                    present[key] += 1
 
-    def excluded(self, path: str) -> bool:
-        """Whether the ignore file keeps `path` from the builder (memoised: one matcher
-        serves the whole replay, and paths recur across commits)."""
-        hit = self._excluded.get(path)
-        if hit is None:
-            hit = self._excluded[path] = bool(self.matcher) and self.matcher.excludes(path)
-        return hit
-
-    def _readers_of(self, path: str) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
-        got = self._by_path.get(path)
-        if got is None:
+    def _match(self, path: str) -> bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+        if self.matcher and self.matcher.excludes(path):
+            got: bool | tuple = False
+        else:
             got = tuple(
                 (op.instruction, tuple((op.instruction, k) for k, r in enumerate(op.readers)
                                        if r.required and r.reads(path)))
                 for op in self.readers if op.reads(path))
-            self._by_path[path] = got
+        self._info[path] = got
         return got
 
-    def _add(self, path: str, h: int, count: int) -> None:
-        for ins, required in self._readers_of(path):
-            self.xor[ins] ^= h
-            if count:
-                for key in required:
-                    self.present[key] += count
+    def excluded(self, path: str) -> bool:
+        """Whether the ignore file keeps `path` from the builder (memoised: one matcher
+        serves the whole replay, and paths recur across commits)."""
+        info = self._info.get(path)
+        if info is None:
+            info = self._match(path)
+        return info is False
 
-    def update(self, path: str, old: TreeEntry | None, new: TreeEntry | None) -> None:
-        delta = (_file_hash(path, old) if old else 0) ^ (_file_hash(path, new) if new else 0)
-        count = (new is not None) - (old is not None)
-        if delta or count:
-            self._add(path, delta, count)
+    def advance(self, state: dict[str, int], changes: tuple[Change, ...]) -> list[str]:
+        """Apply one commit's `changes` to `state` and to the digests; return the context
+        paths it changed that reach the builder, in order.
+
+        The hot loop of every replay: one pass, everything inlined."""
+        changed: list[str] = []
+        info_of = self._info
+        xor, present = self.xor, self.present
+        for ch in changes:
+            rel = ch.rel
+            if not rel:
+                continue
+            old = state.get(rel)
+            if ch.mode:
+                new = state[rel] = hash((rel, ch.mode, ch.sha))
+            else:
+                new = None
+                if old is not None:
+                    del state[rel]
+            info = info_of.get(rel)
+            if info is None:
+                info = self._match(rel)
+            if info is False:
+                continue
+            changed.append(rel)
+            if not info:
+                continue
+            delta = (0 if old is None else old) ^ (0 if new is None else new)
+            count = (new is not None) - (old is not None)
+            for ins, required in info:
+                xor[ins] ^= delta
+                if count:
+                    for key in required:
+                        present[key] += count
+        return changed
 
     def failing(self) -> set[int]:
         return {ins for (ins, _k), n in self.present.items() if n == 0}
@@ -138,14 +172,22 @@ def replay(
     advance the tree. A version whose Dockerfile does not parse (or is absent) rebuilds
     nothing and carries its error; it never stops the replay.
     """
+    with paused():
+        return _replay(history, version_at, watched, base_refresh, start)
+
+
+def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None]], Version],
+            watched: tuple[str, ...], base_refresh: int | None, start: int) -> ReplayResult:
     prefix = history.prefix
-    state: dict[str, TreeEntry] = {}
+    plen = len(prefix)
+    state: dict[str, int] = {}  # context path -> file hash
     blobs: dict[str, str | None] = {p: None for p in watched}
     for path, entry in history.base_tree.items():
         if path in blobs:
             blobs[path] = entry.sha
         if path.startswith(prefix):
-            state[path[len(prefix):]] = entry
+            rel = path[plen:]
+            state[rel] = _file_hash(rel, entry)
     start = max(0, min(start, len(history.commits) - 1))
     if not history.commits:
         return ReplayResult((), None, None)
@@ -160,7 +202,7 @@ def replay(
     git_dir = prefix == ""
     first = history.commits[start]
     if git_dir:
-        state[GIT_MARKER] = TreeEntry(0o100644, first.sha)
+        state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, first.sha))
     version = version_at(first, blobs)
     digests = _Digests(version, state)
     prev_keys: set[int] = set()
@@ -172,27 +214,30 @@ def replay(
             prev_keys = set()  # nothing was built, so nothing is cached
     results: list[CommitReplay] = []
     for commit in history.commits[start + 1:]:
-        version_changed = False
-        changed: list[str] = []
+        changes = commit.changes
         if git_dir:
-            commit = _with_git_change(commit)
-        for ch in commit.changes:
-            if ch.path in blobs:
-                blobs[ch.path] = None if ch.deleted else ch.sha
-                version_changed = True
-            if ch.rel:
-                changed.append(ch.rel)
+            changes = (*changes, Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha,
+                                        "M"))
+        version_changed = False
+        if watched:
+            for ch in changes:
+                if ch.path in blobs:
+                    blobs[ch.path] = None if ch.deleted else ch.sha
+                    version_changed = True
         new_version = version_at(commit, blobs) if version_changed else version
         if new_version is not version:
             version = new_version
-            for rel, ch in _context_changes(commit):
-                _apply(state, rel, ch)
+            changed = []
+            for ch in changes:
+                if ch.rel:
+                    _apply(state, ch.rel, ch)
+                    changed.append(ch.rel)
             digests = _Digests(version, state)
+            if version.matcher:
+                # Only what reaches the builder counts as churn.
+                changed = [p for p in changed if not digests.excluded(p)]
         else:
-            _update_digests(version, digests, state, commit)
-        if version.matcher:
-            # Only what reaches the builder counts as churn.
-            changed = [p for p in changed if not digests.excluded(p)]
+            changed = digests.advance(state, changes)
         if version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))
@@ -223,35 +268,11 @@ def replay(
 GIT_MARKER = ".git/HEAD"
 
 
-def _with_git_change(commit: Commit) -> Commit:
-    marker = Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha, "M")
-    return Commit(commit.sha, commit.time, commit.parents, (*commit.changes, marker))
-
-
-def _context_changes(commit: Commit):
-    for ch in commit.changes:
-        if ch.rel:
-            yield ch.rel, ch
-
-
-def _apply(state: dict[str, TreeEntry], rel: str, ch) -> None:
+def _apply(state: dict[str, int], rel: str, ch: Change) -> None:
     if ch.deleted:
         state.pop(rel, None)
     else:
-        state[rel] = TreeEntry(ch.mode, ch.sha)
-
-
-def _update_digests(version: Version, digests: _Digests, state: dict[str, TreeEntry],
-                    commit: Commit) -> None:
-    for ch in commit.changes:
-        rel = ch.rel
-        if not rel:
-            continue
-        old = state.get(rel)
-        _apply(state, rel, ch)
-        if not digests.readers or digests.excluded(rel):
-            continue
-        digests.update(rel, old, state.get(rel))
+        state[rel] = hash((rel, ch.mode, ch.sha))  # _file_hash(rel, TreeEntry(mode, sha))
 
 
 def _chain(version: Version, digests: _Digests, commit: Commit,
