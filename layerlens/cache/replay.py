@@ -153,6 +153,9 @@ class _Digests:
         return changed
 
     def failing(self) -> set[int]:
+        """The operations with a literal source that matches no file."""
+        if 0 not in self.present.values():
+            return set()
         return {ins for (ins, _k), n in self.present.items() if n == 0}
 
 
@@ -207,11 +210,11 @@ def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None
     digests = _Digests(version, state)
     prev_keys: set[int] = set()
     first_failed = False
-    if version.plan is not None:
-        prev_keys, _by_op, first_failed_ops = _chain(version, digests, first, base_refresh)
-        first_failed = bool(first_failed_ops)
-        if first_failed:
-            prev_keys = set()  # nothing was built, so nothing is cached
+    chain = _Chain(version.plan, base_refresh) if version.plan is not None else None
+    if chain is not None:
+        first_failed = bool(digests.failing())
+        if not first_failed:  # else nothing was built, so nothing is cached
+            prev_keys = chain.keys(digests.xor, first)[0]
     results: list[CommitReplay] = []
     for commit in history.commits[start + 1:]:
         changes = commit.changes
@@ -227,6 +230,7 @@ def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None
         new_version = version_at(commit, blobs) if version_changed else version
         if new_version is not version:
             version = new_version
+            chain = _Chain(version.plan, base_refresh) if version.plan is not None else None
             changed = []
             for ch in changes:
                 if ch.rel:
@@ -238,16 +242,17 @@ def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None
                 changed = [p for p in changed if not digests.excluded(p)]
         else:
             changed = digests.advance(state, changes)
-        if version.plan is None:
+        if chain is None or version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))
             prev_keys = set()
             continue
-        keys, by_op, failed = _chain(version, digests, commit, base_refresh)
+        failed = digests.failing()
         if failed:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed), None,
                                         tuple(sorted(failed))))
             continue  # the cache still holds the last build that succeeded
+        keys, by_op = chain.keys(digests.xor, commit)
         misses: list[StageMiss] = []
         rebuilt: list[Op] = []
         for sp in version.plan.stages:
@@ -275,48 +280,75 @@ def _apply(state: dict[str, int], rel: str, ch: Change) -> None:
         state[rel] = hash((rel, ch.mode, ch.sha))  # _file_hash(rel, TreeEntry(mode, sha))
 
 
-def _chain(version: Version, digests: _Digests, commit: Commit,
-           base_refresh: int | None) -> tuple[set[int], dict[int, int], set[int]]:
-    """Every operation's cache key at `commit`: (all keys, key by instruction, the
-    instructions that fail there because a literal source is absent)."""
-    keys: set[int] = set()
-    final: dict[int, int] = {}
-    by_op: dict[int, int] = {}
-    assert version.plan is not None
-    failed = digests.failing()
-    epochs: dict[int, int | None] = {}
-    for sp in version.plan.stages:
-        if sp.base_stage is not None:
-            key = final.get(sp.base_stage, hash(("stage?", sp.base_stage)))
-        else:
-            epoch = None
-            if base_refresh and sp.base_image and "@" not in sp.base_image \
-                    and sp.base_image != "scratch":
-                epoch = commit.time // base_refresh
-            key = hash(("image", sp.base_image, sp.platform, epoch))
-            epochs[sp.index] = epoch
-        for op in sp.ops:
-            parts = [op.definition]
-            if op.reads_context:
-                parts.append(digests.xor.get(op.instruction, 0))
-            for ref in op.stage_refs:
-                parts.append(final.get(ref, hash(("stage?", ref))))
-            if op.content_stage is not None and base_refresh:
-                parts.append(epochs.get(op.content_stage))  # the source stage's base moved
-            if op.volatile:
-                parts.append(commit.sha)
-            if op.link:
-                # keyed on its own inputs; the layers after it still chain on the merge
-                own = hash(("link", *parts))
-                keys.add(own)
-                by_op[op.instruction] = own
-                key = hash((key, own))
-                continue
-            key = hash((key, *parts))
-            keys.add(key)
-            by_op[op.instruction] = key
-        final[sp.index] = key
-    return keys, by_op, failed
+class _Chain:
+    """A build plan compiled for computing every operation's cache key commit after commit:
+    what does not change between commits (definitions, the base image's key without a
+    refresh epoch) is looked up once."""
+
+    __slots__ = ("base_refresh", "stages")
+
+    def __init__(self, plan: BuildPlan, base_refresh: int | None) -> None:
+        self.base_refresh = base_refresh
+        self.stages = []
+        for sp in plan.stages:
+            refresh = bool(base_refresh and sp.base_stage is None and sp.base_image
+                           and "@" not in sp.base_image and sp.base_image != "scratch")
+            fixed = None if sp.base_stage is not None or refresh else \
+                hash(("image", sp.base_image, sp.platform, None))
+            ops = tuple((op.instruction, op.definition, op.reads_context, op.stage_refs,
+                         op.content_stage if base_refresh else None, bool(op.volatile),
+                         op.link,
+                         not (op.stage_refs or op.volatile or op.link or
+                              (op.content_stage is not None and base_refresh)))
+                        for op in sp.ops)
+            self.stages.append((sp.index, sp.base_stage, sp.base_image, sp.platform, refresh,
+                                fixed, ops))
+
+    def keys(self, xor: dict[int, int], commit: Commit) -> tuple[set[int], dict[int, int]]:
+        """Every operation's cache key at `commit`: (all keys, key by instruction). `xor`
+        holds each context-reading operation's digest of its inputs."""
+        keys: set[int] = set()
+        final: dict[int, int] = {}
+        by_op: dict[int, int] = {}
+        epochs: dict[int, int | None] = {}
+        xor_get = xor.get
+        for index, base_stage, base_image, platform, refresh, fixed, ops in self.stages:
+            if base_stage is not None:
+                key = final.get(base_stage, hash(("stage?", base_stage)))
+            else:
+                epoch = commit.time // self.base_refresh if refresh else None
+                key = fixed if fixed is not None else \
+                    hash(("image", base_image, platform, epoch))
+                epochs[index] = epoch
+            for ins, definition, reads_context, refs, content_stage, volatile, link, simple \
+                    in ops:
+                if simple:
+                    key = hash((key, definition, xor_get(ins, 0))) if reads_context else \
+                        hash((key, definition))
+                    keys.add(key)
+                    by_op[ins] = key
+                    continue
+                parts = [definition]
+                if reads_context:
+                    parts.append(xor_get(ins, 0))
+                for ref in refs:
+                    parts.append(final.get(ref, hash(("stage?", ref))))
+                if content_stage is not None:
+                    parts.append(epochs.get(content_stage))  # the source stage's base moved
+                if volatile:
+                    parts.append(commit.sha)
+                if link:
+                    # keyed on its own inputs; the layers after it still chain on the merge
+                    own = hash(("link", *parts))
+                    keys.add(own)
+                    by_op[ins] = own
+                    key = hash((key, own))
+                    continue
+                key = hash((key, *parts))
+                keys.add(key)
+                by_op[ins] = key
+            final[index] = key
+        return keys, by_op
 
 
 def submodule_note(history: History) -> str | None:

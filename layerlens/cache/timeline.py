@@ -15,6 +15,8 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
@@ -179,6 +181,19 @@ def replay_text(
     return result, summarize(result, costs, plan=plan, pullers=setup.pullers)
 
 
+def restarted(result: ReplayResult, ok: int, history: History) -> ReplayResult:
+    """`result` (a replay of one fixed Dockerfile whose first commit failed to build) as if it
+    had started at its replayed commit `ok`, the first that built.
+
+    Equal to replaying again from there: the tree and the digests at each commit do not
+    depend on where the replay started, every commit before `ok` failed (so the cache held
+    nothing), and `ok` itself built, so the keys cached after it are the same either way.
+    """
+    start = result.skipped + 1 + ok
+    return ReplayResult(result.commits[ok + 1:], history.commits[start].sha, result.plan,
+                        start, False)
+
+
 def _window_start(history: History, df_path: str | None) -> int:
     """Index of the commit from which the Dockerfile exists at `df_path` without a break
     (0 when it exists at the oldest commit, or is not tracked at all)."""
@@ -252,7 +267,9 @@ def analyze_history(
                        f"so); pass --stable-arg {name} if it does not")
     tracked = df_path is not None and (
         df_path in history.base_tree
-        or any(ch.path == df_path for c in history.commits for ch in c.changes))
+        # `in` over C iterators: every changed path of a long window, without a Python loop
+        or df_path in map(itemgetter(1), chain.from_iterable(  # Change.path
+            c.changes for c in history.commits)))
     if not tracked and history.commits:
         notices.append(f"{dockerfile} is not tracked by git: its text of today is replayed at "
                        "every commit of the window")
@@ -267,7 +284,8 @@ def analyze_history(
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
                         dict(log_seconds or {}))
     say(f"replaying {len(history.commits) - start} commits")
-    result, summary = replay_text(setup, df, matcher, inputs)
+    plan = plan_of(df, setup)
+    result = replay_plan(setup, plan, matcher)
     if result.first_failed:
         # The file's literal COPY sources came later than the file (a lock file added
         # after the Dockerfile, say): start where today's file first builds.
@@ -281,7 +299,9 @@ def analyze_history(
                 f"sources exist: the replay starts there; the {new_start - setup.start} "
                 "older commit(s) could not build it")
             setup = replace(setup, start=new_start)
-            result, summary = replay_text(setup, df, matcher, inputs)
+            result = restarted(result, ok, history)
+    summary = summarize(result, op_costs(plan, inputs, setup.known_costs, setup.log_seconds),
+                        plan=plan, pullers=setup.pullers)
     notices += _failed_notices(df, summary)
     notices += _from_stage_notices(df, result)
     notices += _pointer_notices(history, info.toplevel, context)
