@@ -179,6 +179,27 @@ def replay(
         return _replay(history, version_at, watched, base_refresh, start)
 
 
+def resume(history: History, version: Version, *, base_refresh: int | None, start: int,
+           prior: list[CommitReplay], tree: dict[str, tuple[int, str]], last: int,
+           first_failed: bool) -> ReplayResult:
+    """The replay of the fixed `version` from `history.commits[start]`, resumed after
+    `history.commits[last]`: `prior` is what a replay gave for commits start+1..last (the
+    build at `last` succeeded) and `tree` the context there (path -> (mode, blob name), the
+    `.git` marker included). Equal to `replay` of the whole window: the digests are rebuilt
+    from the tree, and the cache holds the keys of `last`'s build."""
+    with paused():
+        state = {rel: hash((rel, mode, sha)) for rel, (mode, sha) in tree.items()}
+        digests = _Digests(version, state)
+        assert version.plan is not None
+        chain = _Chain(version.plan, base_refresh)
+        prev_keys = chain.keys(digests.xor, history.commits[last])[0]
+        results = list(prior)
+        _loop(history, last + 1, lambda _c, _b: version, version, digests, chain, state, {},
+              prev_keys, base_refresh, results)
+        return ReplayResult(tuple(results), history.commits[start].sha, version.plan, start,
+                            first_failed)
+
+
 def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None]], Version],
             watched: tuple[str, ...], base_refresh: int | None, start: int) -> ReplayResult:
     prefix = history.prefix
@@ -216,7 +237,20 @@ def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None
         if not first_failed:  # else nothing was built, so nothing is cached
             prev_keys = chain.keys(digests.xor, first)[0]
     results: list[CommitReplay] = []
-    for commit in history.commits[start + 1:]:
+    version = _loop(history, start + 1, version_at, version, digests, chain, state, blobs,
+                    prev_keys, base_refresh, results)
+    return ReplayResult(tuple(results), first.sha, version.plan, start, first_failed)
+
+
+def _loop(history: History, begin: int,
+          version_at: Callable[[Commit, dict[str, str | None]], Version], version: Version,
+          digests: _Digests, chain: _Chain | None, state: dict[str, int],
+          blobs: dict[str, str | None], prev_keys: set[int], base_refresh: int | None,
+          results: list[CommitReplay]) -> Version:
+    """Replay `history.commits[begin:]` onto `results`; returns the version in force last."""
+    git_dir = history.prefix == ""
+    watched = bool(blobs)
+    for commit in history.commits[begin:]:
         changes = commit.changes
         if git_dir:
             changes = (*changes, Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha,
@@ -267,7 +301,7 @@ def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None
         results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
                                     tuple(changed)))
         prev_keys = keys
-    return ReplayResult(tuple(results), first.sha, version.plan, start, first_failed)
+    return version
 
 
 GIT_MARKER = ".git/HEAD"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
 from layerlens.cache.ops import BuildPlan, build_plan, detect_volatile
@@ -27,8 +28,12 @@ from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
 from layerlens.dockerfile.model import find_stage
 from layerlens.errors import LayerlensError
+from layerlens.gcpause import paused
 from layerlens.history.mine import MineOptions, MiningCache, find_repo, read_blobs
 from layerlens.history.model import Commit, History
+
+if TYPE_CHECKING:
+    from layerlens.cache.replaystore import ReplayStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,9 @@ class HistoryOptions:
     # one mining pass shared by several analyses of one repository (`scan`)
     mining: MiningCache | None = field(default=None, compare=False)
     cache: bool = True  # keep mined history under $XDG_CACHE_HOME/layerlens (--no-cache)
+    # where replays are kept (None: the default place, when `cache`); tests and benchmarks
+    # read its `last` to see what a run did
+    replay_store: ReplayStore | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +171,40 @@ def replay_plan(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher) -> Replay
                   base_refresh=setup.base_refresh_seconds)
 
 
+def replay_stored(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher,
+                  store: ReplayStore | None) -> ReplayResult:
+    """As `replay_plan`, resuming from `store`'s checkpoint of the same replay when there is
+    one for this window (then only the commits after it are replayed), and saving the new
+    newest state. Same result as `replay_plan` (see layerlens/cache/replaystore.py)."""
+    history = setup.history
+    if store is None or not history.commits:
+        return replay_plan(setup, plan, matcher)
+    from layerlens.cache.replay import resume
+    from layerlens.cache.replaystore import checkpoint, fingerprint, restore, resume_point
+
+    version = Version(plan, matcher)
+    fp = fingerprint(plan, version, history, setup.base_refresh_seconds)
+    start = max(0, min(setup.start, len(history.commits) - 1))
+    cp = store.load(fp)
+    last = resume_point(cp, history, start) if cp is not None else None
+    if cp is not None and last is not None:
+        prior, tree = restore(cp, plan)
+        result = resume(history, version, base_refresh=setup.base_refresh_seconds,
+                        start=start, prior=prior, tree=tree, last=last,
+                        first_failed=cp.first_failed)
+        store.last = "resumed"
+        if last == len(history.commits) - 1:
+            return result
+    else:
+        result = replay_plan(setup, plan, matcher)
+        store.last = "cold"
+        cp = None
+    new = checkpoint(fp, result, history, cp)
+    if new is not None:
+        store.save(new)
+    return result
+
+
 def replay_text(
     setup: ReplaySetup,
     df: Dockerfile,
@@ -232,6 +274,25 @@ def analyze_history(
     COPY/ADD of `df` brings in now. Returns (None, notices) when there is no usable history.
     Raises `LayerlensError` when git itself fails.
     """
+    with paused():  # hundreds of thousands of acyclic records: see layerlens/gcpause.py
+        return _analyze_history(df, dockerfile, context, inputs, matcher, options,
+                                build_args=build_args, target=target,
+                                log_seconds=log_seconds, progress=progress)
+
+
+def _analyze_history(
+    df: Dockerfile,
+    dockerfile: Path,
+    context: Path,
+    inputs: Mapping[int, CopyInputs],
+    matcher: Matcher,
+    options: HistoryOptions,
+    *,
+    build_args: Mapping[str, str],
+    target: str | None,
+    log_seconds: Mapping[str, float] | None,
+    progress: Callable[[str], None] | None,
+) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     say = progress or (lambda _m: None)
     if not options.enabled:
         return None, ()
@@ -285,7 +346,12 @@ def analyze_history(
                         dict(log_seconds or {}))
     say(f"replaying {len(history.commits) - start} commits")
     plan = plan_of(df, setup)
-    result = replay_plan(setup, plan, matcher)
+    store = None
+    if options.cache:
+        from layerlens.cache.replaystore import ReplayStore
+
+        store = options.replay_store or ReplayStore()
+    result = replay_stored(setup, plan, matcher, store)
     if result.first_failed:
         # The file's literal COPY sources came later than the file (a lock file added
         # after the Dockerfile, say): start where today's file first builds.
