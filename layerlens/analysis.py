@@ -145,6 +145,8 @@ class Analysis:
         matcher, ctx = self._for_ignore(it)
         inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
             else resolve_all(df.instructions, ctx)
+        if ctx is not self.context:  # the narrowed context: its files are kept by `matcher`
+            hist.setup.matching.seed(matcher, (f.path for f in ctx.files))
         try:
             return replay_text(hist.setup, df, matcher, inputs)[1]
         except LayerlensError:
@@ -203,7 +205,7 @@ def analyze(options: AnalyzeOptions, progress: Progress | None = None) -> Analys
     hist, hist_notices = analyze_history(
         df, options.dockerfile, ctx_dir, inputs, matcher, hist_opts,
         build_args=options.build_args, target=options.target, log_seconds=log_seconds,
-        progress=say)
+        progress=say, scanned=ctx)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)

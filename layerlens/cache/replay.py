@@ -12,10 +12,10 @@ a new Dockerfile or `.dockerignore` version recomputes digests once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from layerlens.cache.ops import BuildPlan, Op
+from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.context.patterns import Matcher
 from layerlens.gcpause import paused
 from layerlens.history.model import GITLINK, Change, Commit, History, TreeEntry
@@ -65,17 +65,62 @@ def _file_hash(path: str, entry: TreeEntry) -> int:
     return hash((path, entry.mode, entry.sha))
 
 
+class Matching:
+    """Answers that depend only on a path and one rule, shared by every replay of one mined
+    history (the current file and each of `suggest`'s candidates): whether an ignore matcher
+    excludes the path, and whether a COPY/ADD source reads it. A candidate rewrite changes a
+    few operations; the others keep equal sources, so their answers are reused."""
+
+    __slots__ = ("_excluded", "_reads")
+
+    def __init__(self) -> None:
+        self._excluded: dict[Matcher, dict[str, bool]] = {}  # by identity (one per text)
+        self._reads: dict[Reader, dict[str, bool]] = {}  # by value (equal sources share)
+
+    def excluded_by(self, matcher: Matcher) -> dict[str, bool]:
+        """Path -> excluded memo for `matcher`."""
+        got = self._excluded.get(matcher)
+        if got is None:
+            got = self._excluded[matcher] = {}
+        return got
+
+    def seed(self, matcher: Matcher, included: Iterable[str],
+             excluded: Iterable[str] = ()) -> None:
+        """Record answers `matcher` already gave: the context scan (or a narrowed context)
+        tested every file of today's tree, and the replay meets most of them again."""
+        memo = self.excluded_by(matcher)
+        memo.update(dict.fromkeys(included, False))
+        memo.update(dict.fromkeys(excluded, True))
+
+    def read_by(self, reader: Reader) -> dict[str, bool]:
+        """Path -> `reader.reads(path)` memo for `reader`."""
+        try:
+            got = self._reads.get(reader)
+        except TypeError:  # an unhashable part: no sharing, still correct
+            return {}
+        if got is None:
+            got = self._reads[reader] = {}
+        return got
+
+
 class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
     hashes), and for each literal source the number of files present under it.
 
     `state` maps each context path to its file hash (`_file_hash`)."""
 
-    __slots__ = ("_info", "matcher", "present", "readers", "xor")
+    __slots__ = ("_excluded", "_info", "_reads", "matcher", "present", "readers", "xor")
 
-    def __init__(self, version: Version, state: dict[str, int]) -> None:
+    def __init__(self, version: Version, state: dict[str, int],
+                 shared: Matching | None = None) -> None:
         self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
                                    if op.reads_context] if version.plan is not None else [])
+        shared = shared if shared is not None else Matching()
+        self._excluded = shared.excluded_by(version.matcher)
+        # per reading operation: (instruction, [(source index, required, reader, its memo)])
+        self._reads = [(op.instruction, [(k, r.required, r, shared.read_by(r))
+                                         for k, r in enumerate(op.readers)])
+                       for op in self.readers]
         self.xor: dict[int, int] = {op.instruction: 0 for op in self.readers}
         self.present: dict[tuple[int, int], int] = {
             (op.instruction, k): 0 for op in self.readers
@@ -98,13 +143,28 @@ class _Digests:
                     present[key] += 1
 
     def _match(self, path: str) -> bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
-        if self.matcher and self.matcher.excludes(path):
+        excluded = self._excluded.get(path)
+        if excluded is None:
+            excluded = self._excluded[path] = bool(self.matcher) and \
+                self.matcher.excludes(path)
+        if excluded:
             got: bool | tuple = False
         else:
-            got = tuple(
-                (op.instruction, tuple((op.instruction, k) for k, r in enumerate(op.readers)
-                                       if r.required and r.reads(path)))
-                for op in self.readers if op.reads(path))
+            found = []
+            for ins, sources in self._reads:
+                reads = False
+                required = []
+                for k, req, reader, memo in sources:
+                    hit = memo.get(path)
+                    if hit is None:
+                        hit = memo[path] = reader.reads(path)
+                    if hit:
+                        reads = True
+                        if req:
+                            required.append((ins, k))
+                if reads:
+                    found.append((ins, tuple(required)))
+            got = tuple(found)
         self._info[path] = got
         return got
 
@@ -166,6 +226,7 @@ def replay(
     watched: tuple[str, ...] = (),
     base_refresh: int | None = None,
     start: int = 0,
+    shared: Matching | None = None,
 ) -> ReplayResult:
     """Replay the window from `history.commits[start]` on.
 
@@ -173,15 +234,16 @@ def replay(
     watched repository path to its blob id at that commit; a constant function replays one
     fixed Dockerfile (the current file) over every commit. Commits before `start` only
     advance the tree. A version whose Dockerfile does not parse (or is absent) rebuilds
-    nothing and carries its error; it never stops the replay.
+    nothing and carries its error; it never stops the replay. `shared` holds path-matching
+    answers reused across replays of the same history.
     """
     with paused():
-        return _replay(history, version_at, watched, base_refresh, start)
+        return _replay(history, version_at, watched, base_refresh, start, shared)
 
 
 def resume(history: History, version: Version, *, base_refresh: int | None, start: int,
            prior: list[CommitReplay], tree: dict[str, tuple[int, str]], last: int,
-           first_failed: bool) -> ReplayResult:
+           first_failed: bool, shared: Matching | None = None) -> ReplayResult:
     """The replay of the fixed `version` from `history.commits[start]`, resumed after
     `history.commits[last]`: `prior` is what a replay gave for commits start+1..last (the
     build at `last` succeeded) and `tree` the context there (path -> (mode, blob name), the
@@ -189,7 +251,7 @@ def resume(history: History, version: Version, *, base_refresh: int | None, star
     from the tree, and the cache holds the keys of `last`'s build."""
     with paused():
         state = {rel: hash((rel, mode, sha)) for rel, (mode, sha) in tree.items()}
-        digests = _Digests(version, state)
+        digests = _Digests(version, state, shared)
         assert version.plan is not None
         chain = _Chain(version.plan, base_refresh)
         prev_keys = chain.keys(digests.xor, history.commits[last])[0]
@@ -201,7 +263,8 @@ def resume(history: History, version: Version, *, base_refresh: int | None, star
 
 
 def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None]], Version],
-            watched: tuple[str, ...], base_refresh: int | None, start: int) -> ReplayResult:
+            watched: tuple[str, ...], base_refresh: int | None, start: int,
+            shared: Matching | None) -> ReplayResult:
     prefix = history.prefix
     plen = len(prefix)
     state: dict[str, int] = {}  # context path -> file hash
@@ -228,7 +291,7 @@ def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None
     if git_dir:
         state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, first.sha))
     version = version_at(first, blobs)
-    digests = _Digests(version, state)
+    digests = _Digests(version, state, shared)
     prev_keys: set[int] = set()
     first_failed = False
     chain = _Chain(version.plan, base_refresh) if version.plan is not None else None

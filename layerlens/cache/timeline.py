@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
 from layerlens.cache.ops import BuildPlan, build_plan, detect_volatile
-from layerlens.cache.replay import ReplayResult, Version, replay, submodule_note
+from layerlens.cache.replay import Matching, ReplayResult, Version, replay, submodule_note
 from layerlens.context.inputs import CopyInputs
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
@@ -34,6 +34,7 @@ from layerlens.history.model import Commit, History
 
 if TYPE_CHECKING:
     from layerlens.cache.replaystore import ReplayStore
+    from layerlens.context.tree import Context
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ class ReplaySetup:
     pullers: int
     known_costs: Mapping[str, OpCost]  # by operation identity (from an image)
     log_seconds: Mapping[str, float]  # by operation identity (from a build log)
+    # path-matching answers shared by every replay over this history (suggest's candidates)
+    matching: Matching = field(default_factory=Matching, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +171,7 @@ def replay_plan(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher) -> Replay
     """Replay one fixed build plan with one ignore matcher over the setup's window."""
     version = Version(plan, matcher)
     return replay(setup.history, lambda _c, _b: version, start=setup.start,
-                  base_refresh=setup.base_refresh_seconds)
+                  base_refresh=setup.base_refresh_seconds, shared=setup.matching)
 
 
 def replay_stored(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher,
@@ -191,7 +194,7 @@ def replay_stored(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher,
         prior, tree = restore(cp, plan)
         result = resume(history, version, base_refresh=setup.base_refresh_seconds,
                         start=start, prior=prior, tree=tree, last=last,
-                        first_failed=cp.first_failed)
+                        first_failed=cp.first_failed, shared=setup.matching)
         store.last = "resumed"
         if last == len(history.commits) - 1:
             return result
@@ -267,17 +270,20 @@ def analyze_history(
     target: str | None = None,
     log_seconds: Mapping[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
+    scanned: Context | None = None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     """Mine the window once and replay the current Dockerfile `df` over it.
 
     `matcher` is the `.dockerignore` in force now and `inputs` the context files each
-    COPY/ADD of `df` brings in now. Returns (None, notices) when there is no usable history.
+    COPY/ADD of `df` brings in now; `scanned`, the context scanned with `matcher`, spares
+    the replay testing today's files against it again. Returns (None, notices) when there
+    is no usable history.
     Raises `LayerlensError` when git itself fails.
     """
     with paused():  # hundreds of thousands of acyclic records: see layerlens/gcpause.py
         return _analyze_history(df, dockerfile, context, inputs, matcher, options,
                                 build_args=build_args, target=target,
-                                log_seconds=log_seconds, progress=progress)
+                                log_seconds=log_seconds, progress=progress, scanned=scanned)
 
 
 def _analyze_history(
@@ -292,6 +298,7 @@ def _analyze_history(
     target: str | None,
     log_seconds: Mapping[str, float] | None,
     progress: Callable[[str], None] | None,
+    scanned: Context | None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     say = progress or (lambda _m: None)
     if not options.enabled:
@@ -344,6 +351,8 @@ def _analyze_history(
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
                         dict(log_seconds or {}))
+    if scanned is not None:
+        setup.matching.seed(matcher, (f.path for f in scanned.files), scanned.excluded)
     say(f"replaying {len(history.commits) - start} commits")
     plan = plan_of(df, setup)
     store = None

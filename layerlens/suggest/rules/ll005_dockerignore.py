@@ -79,7 +79,8 @@ def check(subject: Subject) -> list[Suggestion]:
         if meta:
             kept[pat] = f"named by {meta}"
             continue
-        by = [i for i, ps in copies.items() if any(m.excludes(p) for p in ps)]
+        hit = set(paths)  # every COPY's paths are among `every`: no second match needed
+        by = [i for i, ps in copies.items() if not hit.isdisjoint(ps)]
         chosen[pat] = (what, paths, by)
     if not chosen:
         return []
@@ -123,13 +124,20 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     matchers = {p: Matcher.from_lines(read_ignore_lines(p)) for p in patterns}
     copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
     counts: Counter[str] = Counter()
+    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it (paths recur)
     for c in hist.replay.commits:
         relevant = [p for p in c.changed_paths if p in copied or p.startswith(".git/")]
         if not relevant:
             continue
-        hits = {pat for pat, m in matchers.items() for p in relevant if m.excludes(p)}
-        if all(any(m.excludes(p) for m in matchers.values()) for p in relevant):
-            counts.update(hits)
+        by = []
+        for p in relevant:
+            got = excluding.get(p)
+            if got is None:
+                got = excluding[p] = frozenset(pat for pat, m in matchers.items()
+                                               if m.excludes(p))
+            by.append(got)
+        if all(by):
+            counts.update(frozenset().union(*by))
     return {p: counts.get(p, 0) for p in patterns}
 
 
