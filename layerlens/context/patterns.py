@@ -208,6 +208,17 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
+    @property
+    def literal(self) -> str | None:
+        """The path this matcher excludes, with everything below it, when it holds a single
+        literal pattern (no wildcard, no `!`), else None: then `excludes(p)` is
+        `p == literal or p.startswith(literal + "/")`, the pattern matching the path or one
+        of its parent directories."""
+        if len(self.patterns) != 1:
+            return None
+        pat = self.patterns[0]
+        return pat.text if pat.kind == _EXACT and not pat.exclusion else None
+
     def match_with_parent(
         self, path: str, parent: tuple[bool, ...] | None
     ) -> tuple[bool, tuple[bool, ...]]:

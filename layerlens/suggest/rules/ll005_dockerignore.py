@@ -69,7 +69,12 @@ def check(subject: Subject) -> list[Suggestion]:
         if pat == "Dockerfile":
             pat = df_name
         m = Matcher.from_lines([pat])
-        paths = [p for p in every if m.excludes(p)]
+        lit = m.literal
+        if lit is not None:  # the same answer as m.excludes, without a walk per path
+            below = lit + "/"
+            paths = [p for p in every if p == lit or p.startswith(below)]
+        else:
+            paths = [p for p in every if m.excludes(p)]
         if not paths or _named(subject, pat):
             continue
         if pat == ".git" and git_why:
