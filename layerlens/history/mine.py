@@ -169,10 +169,12 @@ def _follow(proc: subprocess.Popen, fh, chunk: int = _CHUNK) -> Iterator[bytes]:
     """
     fd = fh.fileno()
     offset = 0
+    nap = 0.0005
     while True:
         data = os.pread(fd, chunk, offset)
         if data:
             offset += len(data)
+            nap = 0.0005
             yield data
             continue
         if proc.poll() is not None:
@@ -182,7 +184,10 @@ def _follow(proc: subprocess.Popen, fh, chunk: int = _CHUNK) -> Iterator[bytes]:
             offset += len(data)
             yield data
             continue
-        time.sleep(0.0005)
+        # back off while git is busy diffing trees: polling every half millisecond cost
+        # a tenth of a second of CPU over rails' history for nothing
+        time.sleep(nap)
+        nap = min(nap * 2, 0.008)
 
 
 def mine(
