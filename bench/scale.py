@@ -6,7 +6,7 @@ Each dimension is varied alone at three sizes over real git repositories synthes
 git fast-import (files under nested directories, the changed paths of each commit drawn at
 random). Every figure is one `analyze --no-cache --max-commits 0` (or `scan --no-cache`) in
 a child process: CPU seconds (user+sys, git included), wall seconds and the peak resident
-memory of the Python process. The machine is shared, so CPU is the figure to compare.
+memory (VmHWM) of the layerlens process. The machine is shared: CPU is the figure to compare.
 
     .venv/bin/python bench/scale.py [--quick] > table.md
 """
@@ -68,23 +68,42 @@ def dockerfile(instructions: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Runs layerlens and records its peak resident set (VmHWM) on exit. ru_maxrss cannot serve:
+# a child inherits the high-water mark of the process that forked it.
+WRAP = """
+import atexit, os, sys
+def hwm():
+    with open("/proc/self/status") as fh:
+        kb = next(line.split()[1] for line in fh if line.startswith("VmHWM:"))
+    with open(os.environ["LAYERLENS_BENCH_HWM"], "w") as out:
+        out.write(kb)
+atexit.register(hwm)
+from layerlens.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
-    """(CPU seconds incl. children, wall seconds, peak RSS MiB of the largest child)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
-        _pid, _status, ru = os.wait4(proc.pid, 0)  # this child's own usage, git included
-        proc.returncode = 0
-    wall = time.perf_counter() - t
-    return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss / 1024
+    """(CPU seconds incl. git, wall seconds, peak RSS MiB of the layerlens process) of one
+    `layerlens` command (`cmd` is its argument list)."""
+    with tempfile.NamedTemporaryFile() as hwm:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LAYERLENS_BENCH_HWM": hwm.name}
+        t = time.perf_counter()
+        with tempfile.TemporaryFile() as fh:
+            proc = subprocess.Popen([sys.executable, "-c", WRAP, *cmd], stdout=fh,
+                                    stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+            _pid, _status, ru = os.wait4(proc.pid, 0)  # its own usage, git included
+            proc.returncode = 0
+        wall = time.perf_counter() - t
+        kb = Path(hwm.name).read_text().strip() or "0"
+    return ru.ru_utime + ru.ru_stime, wall, int(kb) / 1024
 
 
 def analyze(repo: Path, df_text: str, work: Path) -> tuple[float, float, float]:
     df = work / "Dockerfile"
     df.write_text(df_text)
-    return run([sys.executable, "-m", "layerlens", "analyze", str(df), "--context", str(repo),
-                "--no-cache", "--max-commits", "0", "-o", os.devnull])
+    return run(["analyze", str(df), "--context", str(repo), "--no-cache", "--max-commits", "0",
+                "-o", os.devnull])
 
 
 def main() -> int:
@@ -132,8 +151,7 @@ def main() -> int:
                 subprocess.run([sys.executable, "-m", "layerlens", "baseline",
                                 str(repo / f"svc{k}" / "Dockerfile"), "--max-commits", "0"],
                                env=env, check=True, capture_output=True)
-            fig = run([sys.executable, "-m", "layerlens", "scan", str(repo), "--no-cache",
-                       "--max-commits", "0", "-o", os.devnull])
+            fig = run(["scan", str(repo), "--no-cache", "--max-commits", "0", "-o", os.devnull])
             row("scan: Dockerfiles", str(d), fig)
             shutil.rmtree(repo)
     finally:

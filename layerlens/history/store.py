@@ -73,6 +73,21 @@ def _to_doc(h: History, head: str, options: str) -> _Doc:
                 h.commits[0].sha if h.commits else "", base)
 
 
+def _appended(doc: _Doc, commits: tuple[Commit, ...], head: str) -> _Doc:
+    """`doc` with `commits` (the next ones on its first-parent chain) appended and `head` as
+    its head: only the new commits are encoded."""
+    paths = list(doc.paths)
+    index = {p: i for i, p in enumerate(paths)}
+    for p in dict.fromkeys(_b(ch.path) for c in commits for ch in c.changes):
+        if p not in index:
+            index[p] = len(paths)
+            paths.append(p)
+    more = [(c.sha, c.time, list(c.parents), [index[_b(ch.path)] for ch in c.changes],
+             "".join(map(_status_of, c.changes))) for c in commits]
+    return _Doc(doc.schema, doc.toplevel, doc.options, head, paths, doc.commits + more,
+                doc.base_commit, doc.base_tree)
+
+
 _path_of = itemgetter(1)  # Change.path
 _status_of = itemgetter(4)  # Change.status
 
@@ -175,7 +190,10 @@ class HistoryStore:
                     list_tree_fn(full_info, commits[0].sha, set())
                 hist = History(info.toplevel, "", commits, base, False, ())
                 self.last = "extended"
-                self._save(path, _to_doc(hist, info.head, key))
+                if commits[0].sha == old.commits[0].sha:  # the window grew: append
+                    self._save(path, _appended(doc, new.commits, info.head))
+                else:
+                    self._save(path, _to_doc(hist, info.head, key))
                 return hist
         hist = mine_fn(full_info, (), options, progress)
         self.last = "cold"

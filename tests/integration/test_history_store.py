@@ -57,6 +57,13 @@ def test_warm_and_extended_runs_equal_cold_runs(tmp_path: Path, window: int) -> 
     assert warm.history.commits == cold.history.commits
     assert warm.history.base_tree == cold.history.base_tree
     assert warm.costs == cold.costs
+    # what the extended run saved (appended to the old file, or re-encoded when the window
+    # slid) reads back as the cold history
+    hit = _run(r.root, store, window)
+    assert store.last == "hit"
+    assert hit.history.commits == cold.history.commits
+    assert hit.history.base_tree == cold.history.base_tree
+    assert hit.costs == cold.costs
 
 
 def test_rewritten_history_is_mined_afresh(tmp_path: Path) -> None:
