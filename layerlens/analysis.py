@@ -146,6 +146,8 @@ class Analysis:
         matcher, ctx = self._for_ignore(it)
         inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
             else resolve_all(df.instructions, ctx)
+        if ctx is not self.context:  # the narrowed context: its files are kept by `matcher`
+            hist.setup.matching.seed(matcher, (f.path for f in ctx.files))
         try:
             return replay_text(hist.setup, df, matcher, inputs)[1]
         except LayerlensError:
@@ -230,7 +232,7 @@ def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
     hist, hist_notices = analyze_history(
         df, options.dockerfile, options.context_dir, a.inputs, a.matcher, hist_opts,
         build_args=options.build_args, target=options.target, log_seconds=log_seconds,
-        measured=measured, progress=say)
+        measured=measured, progress=say, scanned=a.context)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.cache.replay import ReplayResult
 from layerlens.dockerfile.model import Instruction
+from layerlens.gcpause import paused
 
 # Documented defaults, used only when nothing better is known (marked "estimate").
 # A RUN the RUN model cannot read (cache/runcost.py prices the others by their commands).
@@ -128,40 +129,60 @@ def summarize(
     `costs` is keyed by operation identity so that operations of older Dockerfile versions
     that are textually the same as today's get today's figures.
     """
+    with paused():
+        return _summarize(result, costs, plan, pullers)
+
+
+def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPlan,
+               pullers: int) -> CostSummary:
     pushed_stages = plan.pushed_stages
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
     rebuilds: Counter[str] = Counter()
     churn: dict[str, Counter[str]] = {ident: Counter() for ident in current}
     context_ops = [(ident, op) for ident, op in current.items() if op.reads_context]
-    readers_of: dict[str, list[str]] = {}  # changed path -> identities reading it
     out: list[CommitCost] = []
     estimated = False
+    # Commits repeat a few rebuilt sets (a whole stage, its last COPY, ...): price each
+    # set once, and count every changed path once, in C, before asking who reads it.
+    # Keyed by the operations' ids: the as-built replay's plans reuse instruction numbers.
+    priced: dict[tuple[int, ...], tuple[float, int, int, tuple[int, ...]]] = {}
+    counted: Counter[tuple[int, ...]] = Counter()
+    ops_of: dict[tuple[int, ...], tuple[Op, ...]] = {}
+    changed: Counter[str] = Counter()
     for c in result.commits:
-        secs = 0.0
-        push = 0
-        unknown = 0
-        for op in c.rebuilt_ops:
-            cost = costs.get(op.identity) or estimate(op, None)
-            estimated |= cost.seconds_source == "estimate"
-            secs += cost.seconds
-            if op.stage in pushed_stages:
-                if cost.push_bytes is None:
-                    unknown += 1
-                else:
-                    push += cost.push_bytes
-            rebuilds[op.identity] += 1
-        for path in c.changed_paths:
-            idents = readers_of.get(path)
-            if idents is None:
-                idents = readers_of[path] = [ident for ident, op in context_ops
-                                             if op.reads(path)]
-            for ident in idents:
-                churn[ident][path] += 1
+        key = tuple(map(id, c.rebuilt_ops))
+        got = priced.get(key)
+        if got is None:
+            secs = 0.0
+            push = 0
+            unknown = 0
+            for op in c.rebuilt_ops:
+                cost = costs.get(op.identity) or estimate(op, None)
+                estimated |= cost.seconds_source == "estimate"
+                secs += cost.seconds
+                if op.stage in pushed_stages:
+                    if cost.push_bytes is None:
+                        unknown += 1
+                    else:
+                        push += cost.push_bytes
+            got = priced[key] = (secs, push, unknown,
+                                 tuple([op.instruction for op in c.rebuilt_ops]))
+            ops_of[key] = c.rebuilt_ops
+        secs, push, unknown, rebuilt = got
+        counted[key] += 1
+        changed.update(c.changed_paths)
         out.append(CommitCost(
-            c.sha, c.time, tuple((m.stage, m.first_line) for m in c.rebuilt),
-            tuple(op.instruction for op in c.rebuilt_ops), secs, push, push * pullers, unknown,
-            c.error, c.failed,
+            c.sha, c.time, tuple([(m.stage, m.first_line) for m in c.rebuilt]), rebuilt, secs,
+            push, push * pullers, unknown, c.error, c.failed,
         ))
+    for key, n in counted.items():
+        for op in ops_of[key]:
+            rebuilds[op.identity] += n
+    # first-seen order is kept, so most_common breaks ties as a path-by-path count would
+    for path, n in changed.items():
+        for ident, op in context_ops:
+            if op.reads(path):
+                churn[ident][path] = n
     # Failed builds (a literal COPY source absent) and commits that had no buildable
     # Dockerfile (as built) are not builds: they are listed, but rates and means are over
     # the builds that ran.

@@ -12,11 +12,12 @@ a new Dockerfile or `.dockerignore` version recomputes digests once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from layerlens.cache.ops import BuildPlan, Op
+from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.context.patterns import Matcher
+from layerlens.gcpause import paused
 from layerlens.history.model import GITLINK, Change, Commit, History, TreeEntry
 
 
@@ -64,61 +65,157 @@ def _file_hash(path: str, entry: TreeEntry) -> int:
     return hash((path, entry.mode, entry.sha))
 
 
+class Matching:
+    """Answers that depend only on a path and one rule, shared by every replay of one mined
+    history (the current file and each of `suggest`'s candidates): whether an ignore matcher
+    excludes the path, and whether a COPY/ADD source reads it. A candidate rewrite changes a
+    few operations; the others keep equal sources, so their answers are reused."""
+
+    __slots__ = ("_excluded", "_reads")
+
+    def __init__(self) -> None:
+        self._excluded: dict[Matcher, dict[str, bool]] = {}  # by identity (one per text)
+        self._reads: dict[Reader, dict[str, bool]] = {}  # by value (equal sources share)
+
+    def excluded_by(self, matcher: Matcher) -> dict[str, bool]:
+        """Path -> excluded memo for `matcher`."""
+        got = self._excluded.get(matcher)
+        if got is None:
+            got = self._excluded[matcher] = {}
+        return got
+
+    def seed(self, matcher: Matcher, included: Iterable[str],
+             excluded: Iterable[str] = ()) -> None:
+        """Record answers `matcher` already gave: the context scan (or a narrowed context)
+        tested every file of today's tree, and the replay meets most of them again."""
+        memo = self.excluded_by(matcher)
+        memo.update(dict.fromkeys(included, False))
+        memo.update(dict.fromkeys(excluded, True))
+
+    def read_by(self, reader: Reader) -> dict[str, bool]:
+        """Path -> `reader.reads(path)` memo for `reader`."""
+        try:
+            got = self._reads.get(reader)
+        except TypeError:  # an unhashable part: no sharing, still correct
+            return {}
+        if got is None:
+            got = self._reads[reader] = {}
+        return got
+
+
 class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
-    hashes), and for each literal source the number of files present under it."""
+    hashes), and for each literal source the number of files present under it.
 
-    __slots__ = ("_by_path", "_excluded", "matcher", "present", "readers", "xor")
+    `state` maps each context path to its file hash (`_file_hash`)."""
 
-    def __init__(self, version: Version, state: dict[str, TreeEntry]) -> None:
+    __slots__ = ("_excluded", "_info", "_reads", "matcher", "present", "readers", "xor")
+
+    def __init__(self, version: Version, state: dict[str, int],
+                 shared: Matching | None = None) -> None:
         self.readers: list[Op] = ([op for sp in version.plan.stages for op in sp.ops
                                    if op.reads_context] if version.plan is not None else [])
+        shared = shared if shared is not None else Matching()
+        self._excluded = shared.excluded_by(version.matcher)
+        # per reading operation: (instruction, [(source index, required, reader, its memo)])
+        self._reads = [(op.instruction, [(k, r.required, r, shared.read_by(r))
+                                         for k, r in enumerate(op.readers)])
+                       for op in self.readers]
         self.xor: dict[int, int] = {op.instruction: 0 for op in self.readers}
         self.present: dict[tuple[int, int], int] = {
             (op.instruction, k): 0 for op in self.readers
             for k, r in enumerate(op.readers) if r.required}
-        # path -> the operations reading it, each with its literal sources that match it;
-        # paths recur across commits, so each is matched against the sources once
-        self._by_path: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
         self.matcher = version.matcher
-        self._excluded: dict[str, bool] = {}  # path -> left out by the ignore file
-        for path, entry in state.items():
-            if self.excluded(path):
+        # path -> False when the ignore file keeps it from the builder, else the operations
+        # reading it, each with its literal sources that match it. Paths recur across
+        # commits, so each is matched against the ignore rules and the sources once.
+        self._info: dict[str, bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
+        xor, present = self.xor, self.present
+        for path, h in state.items():
+            info = self._info.get(path)
+            if info is None:
+                info = self._match(path)
+            if info is False:
                 continue
-            self._add(path, _file_hash(path, entry), 1)
+            for ins, required in info:
+                xor[ins] ^= h
+                for key in required:
+                    present[key] += 1
+
+    def _match(self, path: str) -> bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+        excluded = self._excluded.get(path)
+        if excluded is None:
+            excluded = self._excluded[path] = bool(self.matcher) and \
+                self.matcher.excludes(path)
+        if excluded:
+            got: bool | tuple = False
+        else:
+            found = []
+            for ins, sources in self._reads:
+                reads = False
+                required = []
+                for k, req, reader, memo in sources:
+                    hit = memo.get(path)
+                    if hit is None:
+                        hit = memo[path] = reader.reads(path)
+                    if hit:
+                        reads = True
+                        if req:
+                            required.append((ins, k))
+                if reads:
+                    found.append((ins, tuple(required)))
+            got = tuple(found)
+        self._info[path] = got
+        return got
 
     def excluded(self, path: str) -> bool:
         """Whether the ignore file keeps `path` from the builder (memoised: one matcher
         serves the whole replay, and paths recur across commits)."""
-        hit = self._excluded.get(path)
-        if hit is None:
-            hit = self._excluded[path] = bool(self.matcher) and self.matcher.excludes(path)
-        return hit
+        info = self._info.get(path)
+        if info is None:
+            info = self._match(path)
+        return info is False
 
-    def _readers_of(self, path: str) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
-        got = self._by_path.get(path)
-        if got is None:
-            got = tuple(
-                (op.instruction, tuple((op.instruction, k) for k, r in enumerate(op.readers)
-                                       if r.required and r.reads(path)))
-                for op in self.readers if op.reads(path))
-            self._by_path[path] = got
-        return got
+    def advance(self, state: dict[str, int], changes: tuple[Change, ...]) -> list[str]:
+        """Apply one commit's `changes` to `state` and to the digests; return the context
+        paths it changed that reach the builder, in order.
 
-    def _add(self, path: str, h: int, count: int) -> None:
-        for ins, required in self._readers_of(path):
-            self.xor[ins] ^= h
-            if count:
-                for key in required:
-                    self.present[key] += count
-
-    def update(self, path: str, old: TreeEntry | None, new: TreeEntry | None) -> None:
-        delta = (_file_hash(path, old) if old else 0) ^ (_file_hash(path, new) if new else 0)
-        count = (new is not None) - (old is not None)
-        if delta or count:
-            self._add(path, delta, count)
+        The hot loop of every replay: one pass, everything inlined."""
+        changed: list[str] = []
+        info_of = self._info
+        xor, present = self.xor, self.present
+        for ch in changes:
+            rel = ch.rel
+            if not rel:
+                continue
+            old = state.get(rel)
+            if ch.mode:
+                new = state[rel] = hash((rel, ch.mode, ch.sha))
+            else:
+                new = None
+                if old is not None:
+                    del state[rel]
+            info = info_of.get(rel)
+            if info is None:
+                info = self._match(rel)
+            if info is False:
+                continue
+            changed.append(rel)
+            if not info:
+                continue
+            delta = (0 if old is None else old) ^ (0 if new is None else new)
+            count = (new is not None) - (old is not None)
+            for ins, required in info:
+                xor[ins] ^= delta
+                if count:
+                    for key in required:
+                        present[key] += count
+        return changed
 
     def failing(self) -> set[int]:
+        """The operations with a literal source that matches no file."""
+        if 0 not in self.present.values():
+            return set()
         return {ins for (ins, _k), n in self.present.items() if n == 0}
 
 
@@ -129,6 +226,7 @@ def replay(
     watched: tuple[str, ...] = (),
     base_refresh: int | None = None,
     start: int = 0,
+    shared: Matching | None = None,
 ) -> ReplayResult:
     """Replay the window from `history.commits[start]` on.
 
@@ -136,16 +234,47 @@ def replay(
     watched repository path to its blob id at that commit; a constant function replays one
     fixed Dockerfile (the current file) over every commit. Commits before `start` only
     advance the tree. A version whose Dockerfile does not parse (or is absent) rebuilds
-    nothing and carries its error; it never stops the replay.
+    nothing and carries its error; it never stops the replay. `shared` holds path-matching
+    answers reused across replays of the same history.
     """
+    with paused():
+        return _replay(history, version_at, watched, base_refresh, start, shared)
+
+
+def resume(history: History, version: Version, *, base_refresh: int | None, start: int,
+           prior: list[CommitReplay], tree: dict[str, tuple[int, str]], last: int,
+           first_failed: bool, shared: Matching | None = None) -> ReplayResult:
+    """The replay of the fixed `version` from `history.commits[start]`, resumed after
+    `history.commits[last]`: `prior` is what a replay gave for commits start+1..last (the
+    build at `last` succeeded) and `tree` the context there (path -> (mode, blob name), the
+    `.git` marker included). Equal to `replay` of the whole window: the digests are rebuilt
+    from the tree, and the cache holds the keys of `last`'s build."""
+    with paused():
+        state = {rel: hash((rel, mode, sha)) for rel, (mode, sha) in tree.items()}
+        digests = _Digests(version, state, shared)
+        assert version.plan is not None
+        chain = _Chain(version.plan, base_refresh)
+        prev_keys = chain.keys(digests.xor, history.commits[last])[0]
+        results = list(prior)
+        _loop(history, last + 1, lambda _c, _b: version, version, digests, chain, state, {},
+              prev_keys, base_refresh, results)
+        return ReplayResult(tuple(results), history.commits[start].sha, version.plan, start,
+                            first_failed)
+
+
+def _replay(history: History, version_at: Callable[[Commit, dict[str, str | None]], Version],
+            watched: tuple[str, ...], base_refresh: int | None, start: int,
+            shared: Matching | None) -> ReplayResult:
     prefix = history.prefix
-    state: dict[str, TreeEntry] = {}
+    plen = len(prefix)
+    state: dict[str, int] = {}  # context path -> file hash
     blobs: dict[str, str | None] = {p: None for p in watched}
     for path, entry in history.base_tree.items():
         if path in blobs:
             blobs[path] = entry.sha
         if path.startswith(prefix):
-            state[path[len(prefix):]] = entry
+            rel = path[plen:]
+            state[rel] = _file_hash(rel, entry)
     start = max(0, min(start, len(history.commits) - 1))
     if not history.commits:
         return ReplayResult((), None, None)
@@ -160,49 +289,67 @@ def replay(
     git_dir = prefix == ""
     first = history.commits[start]
     if git_dir:
-        state[GIT_MARKER] = TreeEntry(0o100644, first.sha)
+        state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, first.sha))
     version = version_at(first, blobs)
-    digests = _Digests(version, state)
+    digests = _Digests(version, state, shared)
     prev_keys: set[int] = set()
     first_failed = False
-    if version.plan is not None:
-        prev_keys, _by_op, first_failed_ops = _chain(version, digests, first, base_refresh)
-        first_failed = bool(first_failed_ops)
-        if first_failed:
-            prev_keys = set()  # nothing was built, so nothing is cached
+    chain = _Chain(version.plan, base_refresh) if version.plan is not None else None
+    if chain is not None:
+        first_failed = bool(digests.failing())
+        if not first_failed:  # else nothing was built, so nothing is cached
+            prev_keys = chain.keys(digests.xor, first)[0]
     results: list[CommitReplay] = []
-    for commit in history.commits[start + 1:]:
-        version_changed = False
-        changed: list[str] = []
+    version = _loop(history, start + 1, version_at, version, digests, chain, state, blobs,
+                    prev_keys, base_refresh, results)
+    return ReplayResult(tuple(results), first.sha, version.plan, start, first_failed)
+
+
+def _loop(history: History, begin: int,
+          version_at: Callable[[Commit, dict[str, str | None]], Version], version: Version,
+          digests: _Digests, chain: _Chain | None, state: dict[str, int],
+          blobs: dict[str, str | None], prev_keys: set[int], base_refresh: int | None,
+          results: list[CommitReplay]) -> Version:
+    """Replay `history.commits[begin:]` onto `results`; returns the version in force last."""
+    git_dir = history.prefix == ""
+    watched = bool(blobs)
+    for commit in history.commits[begin:]:
+        changes = commit.changes
         if git_dir:
-            commit = _with_git_change(commit)
-        for ch in commit.changes:
-            if ch.path in blobs:
-                blobs[ch.path] = None if ch.deleted else ch.sha
-                version_changed = True
-            if ch.rel:
-                changed.append(ch.rel)
+            changes = (*changes, Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha,
+                                        "M"))
+        version_changed = False
+        if watched:
+            for ch in changes:
+                if ch.path in blobs:
+                    blobs[ch.path] = None if ch.deleted else ch.sha
+                    version_changed = True
         new_version = version_at(commit, blobs) if version_changed else version
         if new_version is not version:
             version = new_version
-            for rel, ch in _context_changes(commit):
-                _apply(state, rel, ch)
+            chain = _Chain(version.plan, base_refresh) if version.plan is not None else None
+            changed = []
+            for ch in changes:
+                if ch.rel:
+                    _apply(state, ch.rel, ch)
+                    changed.append(ch.rel)
             digests = _Digests(version, state)
+            if version.matcher:
+                # Only what reaches the builder counts as churn.
+                changed = [p for p in changed if not digests.excluded(p)]
         else:
-            _update_digests(version, digests, state, commit)
-        if version.matcher:
-            # Only what reaches the builder counts as churn.
-            changed = [p for p in changed if not digests.excluded(p)]
-        if version.plan is None:
+            changed = digests.advance(state, changes)
+        if chain is None or version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))
             prev_keys = set()
             continue
-        keys, by_op, failed = _chain(version, digests, commit, base_refresh)
+        failed = digests.failing()
         if failed:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed), None,
                                         tuple(sorted(failed))))
             continue  # the cache still holds the last build that succeeded
+        keys, by_op = chain.keys(digests.xor, commit)
         misses: list[StageMiss] = []
         rebuilt: list[Op] = []
         for sp in version.plan.stages:
@@ -217,85 +364,88 @@ def replay(
         results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
                                     tuple(changed)))
         prev_keys = keys
-    return ReplayResult(tuple(results), first.sha, version.plan, start, first_failed)
+    return version
 
 
 GIT_MARKER = ".git/HEAD"
 
 
-def _with_git_change(commit: Commit) -> Commit:
-    marker = Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha, "M")
-    return Commit(commit.sha, commit.time, commit.parents, (*commit.changes, marker))
-
-
-def _context_changes(commit: Commit):
-    for ch in commit.changes:
-        if ch.rel:
-            yield ch.rel, ch
-
-
-def _apply(state: dict[str, TreeEntry], rel: str, ch) -> None:
+def _apply(state: dict[str, int], rel: str, ch: Change) -> None:
     if ch.deleted:
         state.pop(rel, None)
     else:
-        state[rel] = TreeEntry(ch.mode, ch.sha)
+        state[rel] = hash((rel, ch.mode, ch.sha))  # _file_hash(rel, TreeEntry(mode, sha))
 
 
-def _update_digests(version: Version, digests: _Digests, state: dict[str, TreeEntry],
-                    commit: Commit) -> None:
-    for ch in commit.changes:
-        rel = ch.rel
-        if not rel:
-            continue
-        old = state.get(rel)
-        _apply(state, rel, ch)
-        if not digests.readers or digests.excluded(rel):
-            continue
-        digests.update(rel, old, state.get(rel))
+class _Chain:
+    """A build plan compiled for computing every operation's cache key commit after commit:
+    what does not change between commits (definitions, the base image's key without a
+    refresh epoch) is looked up once."""
 
+    __slots__ = ("base_refresh", "stages")
 
-def _chain(version: Version, digests: _Digests, commit: Commit,
-           base_refresh: int | None) -> tuple[set[int], dict[int, int], set[int]]:
-    """Every operation's cache key at `commit`: (all keys, key by instruction, the
-    instructions that fail there because a literal source is absent)."""
-    keys: set[int] = set()
-    final: dict[int, int] = {}
-    by_op: dict[int, int] = {}
-    assert version.plan is not None
-    failed = digests.failing()
-    epochs: dict[int, int | None] = {}
-    for sp in version.plan.stages:
-        if sp.base_stage is not None:
-            key = final.get(sp.base_stage, hash(("stage?", sp.base_stage)))
-        else:
-            epoch = None
-            if base_refresh and sp.base_image and "@" not in sp.base_image \
-                    and sp.base_image != "scratch":
-                epoch = commit.time // base_refresh
-            key = hash(("image", sp.base_image, sp.platform, epoch))
-            epochs[sp.index] = epoch
-        for op in sp.ops:
-            parts = [op.definition]
-            if op.reads_context:
-                parts.append(digests.xor.get(op.instruction, 0))
-            for ref in op.stage_refs:
-                parts.append(final.get(ref, hash(("stage?", ref))))
-            if op.content_stage is not None and base_refresh:
-                parts.append(epochs.get(op.content_stage))  # the source stage's base moved
-            if op.volatile:
-                parts.append(commit.sha)
-            if op.link:
-                # keyed on its own inputs; the layers after it still chain on the merge
-                own = hash(("link", *parts))
-                keys.add(own)
-                by_op[op.instruction] = own
-                key = hash((key, own))
-                continue
-            key = hash((key, *parts))
-            keys.add(key)
-            by_op[op.instruction] = key
-        final[sp.index] = key
-    return keys, by_op, failed
+    def __init__(self, plan: BuildPlan, base_refresh: int | None) -> None:
+        self.base_refresh = base_refresh
+        self.stages = []
+        for sp in plan.stages:
+            refresh = bool(base_refresh and sp.base_stage is None and sp.base_image
+                           and "@" not in sp.base_image and sp.base_image != "scratch")
+            fixed = None if sp.base_stage is not None or refresh else \
+                hash(("image", sp.base_image, sp.platform, None))
+            ops = tuple((op.instruction, op.definition, op.reads_context, op.stage_refs,
+                         op.content_stage if base_refresh else None, bool(op.volatile),
+                         op.link,
+                         not (op.stage_refs or op.volatile or op.link or
+                              (op.content_stage is not None and base_refresh)))
+                        for op in sp.ops)
+            self.stages.append((sp.index, sp.base_stage, sp.base_image, sp.platform, refresh,
+                                fixed, ops))
+
+    def keys(self, xor: dict[int, int], commit: Commit) -> tuple[set[int], dict[int, int]]:
+        """Every operation's cache key at `commit`: (all keys, key by instruction). `xor`
+        holds each context-reading operation's digest of its inputs."""
+        keys: set[int] = set()
+        final: dict[int, int] = {}
+        by_op: dict[int, int] = {}
+        epochs: dict[int, int | None] = {}
+        xor_get = xor.get
+        for index, base_stage, base_image, platform, refresh, fixed, ops in self.stages:
+            if base_stage is not None:
+                key = final.get(base_stage, hash(("stage?", base_stage)))
+            else:
+                epoch = commit.time // self.base_refresh if refresh else None
+                key = fixed if fixed is not None else \
+                    hash(("image", base_image, platform, epoch))
+                epochs[index] = epoch
+            for ins, definition, reads_context, refs, content_stage, volatile, link, simple \
+                    in ops:
+                if simple:
+                    key = hash((key, definition, xor_get(ins, 0))) if reads_context else \
+                        hash((key, definition))
+                    keys.add(key)
+                    by_op[ins] = key
+                    continue
+                parts = [definition]
+                if reads_context:
+                    parts.append(xor_get(ins, 0))
+                for ref in refs:
+                    parts.append(final.get(ref, hash(("stage?", ref))))
+                if content_stage is not None:
+                    parts.append(epochs.get(content_stage))  # the source stage's base moved
+                if volatile:
+                    parts.append(commit.sha)
+                if link:
+                    # keyed on its own inputs; the layers after it still chain on the merge
+                    own = hash(("link", *parts))
+                    keys.add(own)
+                    by_op[ins] = own
+                    key = hash((key, own))
+                    continue
+                key = hash((key, *parts))
+                keys.add(key)
+                by_op[ins] = key
+            final[index] = key
+        return keys, by_op
 
 
 def submodule_note(history: History) -> str | None:

@@ -15,19 +15,27 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
 from layerlens.cache.ops import BuildPlan, build_plan, detect_volatile
-from layerlens.cache.replay import ReplayResult, Version, replay, submodule_note
+from layerlens.cache.replay import Matching, ReplayResult, Version, replay, submodule_note
 from layerlens.context.inputs import CopyInputs
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import Dockerfile, decode, parse
 from layerlens.dockerfile.model import find_stage
 from layerlens.errors import LayerlensError
+from layerlens.gcpause import paused
 from layerlens.history.mine import MineOptions, MiningCache, find_repo, read_blobs
 from layerlens.history.model import Commit, History
 from layerlens.units import plural
+
+if TYPE_CHECKING:
+    from layerlens.cache.replaystore import ReplayStore
+    from layerlens.context.tree import Context
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,9 @@ class HistoryOptions:
     # one mining pass shared by several analyses of one repository (`scan`)
     mining: MiningCache | None = field(default=None, compare=False)
     cache: bool = True  # keep mined history under $XDG_CACHE_HOME/layerlens (--no-cache)
+    # where replays are kept (None: the default place, when `cache`); tests and benchmarks
+    # read its `last` to see what a run did
+    replay_store: ReplayStore | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,8 @@ class ReplaySetup:
     # by operation identity: (seconds, basis) a `layerlens measure` build recorded for
     # today's instruction with today's inputs (cache/measured.py)
     measured: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    # path-matching answers shared by every replay over this history (suggest's candidates)
+    matching: Matching = field(default_factory=Matching, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +185,41 @@ def replay_plan(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher) -> Replay
     """Replay one fixed build plan with one ignore matcher over the setup's window."""
     version = Version(plan, matcher)
     return replay(setup.history, lambda _c, _b: version, start=setup.start,
-                  base_refresh=setup.base_refresh_seconds)
+                  base_refresh=setup.base_refresh_seconds, shared=setup.matching)
+
+
+def replay_stored(setup: ReplaySetup, plan: BuildPlan, matcher: Matcher,
+                  store: ReplayStore | None) -> ReplayResult:
+    """As `replay_plan`, resuming from `store`'s checkpoint of the same replay when there is
+    one for this window (then only the commits after it are replayed), and saving the new
+    newest state. Same result as `replay_plan` (see layerlens/cache/replaystore.py)."""
+    history = setup.history
+    if store is None or not history.commits:
+        return replay_plan(setup, plan, matcher)
+    from layerlens.cache.replay import resume
+    from layerlens.cache.replaystore import checkpoint, fingerprint, restore, resume_point
+
+    version = Version(plan, matcher)
+    fp = fingerprint(plan, version, history, setup.base_refresh_seconds)
+    start = max(0, min(setup.start, len(history.commits) - 1))
+    cp = store.load(fp)
+    last = resume_point(cp, history, start) if cp is not None else None
+    if cp is not None and last is not None:
+        prior, tree = restore(cp, plan)
+        result = resume(history, version, base_refresh=setup.base_refresh_seconds,
+                        start=start, prior=prior, tree=tree, last=last,
+                        first_failed=cp.first_failed, shared=setup.matching)
+        store.last = "resumed"
+        if last == len(history.commits) - 1:
+            return result
+    else:
+        result = replay_plan(setup, plan, matcher)
+        store.last = "cold"
+        cp = None
+    new = checkpoint(fp, result, history, cp)
+    if new is not None:
+        store.save(new)
+    return result
 
 
 def replay_text(
@@ -191,6 +238,19 @@ def replay_text(
     result = replay_plan(setup, plan, matcher)
     costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured)
     return result, summarize(result, costs, plan=plan, pullers=setup.pullers)
+
+
+def restarted(result: ReplayResult, ok: int, history: History) -> ReplayResult:
+    """`result` (a replay of one fixed Dockerfile whose first commit failed to build) as if it
+    had started at its replayed commit `ok`, the first that built.
+
+    Equal to replaying again from there: the tree and the digests at each commit do not
+    depend on where the replay started, every commit before `ok` failed (so the cache held
+    nothing), and `ok` itself built, so the keys cached after it are the same either way.
+    """
+    start = result.skipped + 1 + ok
+    return ReplayResult(result.commits[ok + 1:], history.commits[start].sha, result.plan,
+                        start, False)
 
 
 def _window_start(history: History, df_path: str | None) -> int:
@@ -225,14 +285,38 @@ def analyze_history(
     log_seconds: Mapping[str, float] | None = None,
     measured: Mapping[str, tuple[float, str]] | None = None,
     progress: Callable[[str], None] | None = None,
+    scanned: Context | None = None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     """Mine the window once and replay the current Dockerfile `df` over it.
 
     `matcher` is the `.dockerignore` in force now and `inputs` the context files each
     COPY/ADD of `df` brings in now; `log_seconds` (a build log's) and `measured` (`layerlens
-    measure`'s, with their basis) are real step seconds by operation identity. Returns
-    (None, notices) when there is no usable history. Raises `LayerlensError` when git itself fails.
+    measure`'s, with their basis) are real step seconds by operation identity; `scanned`, the
+    context scanned with `matcher`, spares the replay testing today's files against it
+    again. Returns (None, notices) when there is no usable history.
+    Raises `LayerlensError` when git itself fails.
     """
+    with paused():  # hundreds of thousands of acyclic records: see layerlens/gcpause.py
+        return _analyze_history(df, dockerfile, context, inputs, matcher, options,
+                                build_args=build_args, target=target,
+                                log_seconds=log_seconds, progress=progress, scanned=scanned)
+
+
+def _analyze_history(
+    df: Dockerfile,
+    dockerfile: Path,
+    context: Path,
+    inputs: Mapping[int, CopyInputs],
+    matcher: Matcher,
+    options: HistoryOptions,
+    *,
+    build_args: Mapping[str, str],
+    target: str | None,
+    log_seconds: Mapping[str, float] | None,
+    measured: Mapping[str, tuple[float, str]] | None,
+    progress: Callable[[str], None] | None,
+    scanned: Context | None,
+) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     say = progress or (lambda _m: None)
     if not options.enabled:
         return None, ()
@@ -268,7 +352,9 @@ def analyze_history(
                        f"so); pass --stable-arg {name} if it does not")
     tracked = df_path is not None and (
         df_path in history.base_tree
-        or any(ch.path == df_path for c in history.commits for ch in c.changes))
+        # `in` over C iterators: every changed path of a long window, without a Python loop
+        or df_path in map(itemgetter(1), chain.from_iterable(  # Change.path
+            c.changes for c in history.commits)))
     if not tracked and history.commits:
         notices.append(f"{dockerfile} is not tracked by git: its text of today is replayed at "
                        "every commit of the window")
@@ -283,8 +369,16 @@ def analyze_history(
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
                         dict(log_seconds or {}), dict(measured or {}))
+    if scanned is not None:
+        setup.matching.seed(matcher, (f.path for f in scanned.files), scanned.excluded)
     say(f"replaying {len(history.commits) - start} commits")
-    result, summary = replay_text(setup, df, matcher, inputs)
+    plan = plan_of(df, setup)
+    store = None
+    if options.cache:
+        from layerlens.cache.replaystore import ReplayStore
+
+        store = options.replay_store or ReplayStore()
+    result = replay_stored(setup, plan, matcher, store)
     if result.first_failed:
         # The file's literal COPY sources came later than the file (a lock file added
         # after the Dockerfile, say): start where today's file first builds.
@@ -299,7 +393,10 @@ def analyze_history(
                 f"{plural(new_start - setup.start, 'commit')} before it could not build it "
                 f"and {'is' if new_start - setup.start == 1 else 'are'} not in the figures")
             setup = replace(setup, start=new_start)
-            result, summary = replay_text(setup, df, matcher, inputs)
+            result = restarted(result, ok, history)
+    summary = summarize(result, op_costs(plan, inputs, setup.known_costs, setup.log_seconds,
+                                         df, setup.measured),
+                        plan=plan, pullers=setup.pullers)
     notices += _failed_notices(df, summary)
     notices += _from_stage_notices(df, result)
     notices += _pointer_notices(history, info.toplevel, context)

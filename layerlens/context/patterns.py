@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +162,15 @@ def _compile(text: str) -> tuple[int, re.Pattern[str] | None]:
         raise ValueError(f"syntax error in pattern: {exc}") from None
 
 
+def _tester(p: Pattern) -> Callable[[str], object]:
+    """A callable whose truth is `p.match(path)`: C methods where the kind allows."""
+    if p.kind == _EXACT:
+        return p.text.__eq__
+    if p.kind == _REGEX and p.regex is not None:
+        return p.regex.match
+    return p.match
+
+
 def compile_pattern(raw: str, line: int = 0) -> Pattern | None:
     """One pattern line (already read from the file). None for blank lines."""
     p = raw.strip()
@@ -182,12 +191,15 @@ def compile_pattern(raw: str, line: int = 0) -> Pattern | None:
 class Matcher:
     """An ordered set of patterns; `match_with_parent` is the walker's incremental test."""
 
-    __slots__ = ("_dirs", "exclusions", "patterns", "source")
+    __slots__ = ("_dirs", "_tests", "exclusions", "patterns", "source")
 
     def __init__(self, patterns: Sequence[Pattern], source: str = ".dockerignore") -> None:
         self.patterns = tuple(patterns)
         self.exclusions = any(p.exclusion for p in patterns)
         self.source = source
+        # per pattern: (exclusion, a callable giving Pattern.match's answer), bound once so
+        # the walk over every context file calls C directly (str.__eq__, re match)
+        self._tests = tuple((p.exclusion, _tester(p)) for p in self.patterns)
         # directory -> its match_with_parent answer; files of one directory share the walk
         self._dirs: dict[str, tuple[bool, tuple[bool, ...]]] = {}
 
@@ -208,30 +220,41 @@ class Matcher:
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
+    @property
+    def literal(self) -> str | None:
+        """The path this matcher excludes, with everything below it, when it holds a single
+        literal pattern (no wildcard, no `!`), else None: then `excludes(p)` is
+        `p == literal or p.startswith(literal + "/")`, the pattern matching the path or one
+        of its parent directories."""
+        if len(self.patterns) != 1:
+            return None
+        pat = self.patterns[0]
+        return pat.text if pat.kind == _EXACT and not pat.exclusion else None
+
     def match_with_parent(
         self, path: str, parent: tuple[bool, ...] | None
     ) -> tuple[bool, tuple[bool, ...]]:
         """Is `path` excluded, given the per-pattern results of its parent directory?"""
         matched = False
         info: list[bool] = []
-        for i, pat in enumerate(self.patterns):
+        for i, (exclusion, test) in enumerate(self._tests):
             hit = bool(parent) and parent[i]  # type: ignore[index]
             if not hit:
-                if pat.exclusion != matched:
+                if exclusion != matched:
                     info.append(False)
                     continue
-                hit = pat.match(path)
+                hit = bool(test(path))
                 if not hit and not parent:
                     head = path.rsplit("/", 1)[0] if "/" in path else "."
                     if head != ".":
                         dirs = head.split("/")
                         for j in range(len(dirs)):
-                            if pat.match("/".join(dirs[: j + 1])):
+                            if test("/".join(dirs[: j + 1])):
                                 hit = True
                                 break
             info.append(hit)
             if hit:
-                matched = not pat.exclusion
+                matched = not exclusion
         return matched, tuple(info)
 
     def excludes(self, path: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from layerlens.errors import LayerlensError
+from layerlens.gcpause import paused
 from layerlens.history.model import Change, Commit, History, TreeEntry
 from layerlens.jsonout import quoted
 
@@ -191,10 +192,12 @@ def _follow(proc: subprocess.Popen, fh, chunk: int = _CHUNK) -> Iterator[bytes]:
     """
     fd = fh.fileno()
     offset = 0
+    nap = 0.0005
     while True:
         data = os.pread(fd, chunk, offset)
         if data:
             offset += len(data)
+            nap = 0.0005
             yield data
             continue
         if proc.poll() is not None:
@@ -204,7 +207,10 @@ def _follow(proc: subprocess.Popen, fh, chunk: int = _CHUNK) -> Iterator[bytes]:
             offset += len(data)
             yield data
             continue
-        time.sleep(0.0005)
+        # back off while git is busy diffing trees: polling every half millisecond cost
+        # a tenth of a second of CPU over rails' history for nothing
+        time.sleep(nap)
+        nap = min(nap * 2, 0.008)
 
 
 def mine(
@@ -227,7 +233,7 @@ def mine(
         return History(info.toplevel, info.prefix, (), {}, info.shallow, ("the repository has "
                        "no commits yet",))
     cmd = ["git", "-C", str(info.toplevel), "log", "--name-status", "-z",
-           "--format=%x01%H %ct %P", "--diff-merges=first-parent"]
+           "--format=%x00%x01%H %ct %P", "--diff-merges=first-parent"]
     cmd.append("--no-renames" if not opts.renames else "--find-renames")
     if opts.first_parent:
         cmd.append("--first-parent")
@@ -238,8 +244,6 @@ def mine(
         cmd.append(f"--max-count={opts.max_commits}")
     cmd += [opts.rev, "--"]
     prefix = info.prefix
-    prefix_b = prefix.encode("utf-8", "surrogateescape")
-    extra_b = {p.encode("utf-8", "surrogateescape") for p in extra_paths}
     with tempfile.TemporaryFile(prefix="layerlens-gitlog-") as out, \
             tempfile.TemporaryFile(prefix="layerlens-gitlog-err-") as err_fh:
         try:
@@ -247,7 +251,9 @@ def mine(
         except FileNotFoundError:
             raise LayerlensError("git is not installed") from None
         try:
-            commits = _parse_log(_follow(proc, out), prefix_b, extra_b, progress)
+            with paused():
+                commits = _parse_log(_follow(proc, out), prefix, set(extra_paths), progress,
+                                     renames=opts.renames)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -272,6 +278,11 @@ def mine(
 def narrow(full: History, prefix: str, extra_paths: tuple[str, ...]) -> History:
     """The repository-wide `full` history seen from a context at `prefix` ('' or 'dir/'):
     only the changes under it or on `extra_paths`, with context-relative `rel` paths."""
+    if not prefix:
+        # every path is under the root, and whole-repository changes already carry
+        # rel == path: the view is the history itself
+        return History(full.toplevel, prefix, full.commits, full.base_tree, full.shallow,
+                       full.notices)
     extra = set(extra_paths)
     plen = len(prefix)
 
@@ -304,6 +315,11 @@ class MiningCache:
         """As `mine`, from the shared pass."""
         opts = options or MineOptions()
         key = (os.path.realpath(info.toplevel), info.head, opts)
+        with paused():
+            return self._mine(key, info, extra_paths, opts, progress)
+
+    def _mine(self, key, info: RepoInfo, extra_paths: tuple[str, ...], opts: MineOptions,
+              progress: Callable[[int], None] | None) -> History:
         full = self._full.get(key)
         if full is None:
             if self.store is not None:
@@ -316,52 +332,86 @@ class MiningCache:
         return narrow(full, info.prefix, extra_paths)
 
 
-def _parse_log(chunks: Iterator[bytes], prefix_b: bytes, extra_b: set[bytes],
-               progress: Callable[[int], None] | None) -> list[Commit]:
-    """Parse `git log --name-status -z --format=%x01%H %ct %P` output, keeping only the
-    changes under the context prefix or on the extra paths."""
-    plen = len(prefix_b)
+# Each record starts with NUL NUL SOH: the format's leading %x00 follows the NUL that ends the
+# previous record's last token, and no token is empty, so the three bytes never occur inside
+# a record (a path may hold SOH, never NUL).
+_SEP = b"\0\0\x01"
+_STATUS_OF = {"A": "A", "M": "M", "T": "T", "D": "D"}
+
+
+def _parse_log(chunks: Iterator[bytes], prefix: str, extra: set[str],
+               progress: Callable[[int], None] | None, *, renames: bool = False) -> list[Commit]:
+    """Parse `git log --name-status -z --format=%x00%x01%H %ct %P` output (newest first),
+    keeping only the changes under the context `prefix` or on the `extra` paths.
+
+    Works record by record: a chunk is cut after its last complete record, decoded once
+    (UTF-8 never puts a NUL inside a character, so this equals decoding path by path) and
+    split in C; only the per-change records are built in Python."""
     commits: list[Commit] = []
-    sha = ""
-    ctime = 0
-    parents: tuple[str, ...] = ()
-    changes: list[Change] = []
-    status: bytes | None = None
-    have = False
-    rest = b""
+    rest = b"\0"  # the first record has no NUL before its %x00
     for data in chunks:
-        toks = (rest + data).split(b"\0")
-        rest = toks.pop()
-        for tok in toks:
-            if status is not None:
-                if tok.startswith(prefix_b) or tok in extra_b:
-                    path = tok.decode("utf-8", "surrogateescape")
-                    # slice the bytes: a non-ASCII prefix is longer in bytes than in characters
-                    rel = tok[plen:].decode("utf-8", "surrogateescape") \
-                        if tok.startswith(prefix_b) else ""
-                    if status == b"D":
-                        changes.append(Change(rel, path, 0, "", "D"))
-                    else:
-                        changes.append(Change(rel, path, 0o100644, sha + ":" + path,
-                                              _STATUS.get(status, "M")))
-                status = None
-                continue
-            if tok[:1] == b"\n":
-                tok = tok[1:]
-            if tok[:1] == b"\x01":
-                if have:
-                    commits.append(Commit(sha, ctime, parents, tuple(changes)))
-                    if progress is not None and len(commits) % 1000 == 0:
-                        progress(len(commits))
-                head = tok[1:].decode().split()
-                sha, ctime, parents = head[0], int(head[1]), tuple(head[2:])
-                changes = []
-                have = True
-            elif tok:
-                status = tok[:1]
-    if have:
-        commits.append(Commit(sha, ctime, parents, tuple(changes)))
+        buf = rest + data
+        cut = buf.rfind(_SEP)
+        if cut <= 0:
+            rest = buf
+            continue
+        rest = buf[cut:]
+        _records(buf[:cut].decode("utf-8", "surrogateescape"), prefix, extra, commits,
+                 renames)
+        if progress is not None:
+            progress(len(commits))
+    if rest.strip(b"\0"):
+        _records(rest.decode("utf-8", "surrogateescape"), prefix, extra, commits, renames)
     return commits
+
+
+def _records(text: str, prefix: str, extra: set[str], commits: list[Commit],
+             renames: bool) -> None:
+    sep = _SEP.decode()
+    plen = len(prefix)
+    new = tuple.__new__
+    status_of = _STATUS_OF
+    for rec in text.split(sep)[1:]:
+        head, _, body = rec.partition("\0")
+        sha, ctime, *parents = head.split()
+        toks = body[1:].split("\0") if body else []
+        if toks and not toks[-1]:
+            toks.pop()  # the log's last record ends with a NUL
+        pairs = _rename_pairs(toks) if renames else zip(toks[0::2], toks[1::2], strict=False)
+        pre = sha + ":"
+        if not plen and not extra:
+            changes = tuple([
+                new(Change, (p, p, 0, "", "D")) if st == "D" else
+                new(Change, (p, p, 0o100644, pre + p, status_of.get(st) or
+                             status_of.get(st[:1], "M")))
+                for st, p in pairs])
+        else:
+            changes = tuple([
+                new(Change, (r, p, 0, "", "D")) if st == "D" else
+                new(Change, (r, p, 0o100644, pre + p, status_of.get(st) or
+                             status_of.get(st[:1], "M")))
+                for st, p in pairs
+                for r in (p[plen:] if p.startswith(prefix) else "",)
+                if r or p in extra])
+        commits.append(Commit(sha, int(ctime), tuple(parents), changes))
+
+
+def _rename_pairs(toks: list[str]) -> Iterator[tuple[str, str]]:
+    """(status, path) from `--find-renames` tokens: a rename `R<score> old new` is the old
+    path deleted and the new one added; a copy `C<score> old new` adds the new one."""
+    i = 0
+    while i < len(toks):
+        st = toks[i]
+        if st[:1] in ("R", "C") and i + 2 < len(toks):
+            if st[:1] == "R":
+                yield "D", toks[i + 1]
+            yield "A", toks[i + 2]
+            i += 3
+        elif i + 1 < len(toks):
+            yield st, toks[i + 1]
+            i += 2
+        else:
+            return
 
 
 def list_tree(info: RepoInfo, rev: str, extra: set[str]) -> dict[str, TreeEntry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 GITLINK = 0o160000
 SYMLINK = 0o120000
@@ -15,8 +16,11 @@ class TreeEntry:
     sha: str
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
+    """One path a commit changed. A named tuple, not a frozen dataclass: mining makes one
+    per changed path (217,000 for rails' mainline), and a tuple is built several times faster
+    while being just as immutable."""
+
     rel: str  # path relative to the context ('' when outside it)
     path: str  # path relative to the repository top level
     mode: int  # new mode; 0 when deleted

@@ -22,13 +22,15 @@ import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 import msgspec
 
 from layerlens.history.model import Change, Commit, History, TreeEntry
 
-SCHEMA = 1
+SCHEMA = 2
 MAX_BYTES = 512 << 20
 
 
@@ -37,8 +39,9 @@ class _Doc(msgspec.Struct, array_like=True):
     toplevel: str
     options: str
     head: str
-    # (sha, committer time, parents, [(path as UTF-8 bytes with surrogateescape, status)])
-    commits: list[tuple[str, int, list[str], list[tuple[bytes, str]]]]
+    paths: list[bytes]  # every changed path once, UTF-8 with surrogateescape
+    # (sha, committer time, parents, indexes of its changed paths, their statuses: "MAD..")
+    commits: list[tuple[str, int, list[str], list[int], str]]
     base_commit: str
     base_tree: list[tuple[bytes, int, str]]  # (path, git mode, blob id)
 
@@ -58,28 +61,57 @@ def _s(path: bytes) -> str:
 
 
 def _to_doc(h: History, head: str, options: str) -> _Doc:
-    commits = [(c.sha, c.time, list(c.parents), [(_b(ch.path), ch.status) for ch in c.changes])
-               for c in h.commits]
+    # paths recur across commits: each is encoded once and referred to by index, which
+    # keeps both directions (and the file) small; map() and join() do the per-change work
+    index = {p: i for i, p in enumerate(dict.fromkeys(map(
+        _path_of, chain.from_iterable(c.changes for c in h.commits))))}
+    get = index.__getitem__
+    commits = [(c.sha, c.time, list(c.parents), list(map(get, map(_path_of, c.changes))),
+                "".join(map(_status_of, c.changes))) for c in h.commits]
     base = [(_b(p), e.mode, e.sha) for p, e in h.base_tree.items()]
-    return _Doc(SCHEMA, str(h.toplevel), options, head, commits,
+    return _Doc(SCHEMA, str(h.toplevel), options, head, [_b(p) for p in index], commits,
                 h.commits[0].sha if h.commits else "", base)
 
 
-def _commit(sha: str, time: int, parents: list[str], changes: list[tuple[bytes, str]]) -> Commit:
-    out = []
-    for raw, status in changes:
-        path = _s(raw)
-        if status == "D":
-            out.append(Change(path, path, 0, "", "D"))
-        else:
-            out.append(Change(path, path, 0o100644, f"{sha}:{path}", status))
-    return Commit(sha, time, tuple(parents), tuple(out))
+def _appended(doc: _Doc, commits: tuple[Commit, ...], head: str) -> _Doc:
+    """`doc` with `commits` (the next ones on its first-parent chain) appended and `head` as
+    its head: only the new commits are encoded."""
+    paths = list(doc.paths)
+    index = {p: i for i, p in enumerate(paths)}
+    for p in dict.fromkeys(_b(ch.path) for c in commits for ch in c.changes):
+        if p not in index:
+            index[p] = len(paths)
+            paths.append(p)
+    more = [(c.sha, c.time, list(c.parents), [index[_b(ch.path)] for ch in c.changes],
+             "".join(map(_status_of, c.changes))) for c in commits]
+    return _Doc(doc.schema, doc.toplevel, doc.options, head, paths, doc.commits + more,
+                doc.base_commit, doc.base_tree)
+
+
+_path_of = itemgetter(1)  # Change.path
+_status_of = itemgetter(4)  # Change.status
+
+
+def _history(doc: _Doc, shallow: bool) -> History | None:
+    """The history `doc` holds, or None when its indexes do not fit (a crafted file)."""
+    try:
+        return _from_doc(doc, shallow)
+    except (IndexError, ValueError):
+        return None
 
 
 def _from_doc(doc: _Doc, shallow: bool) -> History:
-    commits = tuple(_commit(*c) for c in doc.commits)
+    paths = [_s(p) for p in doc.paths]
+    new = tuple.__new__
+    commits = []
+    for sha, time, parents, idx, statuses in doc.commits:
+        pre = sha + ":"
+        commits.append(Commit(sha, time, tuple(parents), tuple([
+            new(Change, (p, p, 0, "", "D")) if st == "D" else
+            new(Change, (p, p, 0o100644, pre + p, st))
+            for p, st in zip(map(paths.__getitem__, idx), statuses, strict=True)])))
     base = {_s(p): TreeEntry(mode, sha) for p, mode, sha in doc.base_tree}
-    return History(Path(doc.toplevel), "", commits, base, shallow, ())
+    return History(Path(doc.toplevel), "", tuple(commits), base, shallow, ())
 
 
 class HistoryStore:
@@ -126,20 +158,7 @@ class HistoryStore:
         self._prune()
 
     def _prune(self) -> None:
-        try:
-            files = sorted((p.stat().st_mtime, p.stat().st_size, p)
-                           for p in self.root.glob("*.msgpack"))
-        except OSError:
-            return
-        total = sum(size for _, size, _ in files)
-        for _, size, p in files:
-            if total <= MAX_BYTES:
-                break
-            try:
-                p.unlink()
-                total -= size
-            except OSError:
-                pass
+        prune(self.root.parent)
 
     def mine(self, info, options, mine_fn: Callable, list_tree_fn: Callable,
              progress: Callable[[int], None] | None = None) -> History:
@@ -155,14 +174,15 @@ class HistoryStore:
         key = repr((options.max_commits, options.first_parent, options.renames))
         path = self._path(info.toplevel, key)
         doc = self._load(path, info.toplevel, key)
-        if doc is not None and doc.head == info.head:
+        old = _history(doc, info.shallow) if doc is not None else None
+        if doc is not None and old is not None and doc.head == info.head:
             self.last = "hit"
-            return _from_doc(doc, info.shallow)
-        if doc is not None and doc.commits and _is_ancestor(info.toplevel, doc.head, info.head):
+            return old
+        if doc is not None and old is not None and doc.commits and \
+                _is_ancestor(info.toplevel, doc.head, info.head):
             new = mine_fn(full_info, (), replace(options, rev=f"{doc.head}..{info.head}",
                                                  max_commits=None), progress, with_base=False)
             if new.commits and new.commits[0].parents[:1] == (doc.head,):
-                old = _from_doc(doc, info.shallow)
                 commits = old.commits + new.commits
                 if options.max_commits:
                     commits = commits[-options.max_commits:]
@@ -170,13 +190,38 @@ class HistoryStore:
                     list_tree_fn(full_info, commits[0].sha, set())
                 hist = History(info.toplevel, "", commits, base, False, ())
                 self.last = "extended"
-                self._save(path, _to_doc(hist, info.head, key))
+                if commits[0].sha == old.commits[0].sha:  # the window grew: append
+                    self._save(path, _appended(doc, new.commits, info.head))
+                else:
+                    self._save(path, _to_doc(hist, info.head, key))
                 return hist
         hist = mine_fn(full_info, (), options, progress)
         self.last = "cold"
         if hist.commits:
             self._save(path, _to_doc(hist, info.head, key))
         return hist
+
+
+def prune(base: Path) -> None:
+    """Keep the whole cache under `base` (mined histories and replays alike) within
+    `MAX_BYTES`, deleting the least recently written files first."""
+    files = []
+    for p in base.glob("*/*.msgpack"):
+        try:
+            st = p.stat()
+        except OSError:
+            continue  # removed by a concurrent run
+        files.append((st.st_mtime, st.st_size, p))
+    files.sort()
+    total = sum(size for _, size, _ in files)
+    for _, size, p in files:
+        if total <= MAX_BYTES:
+            break
+        try:
+            p.unlink()
+            total -= size
+        except OSError:
+            pass
 
 
 def _is_ancestor(toplevel: Path, old: str, new: str) -> bool:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    from layerlens.suggest.graph import Precedence
 
 EXACT_LIMIT = 20
 STATE_BUDGET = 120_000  # downsets explored before giving up exactness (about 0.3 s)
@@ -39,7 +41,7 @@ def order_cost(order: Sequence[int], weight: Mapping[int, float],
     return total
 
 
-def optimize(g: nx.DiGraph, current: Sequence[int], weight: Mapping[int, float],
+def optimize(g: Precedence, current: Sequence[int], weight: Mapping[int, float],
              mask: Mapping[int, int]) -> OrderResult:
     nodes = list(current)
     n = len(nodes)

@@ -5,6 +5,7 @@ edits that moved COPY lines, builder stages, compose files, ONBUILD)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,40 @@ def test_copy_source_that_appears_later_starts_the_window(tmp_path: Path) -> Non
     assert [dict(c.rebuilt) for c in a.history.costs.commits] == [{0: 4}, {0: 2}]
     assert any("first builds at " + arrived[:12] in n for n in a.notices)
     _assert_chain_never_decreases(a)
+
+
+def test_restarted_replay_equals_a_replay_from_the_first_build(tmp_path: Path) -> None:
+    # analyze cuts the failed head off its first replay instead of replaying again; the
+    # cut must equal a replay that starts where today's file first builds, root context
+    # (.git changes at every commit) and a deletion included.
+    from layerlens.cache.timeline import plan_of, replay_plan, restarted
+
+    r = Repo(tmp_path)
+    r.write("Dockerfile", "FROM alpine\nCOPY go.mod go.sum ./\nRUN go mod download\n"
+            "COPY . .\nCOPY go.sum /x\n")
+    r.write("go.mod", "module x\n")
+    r.write("main.go", "0\n")
+    r.commit()
+    for i in range(3):
+        r.write("main.go", f"{i + 1}\n")
+        r.commit()
+    r.write("go.sum", "h1\n")
+    r.commit()
+    for i in range(4):
+        r.write("go.sum" if i % 2 else "b.go", f"{i}\n")
+        if i == 2:
+            (tmp_path / "b.go").unlink()
+        r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    setup = a.history.setup
+    plan = plan_of(a.dockerfile, setup)
+    whole = replay_plan(replace(setup, start=0), plan, a.matcher)
+    assert whole.first_failed
+    ok = next(i for i, c in enumerate(whole.commits) if not c.failed)
+    fresh = replay_plan(replace(setup, start=ok + 1), plan, a.matcher)
+    assert restarted(whole, ok, setup.history) == fresh
+    assert a.history.replay == fresh
+    assert len(fresh.commits) == 4
 
 
 def test_a_failed_build_mid_window_is_left_out(tmp_path: Path) -> None:

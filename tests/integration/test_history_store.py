@@ -57,6 +57,13 @@ def test_warm_and_extended_runs_equal_cold_runs(tmp_path: Path, window: int) -> 
     assert warm.history.commits == cold.history.commits
     assert warm.history.base_tree == cold.history.base_tree
     assert warm.costs == cold.costs
+    # what the extended run saved (appended to the old file, or re-encoded when the window
+    # slid) reads back as the cold history
+    hit = _run(r.root, store, window)
+    assert store.last == "hit"
+    assert hit.history.commits == cold.history.commits
+    assert hit.history.base_tree == cold.history.base_tree
+    assert hit.costs == cold.costs
 
 
 def test_rewritten_history_is_mined_afresh(tmp_path: Path) -> None:
@@ -95,3 +102,78 @@ def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     assert not (tmp_path / "xdg").exists()
     assert main(["analyze", str(r.root / "Dockerfile")]) == 0
     assert list((tmp_path / "xdg" / "layerlens" / "history").glob("*.msgpack"))
+    assert list((tmp_path / "xdg" / "layerlens" / "replay").glob("*.msgpack"))
+
+
+def _replayed(root: Path, cache: Path, text: str = DF, ignore: str = ".git\n",
+              cached: bool = True):
+    from layerlens.cache.replaystore import ReplayStore
+
+    (root / "Dockerfile").write_text(text)
+    (root / ".dockerignore").write_text(ignore)
+    store = ReplayStore(cache)
+    a = analyze(AnalyzeOptions(root / "Dockerfile", history=HistoryOptions(
+        mining=MiningCache(HistoryStore(cache) if cached else None), replay_store=store,
+        cache=cached)))
+    return a.history, store.last
+
+
+def _same(a, b) -> None:
+    assert a.replay == b.replay
+    assert a.costs == b.costs
+
+
+@pytest.mark.parametrize("root_context", [False, True])
+def test_replay_resumes_after_new_commits_with_cold_figures(tmp_path: Path,
+                                                            root_context: bool) -> None:
+    r = _repo(tmp_path / "repo", 7)
+    ignore = "" if root_context else ".git\n"  # the .git marker changes at every commit
+    cache = tmp_path / "cache"
+    first, how = _replayed(r.root, cache, ignore=ignore)
+    assert how == "cold"
+    again, how = _replayed(r.root, cache, ignore=ignore)
+    assert how == "resumed"
+    _same(again, first)
+    for i in range(5):
+        if i == 2:
+            (r.root / "req.txt").unlink()  # today's file fails to build here...
+        if i == 3:
+            r.write("req.txt", "back\n")  # ...and builds again
+        r.write(f"src/n{i}.py", f"{i}\n")
+        r.commit()
+    warm, how = _replayed(r.root, cache, ignore=ignore)
+    assert how == "resumed"
+    cold, _ = _replayed(r.root, tmp_path / "other", ignore=ignore, cached=False)
+    _same(warm, cold)
+    assert any(c.failed for c in cold.replay.commits)
+
+
+def test_replay_checkpoint_is_keyed_on_what_the_replay_depends_on(tmp_path: Path) -> None:
+    r = _repo(tmp_path / "repo", 4)
+    cache = tmp_path / "cache"
+    _replayed(r.root, cache)
+    for text, ignore in [(DF.replace("/app", "/srv"), ".git\n"), (DF, ".git\nsrc/x\n"),
+                         ("# a comment moves every line\n" + DF, ".git\n")]:
+        got, how = _replayed(r.root, cache, text, ignore)
+        assert how == "cold"
+        cold, _ = _replayed(r.root, tmp_path / "other", text, ignore, cached=False)
+        _same(got, cold)
+
+
+def test_rewritten_history_or_tampered_checkpoint_is_replayed_afresh(tmp_path: Path) -> None:
+    r = _repo(tmp_path / "repo", 5)
+    cache = tmp_path / "cache"
+    _replayed(r.root, cache)
+    git(r.root, "reset", "-q", "--hard", "HEAD~2")
+    r.write("src/other.py", "rewritten\n")
+    r.commit()
+    got, how = _replayed(r.root, cache)
+    assert how == "cold"
+    _same(got, _replayed(r.root, tmp_path / "other", cached=False)[0])
+    (f,) = list((cache / "replay").glob("*.msgpack"))
+    data = bytearray(f.read_bytes())
+    data[-3] ^= 0xFF
+    f.write_bytes(bytes(data))
+    got, how = _replayed(r.root, cache)
+    assert how == "cold"
+    _same(got, _replayed(r.root, tmp_path / "other", cached=False)[0])

@@ -70,7 +70,12 @@ def check(subject: Subject) -> list[Suggestion]:
         if pat == "Dockerfile":
             pat = df_name
         m = Matcher.from_lines([pat])
-        paths = [p for p in every if m.excludes(p)]
+        lit = m.literal
+        if lit is not None:  # the same answer as m.excludes, without a walk per path
+            below = lit + "/"
+            paths = [p for p in every if p == lit or p.startswith(below)]
+        else:
+            paths = [p for p in every if m.excludes(p)]
         if not paths or _named(subject, pat):
             continue
         if pat == ".git" and git_why:
@@ -80,7 +85,8 @@ def check(subject: Subject) -> list[Suggestion]:
         if meta:
             kept[pat] = f"named by {meta}"
             continue
-        by = [i for i, ps in copies.items() if any(m.excludes(p) for p in ps)]
+        hit = set(paths)  # every COPY's paths are among `every`: no second match needed
+        by = [i for i, ps in copies.items() if not hit.isdisjoint(ps)]
         chosen[pat] = (what, paths, by)
     if not chosen:
         return []
@@ -132,13 +138,20 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     matchers = {p: Matcher.from_lines(read_ignore_lines(p)) for p in patterns}
     copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
     counts: Counter[str] = Counter()
+    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it (paths recur)
     for c in hist.replay.commits:
         relevant = [p for p in c.changed_paths if p in copied or p.startswith(".git/")]
         if not relevant:
             continue
-        hits = {pat for pat, m in matchers.items() for p in relevant if m.excludes(p)}
-        if all(any(m.excludes(p) for m in matchers.values()) for p in relevant):
-            counts.update(hits)
+        by = []
+        for p in relevant:
+            got = excluding.get(p)
+            if got is None:
+                got = excluding[p] = frozenset(pat for pat, m in matchers.items()
+                                               if m.excludes(p))
+            by.append(got)
+        if all(by):
+            counts.update(frozenset().union(*by))
     return {p: counts.get(p, 0) for p in patterns}
 
 
