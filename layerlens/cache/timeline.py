@@ -299,7 +299,8 @@ def analyze_history(
     with paused():  # hundreds of thousands of acyclic records: see layerlens/gcpause.py
         return _analyze_history(df, dockerfile, context, inputs, matcher, options,
                                 build_args=build_args, target=target,
-                                log_seconds=log_seconds, progress=progress, scanned=scanned)
+                                log_seconds=log_seconds, measured=measured,
+                                progress=progress, scanned=scanned)
 
 
 def _analyze_history(
