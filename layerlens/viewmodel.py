@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerlens.analysis import Analysis
+from layerlens.jsonout import safe_text
 from layerlens.suggest.engine import SuggestReport
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.output import unified_diff
+from layerlens.textfit import cells
 
 SORT_KEYS = ("line", "size", "shadowed", "change", "share")
 WEEK = 7 * 24 * 3600
@@ -30,6 +32,9 @@ class Totals:
     commits: int
     estimated: bool
     push_unknown_layers: int = 0  # pushed layer rebuilds of unknown size in the window
+    # per commit with the unsafe fixes too (the report's headline replay); None: no more
+    # than the safe fixes, or not measured
+    saving_unsafe_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +281,7 @@ def path_tree(entries: list[tuple[str, int, str, bool]], by_size: bool = False) 
                 kids.append(PathNode(k, v[0], v[1], v[2]))
         kids.sort(key=lambda n: (n.children is None, -n.size if by_size else 0, n.name))
         return PathNode(name, sum(k.size for k in kids), "", False, tuple(kids),
-                        max((len(k.name) for k in kids), default=0),
+                        max((cells(safe_text(k.name)) for k in kids), default=0),
                         sum(k.files for k in kids))
 
     return build("", root)
@@ -354,6 +359,7 @@ def build_view(a: Analysis, report: SuggestReport | None, pending: str = "") -> 
                 st_.change_rate if st_ else None, st_.share if st_ else None, layers,
             ))
     saving = report.total_savings.seconds_per_commit if report and report.total_savings else None
+    saving_unsafe = _unsafe_saving(report)
     totals = Totals(
         img.size_bytes if img else sum(r.size_bytes or 0 for r in rows) or None,
         img.shadowed_bytes if img else None,
@@ -363,9 +369,24 @@ def build_view(a: Analysis, report: SuggestReport | None, pending: str = "") -> 
         saving, len(hist.costs.commits) if hist else 0,
         hist.costs.estimated if hist else False,
         hist.costs.unknown_push_layers if hist else 0,
+        saving_unsafe,
     )
     row_lines = sorted({r.line for r in rows if r.line is not None})
     path = a.options.dockerfile
     return ViewData(a, report, totals, tuple(rows), dict(churn),
                     _items(a, report, row_lines), pending,
                     f"{path.resolve().parent.name}/{path.name}")
+
+
+def _unsafe_saving(report) -> float | None:
+    """Per-commit seconds the rewrite with unsafe fixes saves over today's file, from the
+    report's headline replays; None when it saves no more than the safe fixes."""
+    from layerlens.suggest.headline import headline
+
+    h = headline(report) if report is not None else None
+    if h is None:
+        return None
+    now, safe, unsafe = (h.by(v).seconds_per_commit for v in ("current", "safe", "unsafe"))
+    if now is None or unsafe is None or (safe is not None and unsafe >= safe - 0.05):
+        return None
+    return now - unsafe

@@ -202,7 +202,14 @@ class LayerlensApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_tab(self, tab: str) -> None:
-        self.query_one("#details", TabbedContent).active = tab
+        details = self.query_one("#details", TabbedContent)
+        focused = self.focused
+        if focused is not None and details in focused.ancestors and details.active != tab:
+            # focus inside the pane being hidden would move to a sibling in that pane and
+            # pull the tab back (trial: "3" in the suggestions list did nothing): the focus
+            # returns to the layer table first, whose row every tab follows
+            self.query_one(LayerTable).focus()
+        details.active = tab
 
     def action_cycle_sort(self) -> None:
         table = self.query_one(LayerTable)

@@ -186,3 +186,23 @@ async def test_the_table_shows_before_the_history_is_replayed(pyweb_repo, monkey
         await pilot.press("down", "down", "3")  # COPY . .
         await pilot.pause()
         assert commits.row_count > 0 and isinstance(commits, DataTable)
+
+
+async def test_number_keys_leave_the_suggestions_list(pyweb_view) -> None:
+    # new-user trial: with the suggestions list focused, "3" did not switch tabs
+    from textual.widgets import TabbedContent
+
+    from layerlens.tui.widgets.suggestion_list import SuggestionList
+
+    app = LayerlensApp(view=pyweb_view)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "4")
+        await settle(pilot)
+        await pilot.press("tab")
+        await settle(pilot)
+        assert isinstance(app.focused, SuggestionList)
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.query_one("#details", TabbedContent).active == "history"
+        assert isinstance(app.focused, LayerTable)

@@ -10,6 +10,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
+from layerlens.jsonout import safe_text
+from layerlens.textfit import cells, elide_middle
 from layerlens.units import size
 from layerlens.viewmodel import PathNode
 
@@ -20,10 +22,9 @@ NAME_MAX = 40
 def label(node: PathNode, name_width: int) -> Text:
     """`name  size  status` in three columns: names padded to their siblings' widest (at most
     NAME_MAX, longer ones cut in the middle), sizes right-aligned in 10 cells."""
-    name = node.name
-    if len(name) > NAME_MAX:
-        half = (NAME_MAX - 1) // 2
-        name = name[:half] + "…" + name[-(NAME_MAX - 1 - half):]
+    # names are measured in terminal cells (a CJK character takes two), and control
+    # characters are shown as `\xNN`, so a tab in a name neither breaks nor fakes the row
+    name = elide_middle(safe_text(node.name), NAME_MAX)
     is_dir = node.children is not None
     # a directory's expand icon ("▶ ") takes two cells that a file's row does not
     width = min(name_width, NAME_MAX) + 2
@@ -31,7 +32,7 @@ def label(node: PathNode, name_width: int) -> Text:
     if node.shadowed:
         style += " strike dim"
     text = Text(name, style="bold" if is_dir else style)
-    text.append(" " * (width - len(name) - 2 * is_dir + 1))
+    text.append(" " * max(1, width - cells(name) - 2 * is_dir + 1))
     text.append(size(node.size).rjust(10), style="dim")
     if node.status:
         text.append("  " + node.status, style=style or "dim")

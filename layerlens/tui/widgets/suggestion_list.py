@@ -57,11 +57,12 @@ class SuggestionList(LazyRender, ListView):
             text = Text(f"{s.rule} ")
             text.append(f"[{FIX_LABEL[s.fix_class]}]",
                         style={"safe": "green", "unsafe": "yellow"}.get(s.fix_class, "dim"))
-            text.append(f" {s.title}")
+            # the saving before the title: a narrow terminal cuts the end of the row
             if s.savings is not None and s.savings.commits:
                 saved = max(0.0, s.savings.seconds_per_commit)
-                text.append(f" — saves {duration(saved)}/commit",
+                text.append(f" saves {duration(saved)}/commit",
                             style="green" if saved >= 0.1 else "dim")
+            text.append(f"  {s.title}")
             self.append(ListItem(Label(text)))
         if self._items:
             self.index = 0

@@ -28,7 +28,10 @@ class TotalsHeader(LazyRender, Static):
     def draw(self) -> None:
         v = self.view
         if v is None:
-            self.update(Text(f"layerlens: loading… {self.status}".rstrip()))
+            if self.status.startswith("error"):  # nothing more will load
+                self.update(Text(f"layerlens: {self.status}  (q quits)", style="red"))
+            else:
+                self.update(Text(f"layerlens: loading… {self.status}".rstrip()))
             return
         t = v.totals
         text = Text()
@@ -51,9 +54,12 @@ class TotalsHeader(LazyRender, Static):
                         f"rebuild {duration(t.rebuild_seconds)}{est}, push {push}")
         else:
             text.append("no git history: static analysis")
-        if t.saving_seconds:
-            text.append(f" │ potential saving {duration(t.saving_seconds)}/commit",
+        if t.saving_seconds or t.saving_unsafe_seconds:
+            text.append(f" │ safe fixes save {duration(t.saving_seconds or 0)}/commit",
                         style="green")
+            if t.saving_unsafe_seconds:
+                text.append(f", with unsafe {duration(t.saving_unsafe_seconds)}",
+                            style="yellow")
         elif v.pending and not replaying:
             text.append(f" │ {v.pending}", style="italic")
         if self.status:
