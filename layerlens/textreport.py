@@ -95,6 +95,13 @@ def _render(table, width: int) -> list[str]:
 def _instruction_rows(result: Analysis, stage) -> list[dict]:
     df = result.dockerfile
     hist = result.history
+    # with --image, the size of the layers each instruction made (mapped by history)
+    layer_bytes: dict[int, int] = {}
+    if result.image is not None:
+        for src in result.layer_sources:
+            if src.instruction is not None and src.layer < len(result.image.layers):
+                layer_bytes[src.instruction] = (layer_bytes.get(src.instruction, 0)
+                                                + result.image.layers[src.layer].size_bytes)
     rows = []
     for i in stage.instructions[1:]:
         ins = df.instructions[i]
@@ -111,6 +118,8 @@ def _instruction_rows(result: Analysis, stage) -> list[dict]:
                 row["size"] = size(inp.bytes)
             else:
                 row["size"] = "from " + ", ".join(sorted(kinds - {"context"}))
+        if i in layer_bytes:  # the image's own figure beats the context's bytes
+            row["size"] = size(layer_bytes[i])
         st = hist.costs.instructions.get(ins.index) if hist is not None else None
         if st is not None and st.change_rate is not None:
             row["rebuilt"] = f"{st.change_rate:.1%}"

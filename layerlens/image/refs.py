@@ -48,6 +48,13 @@ def parse_ref(ref: str) -> ImageRef:
         if not rest:
             raise ImageError("docker:// needs HOST/REPO[:TAG], as in docker://localhost:5000/"
                              "app:1.0", path=ref)
+        host, slash, path = rest.partition("/")
+        if "@" in host:
+            # USER:PASSWORD@HOST: never echoed back, not even in this error
+            raise ImageError("an image reference carries no credentials: give them in "
+                             "REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json or "
+                             "~/.docker/config.json", path=f"docker://***@{host.rsplit('@', 1)[1]}"
+                             f"{slash}{path}")
         return ImageRef("registry", rest)
     scheme, colon, rest = ref.partition(":")
     if not colon or Path(ref).exists():
