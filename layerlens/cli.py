@@ -84,20 +84,25 @@ def _build_args(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _add_input_options(p: argparse.ArgumentParser) -> None:
+def _add_build_options(p: argparse.ArgumentParser, platform_help: str) -> None:
+    """What names one build, as `docker build` takes it: the Dockerfile, its context, build
+    args, platform and target (shared by every command that reads a Dockerfile)."""
     p.add_argument("dockerfile", nargs="?", help="Dockerfile, or a directory holding one "
                    "(default: ./Dockerfile)")
     p.add_argument("--context", "-C", help="build context directory (default: the "
                    "Dockerfile's directory)")
     p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE",
                    help="set a build-time variable, as `docker build --build-arg`")
-    p.add_argument("--platform", default="linux/amd64",
-                   help="target platform for the built-in ARGs (default: linux/amd64)")
+    p.add_argument("--platform", default="linux/amd64", help=platform_help)
     p.add_argument("--target", metavar="STAGE",
                    help="build this stage, as `docker build --target` (default: the last)")
     p.add_argument("--no-compose", action="store_true",
                    help="do not take context, build args and target from a compose or bake "
                         "file that builds this Dockerfile")
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    _add_build_options(p, "target platform for the built-in ARGs (default: linux/amd64)")
     p.add_argument("--image", metavar="REF",
                    help="an image to measure: an archive or OCI layout path, oci:DIR[:REF], "
                         "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
@@ -789,19 +794,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("measure", help="build once (buildah, podman or docker buildx) and "
                        "record real step seconds for later runs")
-    p.add_argument("dockerfile", nargs="?", help="Dockerfile, or a directory holding one "
-                   "(default: ./Dockerfile)")
-    p.add_argument("--context", "-C", help="build context directory (default: the "
-                   "Dockerfile's directory)")
-    p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a build-time variable, as `docker build --build-arg`")
-    p.add_argument("--platform", default="linux/amd64",
-                   help="platform to build for (default: linux/amd64)")
-    p.add_argument("--target", metavar="STAGE",
-                   help="build this stage, as `docker build --target` (default: the last)")
-    p.add_argument("--no-compose", action="store_true",
-                   help="do not take context, build args and target from a compose or bake "
-                        "file that builds this Dockerfile")
+    _add_build_options(p, "platform to build for (default: linux/amd64)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", "-o", help="write the report to this file (atomically)")
     p.set_defaults(func=cmd_measure, no_history=True, pullers=1, max_commits=None,

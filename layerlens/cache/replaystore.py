@@ -31,6 +31,7 @@ import msgspec
 from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.cache.replay import GIT_MARKER, CommitReplay, ReplayResult, StageMiss, Version
 from layerlens.history.model import History
+from layerlens.sealed import load_sealed, save_sealed
 
 SCHEMA = 2
 
@@ -95,16 +96,8 @@ class ReplayStore:
 
     def load(self, fp: str) -> Checkpoint | None:
         """The checkpoint named `fp`, or None when absent, torn, corrupt or not this one."""
-        try:
-            raw = self._path(fp).read_bytes()
-        except OSError:
-            return None
-        digest, payload = raw[:32], raw[32:]
-        if hashlib.sha256(payload).digest() != digest:
-            return None
-        try:
-            cp = msgspec.msgpack.decode(payload, type=Checkpoint)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        cp = load_sealed(self._path(fp), Checkpoint)
+        if cp is None:
             return None
         if cp.schema != SCHEMA or cp.fingerprint != fp:
             return None
@@ -113,19 +106,9 @@ class ReplayStore:
     def save(self, cp: Checkpoint) -> None:
         """Write `cp` atomically, then keep the whole cache under its size cap. A cache that
         cannot be written is only a slower next run: errors are swallowed."""
-        from layerlens.errors import LayerlensError
-        from layerlens.fsutil import atomic_write_bytes
         from layerlens.history.store import prune
 
-        try:
-            payload = msgspec.msgpack.encode(cp)
-        except UnicodeEncodeError:  # an error text naming an undecodable path: keep none
-            return
-        path = self._path(cp.fingerprint)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, hashlib.sha256(payload).digest() + payload)
-        except (OSError, LayerlensError):
+        if not save_sealed(self._path(cp.fingerprint), cp):
             return
         prune(self.base)
 

@@ -272,6 +272,7 @@ def _window_start(history: History, df_path: str | None) -> int:
     return start if seen and exists else 0
 
 
+@paused()  # hundreds of thousands of acyclic records: see layerlens/gcpause.py
 def analyze_history(
     df: Dockerfile,
     dockerfile: Path,
@@ -296,28 +297,6 @@ def analyze_history(
     again. Returns (None, notices) when there is no usable history.
     Raises `LayerlensError` when git itself fails.
     """
-    with paused():  # hundreds of thousands of acyclic records: see layerlens/gcpause.py
-        return _analyze_history(df, dockerfile, context, inputs, matcher, options,
-                                build_args=build_args, target=target,
-                                log_seconds=log_seconds, measured=measured,
-                                progress=progress, scanned=scanned)
-
-
-def _analyze_history(
-    df: Dockerfile,
-    dockerfile: Path,
-    context: Path,
-    inputs: Mapping[int, CopyInputs],
-    matcher: Matcher,
-    options: HistoryOptions,
-    *,
-    build_args: Mapping[str, str],
-    target: str | None,
-    log_seconds: Mapping[str, float] | None,
-    measured: Mapping[str, tuple[float, str]] | None,
-    progress: Callable[[str], None] | None,
-    scanned: Context | None,
-) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     say = progress or (lambda _m: None)
     if not options.enabled:
         return None, ()

@@ -29,6 +29,7 @@ from pathlib import Path
 import msgspec
 
 from layerlens.history.model import Change, Commit, History, TreeEntry
+from layerlens.sealed import load_sealed, save_sealed
 
 SCHEMA = 2
 MAX_BYTES = 512 << 20
@@ -127,16 +128,8 @@ class HistoryStore:
         return self.root / f"{key}.msgpack"
 
     def _load(self, path: Path, toplevel: Path, options: str) -> _Doc | None:
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return None
-        digest, payload = raw[:32], raw[32:]
-        if hashlib.sha256(payload).digest() != digest:
-            return None
-        try:
-            doc = msgspec.msgpack.decode(payload, type=_Doc)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        doc = load_sealed(path, _Doc)
+        if doc is None:
             return None
         if doc.schema != SCHEMA or doc.options != options or \
                 os.path.realpath(doc.toplevel) != os.path.realpath(toplevel):
@@ -146,16 +139,8 @@ class HistoryStore:
         return doc
 
     def _save(self, path: Path, doc: _Doc) -> None:
-        from layerlens.errors import LayerlensError
-        from layerlens.fsutil import atomic_write_bytes
-
-        payload = msgspec.msgpack.encode(doc)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, hashlib.sha256(payload).digest() + payload)
-        except (OSError, LayerlensError):
-            return  # a cache that cannot be written is only a slower next run
-        self._prune()
+        if save_sealed(path, doc):  # one that cannot be written is only a slower next run
+            self._prune()
 
     def _prune(self) -> None:
         prune(self.root.parent)

@@ -60,7 +60,23 @@ class Resolved:
     warnings: tuple[str, ...]
 
 
-class _TarStore:
+class _Members:
+    """Lookup by archive member name, links followed, for the tar stores below."""
+
+    members: dict[str, tarfile.TarInfo]
+
+    def _member(self, name: str) -> tarfile.TarInfo | None:
+        return _follow(self.members, name)
+
+    def has(self, name: str) -> bool:
+        return self._member(name) is not None
+
+    def size(self, name: str) -> int | None:
+        m = self._member(name)
+        return m.size if m is not None else None
+
+
+class _TarStore(_Members):
     """Random access to members of an (uncompressed) outer tar, never extracted."""
 
     def __init__(self, path: Path, label: str) -> None:
@@ -80,16 +96,6 @@ class _TarStore:
             # tarfile's messages may span lines; the error is one line
             why = " ".join(str(exc).split()) or type(exc).__name__
             raise ImageError(f"not a readable tar archive ({why})", path=label) from None
-
-    def _member(self, name: str) -> tarfile.TarInfo | None:
-        return _follow(self.members, name)
-
-    def has(self, name: str) -> bool:
-        return self._member(name) is not None
-
-    def size(self, name: str) -> int | None:
-        m = self._member(name)
-        return m.size if m is not None else None
 
     def open(self, name: str) -> BinaryIO:
         m = self._member(name)
@@ -142,7 +148,7 @@ def _follow(members: dict[str, tarfile.TarInfo], name: str) -> tarfile.TarInfo |
     return None
 
 
-class _StreamTarStore:
+class _StreamTarStore(_Members):
     """Members of a gzip- or zstd-compressed outer tar (`docker save | gzip`), which has no
     offsets to seek to: read by streaming it, never extracted, nothing written to disk.
 
@@ -235,16 +241,6 @@ class _StreamTarStore:
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise ImageError(f"truncated {self.kind}-compressed archive ({exc})",
                              path=self.label) from None
-
-    def _member(self, name: str) -> tarfile.TarInfo | None:
-        return _follow(self.members, name)
-
-    def has(self, name: str) -> bool:
-        return self._member(name) is not None
-
-    def size(self, name: str) -> int | None:
-        m = self._member(name)
-        return m.size if m is not None else None
 
     def open(self, name: str) -> BinaryIO:
         m = self._member(name)
