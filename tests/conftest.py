@@ -22,6 +22,22 @@ requires_buildah = pytest.mark.skipif(not have_buildah(), reason="buildah as roo
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _wide_text():
+    """Text reports wrap at COLUMNS, and where a line wraps depends on the temporary paths
+    it names, so a phrase a test looks for could be split on one machine and not on
+    another. Tests read what the text says at a wide COLUMNS; the layout at 60, 80 and 200
+    columns, and the default of 80, are tested where they set COLUMNS themselves
+    (tests/test_text_width.py, tests/unit/test_textfit.py)."""
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "400"
+    yield
+    if old is None:
+        os.environ.pop("COLUMNS", None)
+    else:
+        os.environ["COLUMNS"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _private_cache_home(tmp_path_factory: pytest.TempPathFactory):
     """Mined-history caches go to a directory of this test session, never the user's."""
     old = os.environ.get("XDG_CACHE_HOME")
