@@ -61,9 +61,21 @@ class Resolved:
 
 
 class _Members:
-    """Lookup by archive member name, links followed, for the tar stores below."""
+    """Lookup by archive member name, links followed, and JSON documents read through the
+    store's own `open`, for the tar stores below."""
 
     members: dict[str, tarfile.TarInfo]
+    label: str
+
+    def open(self, name: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def read_json(self, name: str) -> object:
+        size = self.size(name)
+        if size is not None and size > MAX_JSON_BYTES:
+            raise ImageError(f"{name} is too large for a JSON document", path=self.label)
+        with self.open(name) as f:
+            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         return _follow(self.members, name)
@@ -113,13 +125,6 @@ class _TarStore(_Members):
         if f is None:
             raise ImageError(f"cannot read {name!r}", path=self.label)
         return f  # type: ignore[return-value]
-
-    def read_json(self, name: str) -> object:
-        size = self.size(name)
-        if size is not None and size > MAX_JSON_BYTES:
-            raise ImageError(f"{name} is too large for a JSON document", path=self.label)
-        with self.open(name) as f:
-            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
 
 
     def close(self) -> None:
@@ -261,13 +266,6 @@ class _StreamTarStore(_Members):
                 return f  # type: ignore[return-value]
         raise ImageError(f"{name} is no longer where the first pass found it (did the "
                          "archive change while being read?)", path=self.label)
-
-    def read_json(self, name: str) -> object:
-        size = self.size(name)
-        if size is not None and size > MAX_JSON_BYTES:
-            raise ImageError(f"{name} is too large for a JSON document", path=self.label)
-        with self.open(name) as f:
-            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
 
     def close(self) -> None:
         if self._stream is not None:
