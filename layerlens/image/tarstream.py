@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from layerlens.errors import LayerlensError
 
@@ -163,15 +163,8 @@ class LayerStream:
 
     def _gunzip(self) -> Iterator[bytes]:
         # gzip members may follow one another (eStargz writes one per file)
-        try:
-            from isal import igzip_lib
-        except ImportError:  # pragma: no cover - isal is a dependency; zlib stays usable
-            yield from self._gunzip_zlib()
-            return
-        # ISA-L's decompressor object fills one buffer of the asked size per call, releasing
-        # the GIL once (a zlib-style decompressobj grows its buffer from 16 KiB, releasing
-        # and retaking the GIL at each step, and the tar walk in the other thread holds it)
-        d = igzip_lib.IgzipDecompressor(igzip_lib.DECOMP_GZIP)
+        new, errors = _gzip_decompressor()
+        d = new()
         started = False
         pending = b""
         while True:
@@ -187,42 +180,13 @@ class LayerStream:
                 data = b""  # output was capped: inflate more of the buffered input
             try:
                 out = d.decompress(data, OUT_CHUNK)
-            except (igzip_lib.IsalError, ValueError) as exc:
+            except errors as exc:
                 raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
             if out:
                 yield self._emit(out)
             if d.eof:
                 rest = d.unused_data
-                d = igzip_lib.IgzipDecompressor(igzip_lib.DECOMP_GZIP)
-                started = False
-                if rest:
-                    if rest[:2] != GZIP_MAGIC:
-                        if rest.strip(b"\0"):
-                            raise ImageError("garbage after gzip data", path=self.name)
-                        rest = b""
-                    pending = rest
-
-    def _gunzip_zlib(self) -> Iterator[bytes]:
-        d = zlib.decompressobj(31)
-        started = False
-        pending = b""
-        while True:
-            data = pending or d.unconsumed_tail or self._next_stored()
-            pending = b""
-            if not data:
-                if started and not d.eof:
-                    raise ImageError("truncated gzip stream", path=self.name)
-                return
-            started = True
-            try:
-                out = d.decompress(data, OUT_CHUNK)
-            except zlib.error as exc:
-                raise ImageError(f"corrupt gzip data: {exc}", path=self.name) from None
-            if out:
-                yield self._emit(out)
-            if d.eof:
-                rest = d.unused_data
-                d = zlib.decompressobj(31)
+                d = new()
                 started = False
                 if rest:
                     if rest[:2] != GZIP_MAGIC:
@@ -628,3 +592,55 @@ def iter_tar(f: ChunkReader, name: str, limits: Limits,
             if padded and f.skip(padded) < padded:
                 raise ImageError("truncated tar stream", path=name)
         yield entry
+
+
+class _Inflater(Protocol):
+    """What the gzip loop needs of a decompressor: ISA-L's `IgzipDecompressor` interface."""
+
+    needs_input: bool
+    eof: bool
+    unused_data: bytes
+
+    def decompress(self, data: bytes, max_length: int) -> bytes: ...
+
+
+class _ZlibGzip:
+    """zlib's gzip decompressor behind ISA-L's `IgzipDecompressor` interface (`needs_input`,
+    `decompress(data, max_length)`, `eof`, `unused_data`), so one inflate loop serves both:
+    zlib keeps input it could not inflate within `max_length` in `unconsumed_tail` and wants
+    it passed back, where ISA-L buffers it itself."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self) -> None:
+        self._d = zlib.decompressobj(31)  # 16 + 15: a gzip header and trailer
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._d.unconsumed_tail
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        return self._d.decompress(self._d.unconsumed_tail + data, max_length)
+
+
+def _gzip_decompressor() -> tuple[Callable[[], _Inflater], tuple[type[Exception], ...]]:
+    """A factory of gzip decompressors and the errors they raise on corrupt data.
+
+    ISA-L's decompressor fills one buffer of the asked size per call, releasing the GIL once
+    (zlib's decompressobj grows its buffer from 16 KiB, releasing and retaking the GIL at
+    each step, while the tar walk in the other thread holds it). zlib stays usable where
+    no isal wheel installs."""
+    try:
+        from isal import igzip_lib
+    except ImportError:  # pragma: no cover - isal is a dependency; tested by monkeypatching
+        return _ZlibGzip, (zlib.error,)
+    return (lambda: igzip_lib.IgzipDecompressor(igzip_lib.DECOMP_GZIP),
+            (igzip_lib.IsalError, ValueError))
