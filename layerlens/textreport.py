@@ -223,7 +223,8 @@ def push_text(mean_bytes: float | None, unknown_layers: int) -> str:
 
 
 def per_commit_text(c, window: int) -> str:
-    """`N commits; per commit: rebuild …, push …, pull … xP` for a CostSummary."""
+    """`N commits; per commit: rebuild …, push …, pull …` for a CostSummary; the pull is
+    already multiplied by --pullers, which is named when it is not the default of one."""
     if c.mean_seconds is None:
         return f"{plural(window, 'commit')} in the window, no build replayed; per commit: unknown"
     unknown = c.unknown_push_layers
@@ -232,9 +233,10 @@ def per_commit_text(c, window: int) -> str:
     pull = "unknown" if c.mean_pull_bytes is None else (
         ("≥ " if unknown else "") + size(int(c.mean_pull_bytes)))
     builds = (f" ({plural(c.builds, 'build')} ran)" if c.builds != len(c.commits) else "")
+    by = "" if c.pullers == 1 else f" by {plural(c.pullers, 'puller')}"
     return (f"{plural(window, 'commit')}{builds}; per commit: rebuild "
             f"{duration(c.mean_seconds)}, push "
-            f"{push_text(c.mean_push_bytes, unknown)}, pull {pull} x{c.pullers}{est}")
+            f"{push_text(c.mean_push_bytes, unknown)}, pull {pull}{by}{est}")
 
 
 def _churn_item(path: str, n: int) -> str:
