@@ -115,7 +115,9 @@ def check(subject: Subject) -> list[Suggestion]:
         parts.append(f"{pat} ({what}{count}{tail})")
     return [Suggestion(
         "LL005", RULE.title,
-        f"add to {ignore_name(subject)}: " + "; ".join(parts),
+        f"add to {ignore_name(subject)}: " + "; ".join(parts) + (
+            " (caused: the commits at which nothing else that is copied changed; entries "
+            "that changed together share them)" if caused else ""),
         RULE.reason,
         lines, True, savings, dockerignore=new_ignore, note=kept_note, safety="unsafe",
         unsafe_reason="every .dockerignore entry removes files from the image and from what "
