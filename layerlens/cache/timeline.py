@@ -446,6 +446,16 @@ def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
             if (op.stage_refs or op.content_upper) and op.instruction in first \
                     and op.instruction >= 0:
                 counts[op.instruction] = counts.get(op.instruction, 0) + 1
+    if len(counts) > 1:  # one notice for all of them: a line each would repeat the reason
+        items = sorted(counts.items())
+        lines = ",".join(str(df.instructions[ins].start_line) for ins, _ in items)
+        first = df.instructions[items[0][0]].start_line
+        each = ", ".join(f"line {df.instructions[ins].start_line} at {plural(n, 'commit')}"
+                         for ins, n in items)
+        return [f"{df.path}:{lines}: these {len(items)} instructions take files from another "
+                f"stage; each is counted as rebuilt where that stage rebuilt ({each}), but "
+                "BuildKit reuses one when the files it takes are unchanged: the figures from "
+                f"line {first} on are upper bounds"]
     out = []
     for ins, n in sorted(counts.items()):
         i = df.instructions[ins]

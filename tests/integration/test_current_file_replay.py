@@ -504,6 +504,25 @@ def test_copy_from_through_an_unknown_build_is_an_upper_bound(tmp_path: Path) ->
                for n in a.notices)
 
 
+def test_several_copies_from_a_stage_share_one_notice(tmp_path: Path) -> None:
+    # two stages take from the same unknown build: one notice naming both lines (line 9
+    # is not a stage reference's own miss: line 8 before it already missed)
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine AS build\nCOPY . /src\nRUN make -C /src\n"
+            "FROM alpine AS docs\nRUN echo docs\nCOPY --from=build /out.txt /out.txt\n"
+            "FROM alpine\nCOPY --from=build /lib.so /lib.so\n"
+            "COPY --from=docs /out.txt /out.txt\n")
+    r.write("app.txt", "1\n")
+    r.commit()
+    r.write("app.txt", "2\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    [n] = [n for n in a.notices if "upper bounds" in n]
+    assert ":6,8: these 2 instructions take files from another stage" in n
+    assert "line 6 at 1 commit, line 8 at 1 commit" in n and "from line 6 on" in n
+
+
 def test_check_measures_as_the_baseline_was_made(tmp_path: Path, capsys, monkeypatch) -> None:
     # what the gate says, one finding per line (tests/test_text_width.py checks the layout)
     monkeypatch.setenv("COLUMNS", "400")
