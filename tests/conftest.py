@@ -47,3 +47,22 @@ def _private_cache_home(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = old
+
+
+def _uses_buildah(item: pytest.Item) -> bool:
+    mod = getattr(item, "module", None)
+    return (hasattr(mod, "Buildah") or hasattr(mod, "requires_buildah")
+            or any("buildah" in str(m.kwargs.get("reason", ""))
+                   for m in item.iter_markers("skipif")))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's `--dist loadgroup` (.ci/run): every test that builds with
+    buildah runs on one worker, one build at a time, since concurrent buildah processes on
+    one machine failed with `sealing memfd copy: Device or resource busy`; every other test
+    module stays whole on one worker, so its module-scoped fixtures (git repositories built
+    once per module) are not built again on each worker. Without xdist the marks do
+    nothing."""
+    for item in items:
+        group = "buildah" if _uses_buildah(item) else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))

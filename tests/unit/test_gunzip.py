@@ -48,7 +48,7 @@ def test_zero_padding_after_the_last_member_is_allowed(inflater: str) -> None:
     (gzip.compress(bytes(100_000))[:-40], "truncated gzip stream"),
     (gzip.compress(b"tar") + b"junk", "garbage after gzip data"),
     (gzip.compress(b"tar")[:10] + b"\xff" * 30, "corrupt gzip data"),
-])
+], ids=["truncated", "garbage", "corrupt"])  # ids: the gzip header holds the time
 def test_broken_streams_are_image_errors(inflater: str, blob: bytes, message: str) -> None:
     with pytest.raises(ImageError, match=message):
         _inflate(blob)
