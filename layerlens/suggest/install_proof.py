@@ -87,6 +87,10 @@ def _node_common(m: Move, lock: str | None, scripts_off: bool) -> str | None:
     builds npm runs by default, workspace bins, node_modules in the context."""
     if lock is None:
         return f"no {m.ecosystem} lockfile is copied, so the install resolves versions anew"
+    for rc in (".npmrc", ".yarnrc"):
+        bad = _rc_paths(rc, (m.read(rc) or b"").decode("utf-8", errors="replace"))
+        if bad:
+            return bad
     for d in ("", *m.workspaces):
         pj = f"{d}/package.json" if d else "package.json"
         doc = _json(m.read, pj) or {}
@@ -107,6 +111,22 @@ def _node_common(m: Move, lock: str | None, scripts_off: bool) -> str | None:
         if _under(m.have, nm):
             return (f"the context holds {nm}/, which the install writes and the broad COPY "
                     "would then replace: add it to .dockerignore")
+    return None
+
+
+def _rc_paths(rel: str, text: str) -> str | None:
+    """A setting of .npmrc (`key=value`) or .yarnrc (`key "value"`) naming a relative path,
+    such as `cache=./.npm` or `yarn-offline-mirror "./offline"`: the install would read or
+    write files in the project that the manifest COPY does not bring."""
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        value = re.split(r"\s*=\s*|\s+", line, maxsplit=1)[1:] or [""]
+        v = value[0].strip().strip("\"'")
+        if v.startswith((".", "~")) or ("/" in v and not v.startswith(("/", "$")) and
+                                        "://" not in v):
+            return f"{rel} line {n} names a path relative to the project ({v[:40]})"
     return None
 
 

@@ -380,3 +380,16 @@ def test_python_environment_managers_stay_unsafe(tmp_path, cmd) -> None:
              "Pipfile": "[packages]\n", "Pipfile.lock": "{}"}
     s = _ll002(tmp_path, PIP.replace("pip install -r requirements.txt", cmd), files)
     assert s.fix_class == "unsafe" and "virtual environment" in s.unsafe_reason
+
+
+@pytest.mark.parametrize(("rc", "text", "fix"), [
+    (".npmrc", "registry=https://registry.npmjs.org/\n//r.example/:_authToken=${T}\n"
+     "save-exact=true\n", "safe"),
+    (".npmrc", "cache=./.npm-cache\n", "unsafe"),
+    (".yarnrc", 'yarn-offline-mirror "./offline"\n', "unsafe"),
+])
+def test_npm_config_files_naming_project_paths(tmp_path, rc, text, fix) -> None:
+    s = _ll002(tmp_path, NPM, _npm_files(**{rc: text}))
+    assert s.fix_class == fix, s.unsafe_reason
+    if fix == "unsafe":
+        assert f"{rc} line" in s.unsafe_reason
