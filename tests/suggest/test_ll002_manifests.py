@@ -393,3 +393,17 @@ def test_npm_config_files_naming_project_paths(tmp_path, rc, text, fix) -> None:
     assert s.fix_class == fix, s.unsafe_reason
     if fix == "unsafe":
         assert f"{rc} line" in s.unsafe_reason
+
+
+@pytest.mark.parametrize(("ignore", "fix"), [(".git\nnode_modules\n", "unsafe"),
+                                             ("node_modules\n", "hint")])
+def test_husky_prepare_without_git_is_an_unsafe_fix(tmp_path, ignore, fix) -> None:
+    """`prepare: husky install` only sets up git hooks; with no .git in what the COPY brings
+    it does nothing in either order, but it is a lifecycle script: unsafe, never safe."""
+    files = _npm_files(**{"package.json": '{"scripts": {"prepare": "husky install"}, '
+                                          '"devDependencies": {"husky": "8.0.3"}}',
+                          ".dockerignore": ignore, ".git/HEAD": "ref: refs/heads/main\n"})
+    s = _ll002(tmp_path, NPM, files)
+    assert s.fix_class == fix
+    reason = s.unsafe_reason if fix == "unsafe" else s.note
+    assert "prepare" in reason

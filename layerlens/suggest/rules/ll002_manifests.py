@@ -256,9 +256,13 @@ def _pip_closure(read: Callable[[str], bytes | None],
 
 def _package_json_unsafe(read: Callable[[str], bytes | None], rel: str = "package.json",
                          workspaces: frozenset[str] = frozenset(),
-                         scripts_off: bool = False) -> str | None:
+                         scripts_off: bool = False, no_git: bool = False) -> str | None:
     """Why an install from this package.json alone may need the source (None: it need not;
-    workspaces are handled by the caller)."""
+    workspaces are handled by the caller). `no_git`: the broad COPY brings no .git, so a
+    `prepare` that only sets up husky's git hooks does the same with or without the source
+    (husky skips its install outside a Git repository: "husky install" before v9 checks
+    `git rev-parse`, v9's `husky` returns ".git can't be found"; typicode.github.io/husky);
+    it stays an unsafe fix, since it is still a lifecycle script."""
     data = read(rel)
     try:
         doc = json.loads(data.decode("utf-8")) if data is not None else None
@@ -269,6 +273,8 @@ def _package_json_unsafe(read: Callable[[str], bytes | None], rel: str = "packag
     scripts = doc.get("scripts") or {}
     hooks = [] if scripts_off else [h for h in ("preinstall", "install", "postinstall",
                                                 "prepare") if h in scripts]
+    if no_git and hooks == ["prepare"] and scripts.get("prepare") in ("husky", "husky install"):
+        hooks = []
     if hooks:
         return (f"{rel} runs {', '.join(hooks)} scripts during install, which may need "
                 "the source")
@@ -475,7 +481,9 @@ def check(subject: Subject) -> list[Suggestion]:
                 ws = _workspace_manifests(patterns, have, prefix) if patterns is not None else []
                 dirs = frozenset(w.rsplit("/", 1)[0] for w in ws)
                 off = "--ignore-scripts" in inst.args
-                unsafe = _package_json_unsafe(read, "package.json", dirs, off)
+                no_git = not any(p == prefix + ".git" or p.startswith(prefix + ".git/")
+                                 for p in have)
+                unsafe = _package_json_unsafe(read, "package.json", dirs, off, no_git)
                 if patterns is not None:
                     if not ws and not unsafe:
                         unsafe = "workspaces are declared but no workspace package.json is copied"
