@@ -186,6 +186,8 @@ def _pnpm(m: Move) -> str | None:
     if not scripts_off:
         return ("pnpm-lock.yaml (version 9) does not record which packages run install "
                 "scripts, which may read the project's files; --ignore-scripts would skip them")
+    if ".pnpmfile.cjs" in m.have:
+        return ".pnpmfile.cjs hooks run project code during the install, which may read any file"
     doc = _json(m.read, "package.json") or {}
     ws = (m.read("pnpm-workspace.yaml") or b"").decode("utf-8", errors="replace")
     if "patchedDependencies" in json.dumps(doc.get("pnpm") or {}) or \
@@ -308,6 +310,9 @@ def _composer(m: Move) -> str | None:
     vendor = str(cfg.get("vendor-dir", "vendor"))
     if vendor.startswith("/") or ".." in vendor or "{" in vendor:
         return f"vendor-dir {vendor} is outside what layerlens can check"
+    bindir = str(cfg.get("bin-dir", f"{vendor}/bin"))
+    if not bindir.startswith(vendor.rstrip("/") + "/"):
+        return f"bin-dir {bindir} puts the install's links outside the vendor directory"
     if _under(m.have, vendor):
         return (f"the context holds {vendor}/, which the install writes and the broad COPY "
                 "would then replace: add it to .dockerignore")

@@ -306,6 +306,14 @@ def test_pnpm(tmp_path, flags, pj, fix, reason) -> None:
     assert s.fix_class == fix and (reason is None or reason in s.unsafe_reason)
 
 
+def test_pnpmfile_hooks_are_unsafe(tmp_path) -> None:
+    df = "FROM node\nWORKDIR /a\nCOPY . .\nRUN pnpm install --frozen-lockfile --ignore-scripts\n"
+    s = _ll002(tmp_path, df, {"package.json": "{}", "pnpm-lock.yaml": "lockfileVersion: 9\n",
+                              ".dockerignore": "node_modules\n",
+                              ".pnpmfile.cjs": "module.exports = {}\n"})
+    assert s.fix_class == "unsafe" and ".pnpmfile.cjs" in s.unsafe_reason
+
+
 def test_workspace_manifests_in_subdirectories_stay_unsafe(tmp_path) -> None:
     files = {"package.json": '{"workspaces": ["packages/*"]}', "package-lock.json":
              '{"lockfileVersion": 3, "packages": {}}', ".dockerignore": "node_modules\n",
@@ -363,6 +371,8 @@ COMPOSER = ("FROM php\nWORKDIR /app\nCOPY . .\nRUN composer install --no-dev --n
     ("", '{"repositories": [{"type": "path", "url": "packages/*"}]}', "{}", "unsafe",
      "path or artifact repository"),
     ("", '{"config": {"vendor-dir": "../v"}}', "{}", "unsafe", "vendor-dir"),
+    ("", '{"config": {"bin-dir": "bin"}}', "{}", "unsafe", "bin-dir bin"),
+    ("", '{"config": {"vendor-dir": "lib/v", "bin-dir": "lib/v/bin"}}', "{}", "safe", None),
 ])
 def test_composer(tmp_path, flags, cjson, lock, fix, reason) -> None:
     s = _ll002(tmp_path, COMPOSER.format(flags),
@@ -407,3 +417,16 @@ def test_husky_prepare_without_git_is_an_unsafe_fix(tmp_path, ignore, fix) -> No
     assert s.fix_class == fix
     reason = s.unsafe_reason if fix == "unsafe" else s.note
     assert "prepare" in reason
+
+
+@pytest.mark.parametrize("tool", ["./bin/bundle", "bin/bundle", "/app/bin/bundle"])
+def test_install_tool_from_the_context_is_unsafe(tmp_path, tool) -> None:
+    s = _ll002(tmp_path, BUNDLE.replace("RUN bundle", f"RUN {tool}"),
+               {"Gemfile": GEMFILE, "Gemfile.lock": "GEM\n", "bin/bundle": "#!/bin/sh\n"})
+    assert s.fix_class == "unsafe" and f"runs {tool}" in s.unsafe_reason
+
+
+def test_install_tool_by_absolute_path_elsewhere_is_safe(tmp_path) -> None:
+    s = _ll002(tmp_path, BUNDLE.replace("RUN bundle", "RUN /usr/local/bin/bundle"),
+               {"Gemfile": GEMFILE, "Gemfile.lock": "GEM\n"})
+    assert s.fix_class == "safe", s.unsafe_reason

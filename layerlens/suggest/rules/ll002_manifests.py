@@ -559,6 +559,11 @@ def _unproven(subject: Subject, run: Instruction, copy: Instruction, inst: Insta
     if len(cmds) != 1 or any(sc.errors or sc.compound for sc in scripts) or cmds[0].redirects:
         return ("the RUN does more than the install, and the rest may read files only the "
                 "broad COPY brings")
+    wd = _workdir_at(subject.df, run)
+    tool = cmds[0].name or ""
+    if "/" in tool and (not tool.startswith("/") or tool == wd or
+                        tool.startswith(wd.rstrip("/") + "/")):
+        return f"the RUN runs {tool}, a program the broad COPY may bring"
     if any(m.type == "bind" and m.from_ is None for m in run.mounts):
         return "the RUN bind-mounts the build context, which the move does not change"
     other = sorted(f.name for f in copy.flags if f.name not in _COPY_FLAGS_KEPT)
@@ -581,7 +586,6 @@ def _unproven(subject: Subject, run: Instruction, copy: Instruction, inst: Insta
                                if f.endswith("/package.json")}))
     env = dict(run.env)
     env.update((k, v.value or "") for k, v in cmds[0].assignments if v is not None)
-    wd = _workdir_at(subject.df, run)
     for k, v in sorted(env.items()):
         tool_var = k.upper().startswith(_TOOL_ENV) or k.upper() == "COMPOSER"
         if tool_var and ("/" in v or k.upper() == "COMPOSER") and (
