@@ -23,7 +23,7 @@ failed ("when in doubt, it is not safe"):
   broad COPY leaves it the same (BuildKit and buildah also differ on --chown of created
   parents), so workspace layouts stay unsafe. No package-manager variable in ENV or on the
   command line (NPM_CONFIG_*, PIP_*, BUNDLE_*, COMPOSER ...) names a path under the
-  destination.
+  destination, and the tool itself is not run from there (`./bin/bundle`).
 - npm: `npm ci`, which "will never write to package.json or any of the package-locks"
   (docs.npmjs.com/cli/commands/npm-ci), or `npm install --no-save` (`save=false` "will
   also prevent writing to package-lock.json", docs.npmjs.com/cli/commands/npm-install); a
@@ -35,15 +35,18 @@ failed ("when in doubt, it is not safe"):
   runs (preinstall, install, postinstall, prepublish, preprepare, prepare, postprepare,
   dependencies: docs.npmjs.com/cli/using-npm/scripts, "Life Cycle Operation Order") and
   no binding.gyp (npm then defaults `install` to `node-gyp rebuild`, same page, "Default
-  Values"), unless --ignore-scripts; .npmrc copied when present; node_modules/ absent
-  from what the broad COPY brings (excluded by .dockerignore or not in the context).
+  Values"), unless --ignore-scripts; .npmrc copied when present, with no setting naming a
+  project-relative path (`cache=./x`, `node-options=--require ./y`; likewise .yarnrc's
+  `yarn-path`, `yarn-offline-mirror`); node_modules/ absent from what the broad COPY
+  brings (excluded by .dockerignore or not in the context). A `prepare` that only runs
+  husky, with no .git brought in, does not block the move but keeps it unsafe.
 - Yarn 1: --frozen-lockfile or --pure-lockfile (classic.yarnpkg.com/en/docs/cli/install:
   neither writes yarn.lock) and --ignore-scripts, since yarn.lock does not record install
   scripts; no Yarn 2+ (.yarnrc.yml, .yarn/, packageManager yarn@2+), which reads
   .yarn/releases and plugins and writes .pnp.cjs into the project. pnpm:
   --frozen-lockfile and --ignore-scripts (pnpm-lock.yaml 9 no longer records
   requiresBuild; pnpm.io/cli/install), no patchedDependencies (patch files,
-  pnpm.io/package_json).
+  pnpm.io/package_json) and no .pnpmfile.cjs (hooks running project code).
 - pip / pip-sync: every requirement file, with its nested -r/-c files, names only index
   packages (PEP 508 names, versions, markers, `name @ https://...`, --hash) and index
   options (pip.pypa.io/en/stable/reference/requirements-file-format/); no name that looks
@@ -63,7 +66,8 @@ failed ("when in doubt, it is not safe"):
   --no-scripts (composer 2.1.2 changelog: "using --no-plugins is the way to disable
   plugins"), so no `composer-plugin` package in the lock unless --no-plugins; no path or
   artifact repository (getcomposer.org/doc/05-repositories.md#path); the vendor-dir
-  absent from the context; no --working-dir; auth.json copied when present.
+  absent from the context and the bin-dir inside it; no --working-dir; auth.json copied
+  when present.
 - Poetry, Pipenv, uv: not proven (their virtualenv place and settings are not modelled).
 - Every ecosystem: no tool cache or config directory ($HOME/.cache, .npm, .composer ...)
   in what the broad COPY brings, in case $HOME is the destination.
