@@ -61,7 +61,10 @@ CMD ["node", "dist/server.js"]
 """,
     ".dockerignore": "node_modules\n",
     "package.json": '{\n  "name": "nodeapp",\n  "dependencies": {"express": "4.19.2"}\n}\n',
-    "package-lock.json": '{"lockfileVersion": 3}\n',
+    # lockfileVersion 3 as npm 7+ writes it: a packages map, no install scripts
+    "package-lock.json": '{"name": "nodeapp", "lockfileVersion": 3, "packages": {'
+                         '"": {"name": "nodeapp"}, "node_modules/express": '
+                         '{"version": "4.19.2"}}}\n',
     "src/server.ts": "listen(3000)\n",
     "README.md": "# nodeapp\n",
 }
