@@ -8,20 +8,61 @@ rewrite copies the manifests first and fetches the dependencies in a layer of th
     COPY . .
     RUN go build ...
 
-`prefetch(run)` says which ecosystem a build RUN belongs to and what to insert. Sources of
-the commands: `go help mod download`; Maven Dependency Plugin, `dependency:go-offline`;
-`composer help install` (--no-scripts, --no-autoloader: no project code runs and no
-autoloader is built from the absent source). Rust (`cargo fetch` needs the targets'
-source files to read the manifest) and Gradle (settings, build scripts, buildSrc) get
-hints naming the recipe instead (cargo-chef, or a dummy `src/main.rs`).
+`prefetch(run)` says which ecosystem a build RUN belongs to and what to insert;
+`suggestions(subject, rule)` makes LL002's suggestions from it. Sources of the commands:
+`go help mod download`; Maven Dependency Plugin, `dependency:go-offline`; `composer help
+install` (--no-scripts, --no-autoloader: no project code runs and no autoloader is built
+from the absent source). Rust (`cargo fetch` needs the targets' source files to read the
+manifest) and Gradle (settings, build scripts, buildSrc) get hints naming the recipe
+instead (cargo-chef, or a dummy `src/main.rs`).
+
+When the fix is safe (`final_image_doubt`, `manifest_doubt`). An inserted prefetch adds
+the tool's download cache to the stage's filesystem, so it is safe only where the final
+image provably cannot see that, and the build's output provably does not depend on it:
+
+* The stage is a builder: not the target or a stage the target is built FROM, no needed
+  stage is built FROM it or mounts it (`RUN --mount=from=`), and every `COPY --from` of
+  it takes paths outside the tool's caches and strictly below the working directory the
+  prefetch ran in (where it also wrote the copied manifests), or elsewhere. The caches:
+  Go's GOMODCACHE (default GOPATH/pkg/mod, GOPATH default $HOME/go; the official golang
+  images set GOPATH=/go) and GOCACHE ($HOME/.cache/go-build); Maven's local repository
+  ($HOME/.m2, the official images' MAVEN_CONFIG=/root/.m2). ENV and ARG values are read
+  from the parsed Dockerfile; a value layerlens cannot know (a non-root USER without
+  HOME, `maven.repo.local` in MAVEN_OPTS) makes it unsafe. A base image's own ENV cannot
+  be read; the official images' values are assumed.
+* The build's output does not depend on the cache being warm. Go: the module cache holds
+  each module version once, verified against go.sum, and a build selects the same
+  versions from go.mod whether they were downloaded now or earlier ("Go Modules
+  Reference", sections "Module cache" and "Authenticating modules"). Maven: released
+  artifacts in a repository are immutable (Maven Central's publishing requirements), so a
+  warm ~/.m2 resolves the same jars; SNAPSHOT versions and version ranges re-resolve over
+  time, and make it unsafe.
+* The prefetch reads only the copied manifests, with the environment and mounts the
+  build has. Go: go.sum is in the context (the broad COPY then overwrites any go.sum
+  entries `go mod download` added), no go.work, no vendor/ directory (the build uses no
+  download at all), no `replace` to a local directory. Maven: one pom.xml, no <modules>,
+  no <parent> (resolved from ../pom.xml), no .mvn/ files beyond the wrapper's. No ENV,
+  ARG or USER between the inserted layer and the build changes what the tool reads, and
+  the build RUN has no --mount or --network option the prefetch would lack.
+
+When in doubt it is not safe: the suggestion stays an unsafe fix with the reason.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from layerlens.dockerfile.model import Instruction
+from layerlens.context.inputs import has_wildcard
+from layerlens.context.patterns import go_clean
+from layerlens.dockerfile.model import Dockerfile, Instruction, find_stage
 from layerlens.runmodel import scripts_of
+
+if TYPE_CHECKING:
+    from layerlens.suggest.model import Suggestion
+    from layerlens.suggest.rule import Rule, Subject
 
 
 @dataclass(frozen=True)
@@ -51,7 +92,9 @@ def prefetch(run: Instruction) -> Prefetch | None:
         if tool in ("mvn", "mvnw") and any(g in rest for g in (
                 "package", "install", "verify", "compile")):
             launcher = w[0] if w[0].startswith("./") else "mvn"
-            return Prefetch("maven", ("pom.xml",), (".mvn/wrapper/maven-wrapper.properties",)
+            # the wrapper script and its properties must be there for `./mvnw` to start
+            return Prefetch("maven", ("pom.xml", *(("mvnw",) if launcher != "mvn" else ())),
+                            (".mvn/wrapper/maven-wrapper.properties",)
                             if launcher != "mvn" else (), f"{launcher} -B dependency:go-offline",
                             already=("dependency:go-offline", "dependency:resolve"))
         if tool == "composer" and rest[:1] == ["install"] and "--no-scripts" not in w:
@@ -76,3 +119,274 @@ def prefetch(run: Instruction) -> Prefetch | None:
                             "`gradle dependencies`) before the broad COPY",
                             already=("dependencies", "downloadRepos"))
     return None
+
+
+# Variables that change where the tool puts its cache or what it downloads: set between
+# the inserted prefetch and the build, they make the prefetch read differently.
+_TOOL_VARS = re.compile(r"^(GO\w*|CGO_\w+|CARGO\w*|RUSTUP\w*|MAVEN\w*|MVN\w*|GRADLE\w*|"
+                        r"JAVA\w*|HOME|USER|PATH|https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY|"
+                        r"NETRC)$")
+
+
+def _user_at(df: Dockerfile, ins: Instruction) -> str | None:
+    """The USER in force at `ins` (through the stage's base stages); None: root, as far as
+    the Dockerfile says (a base image's own USER cannot be read)."""
+    chain = []
+    cur: int | None = ins.stage
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = df.stages[cur].base_stage
+    user = None
+    for st in reversed(chain):
+        for i in df.stages[st].instructions[1:]:
+            other = df.instructions[i]
+            if st == ins.stage and other.index >= ins.index:
+                break
+            if other.keyword == "user" and other.expanded:
+                user = other.expanded[0]
+    return None if user is None or user.split(":", 1)[0] in ("root", "0") else user
+
+
+def cache_dirs(ecosystem: str, at: Instruction, run: Instruction, user: str | None
+               ) -> tuple[tuple[str, ...], str | None]:
+    """(absolute directories the ecosystem's prefetch writes its cache to, reason they are
+    unknown or None) for a prefetch inserted before `at` (whose ENV and ARG values it
+    runs with) as `user` (None: root), for the build RUN `run`. Defaults: `go help
+    environment` (GOPATH defaults to $HOME/go, GOMODCACHE to GOPATH/pkg/mod, GOCACHE to
+    $HOME/.cache/go-build) and the golang images' GOPATH=/go;
+    Maven's local repository ${user.home}/.m2/repository and the maven images'
+    MAVEN_CONFIG=/root/.m2."""
+    env = dict(at.build_args)
+    env.update(at.env)
+    home = env.get("HOME") or (None if user else "/root")
+    for k in ("HOME", "GOPATH", "GOMODCACHE", "GOCACHE", "MAVEN_CONFIG", "MAVEN_OPTS"):
+        if "$" in (env.get(k) or ""):
+            return (), f"{k} is set to a value layerlens cannot expand"
+    if home is None:
+        return (), (f"the download cache lies in the home directory of USER {user}, which "
+                    "the Dockerfile does not set (HOME)")
+    out: list[str] = []
+    if ecosystem == "go":
+        gopaths = [p for p in (env.get("GOPATH") or "").split(":") if p] or \
+            ["/go", home + "/go"]
+        out += [env["GOMODCACHE"]] if env.get("GOMODCACHE") else [
+            p.rstrip("/") + "/pkg" for p in gopaths]
+        out.append(env.get("GOCACHE") or home + "/.cache/go-build")
+    elif ecosystem == "maven":
+        if "maven.repo.local" in (env.get("MAVEN_OPTS") or "") + " ".join(
+                w for c in _argv(run) for w in c):
+            return (), "the Maven local repository is moved with maven.repo.local"
+        out += [home + "/.m2", "/root/.m2"] + ([env["MAVEN_CONFIG"]] if env.get("MAVEN_CONFIG")
+                                               else [])
+    else:
+        return (), f"layerlens does not model where the {ecosystem} cache lies"
+    if any(not p.startswith("/") for p in out):
+        return (), "the download cache's location is a relative path"
+    return tuple(dict.fromkeys(go_clean(p) for p in out)), None
+
+
+def _overlaps(a: str, b: str) -> bool:
+    a2, b2 = a.rstrip("/") + "/", b.rstrip("/") + "/"
+    return a2.startswith(b2) or b2.startswith(a2)
+
+
+def final_image_doubt(df: Dockerfile, stage: int, pushed: frozenset[int],
+                      needed: frozenset[int], caches: tuple[str, ...], workdir: str
+                      ) -> str | None:
+    """Why a layer added to `stage` (writing the tool caches `caches` and the manifests in
+    `workdir`) might reach the final image; None when it provably does not (see the module
+    docstring). `pushed`: the target and the stages it is FROM; `needed`: the stages the
+    build runs."""
+    label = df.stages[stage].name or f"stage {stage}"
+    if stage in pushed:
+        return f"{label} is part of the final image, which would hold the download cache"
+    for other in sorted(needed):
+        if other == stage:
+            continue
+        st = df.stages[other]
+        olabel = st.name or f"stage {other}"
+        if st.base_stage == stage:
+            return f"{olabel} is built FROM {label} and inherits its download cache"
+        for i in st.instructions[1:]:
+            ins = df.instructions[i]
+            for m in ins.mounts:
+                if m.from_ is not None and find_stage(df.stages, m.from_) == stage:
+                    return f"a RUN of {olabel} mounts {label}, download cache included"
+            if ins.from_stage != stage:
+                continue
+            for src in ins.expanded[:-1]:
+                path = go_clean("/" + src)
+                if has_wildcard(path):
+                    path = go_clean(re.split(r"[*?\[]", path, maxsplit=1)[0].rsplit("/", 1)[0]
+                                    or "/")
+                hit = next((c for c in caches if _overlaps(path, c)), None)
+                if hit is not None:
+                    return (f"{olabel} copies {path} from {label}, which overlaps the "
+                            f"download cache {hit}")
+                if (workdir.rstrip("/") + "/").startswith(path.rstrip("/") + "/"):
+                    return (f"{olabel} copies {path} from {label}, which holds the directory "
+                            f"{workdir} where the prefetch also wrote")
+    return None
+
+
+_REPLACE_LOCAL = re.compile(r"=>\s*(\.{1,2}/|\.{1,2}\s|/)", re.M)
+
+
+def manifest_doubt(ecosystem: str, read: Callable[[str], bytes | None], have: set[str],
+                   prefix: str) -> str | None:
+    """Why a prefetch from the copied manifests alone might read or resolve differently
+    from the build (module docstring); None when it provably does not. `read` reads a
+    context file (the Analysis' context), `have` is what the broad COPY brings in and
+    `prefix` the COPY's source directory ('' or 'dir/')."""
+    if ecosystem == "go":
+        if prefix + "go.sum" not in have:
+            return ("there is no go.sum: `go mod download` may write one that the broad COPY "
+                    "would not replace")
+        if prefix + "go.work" in have:
+            return "a go.work makes the build read the workspace's other modules"
+        text = (read(prefix + "go.mod") or b"").decode("utf-8", errors="replace")
+        if _REPLACE_LOCAL.search(text):
+            return "go.mod replaces modules with local directories the download needs"
+        return None
+    if ecosystem == "maven":
+        text = (read(prefix + "pom.xml") or b"").decode("utf-8", errors="replace")
+        if "<modules>" in text:
+            return ("a multi-module build: copy every module's pom.xml first, then run "
+                    "dependency:go-offline")
+        if "<parent>" in text:
+            return "pom.xml names a <parent>, which Maven reads from ../pom.xml first"
+        if "SNAPSHOT" in text or re.search(r"<version>\s*[\[(]", text):
+            return ("pom.xml uses SNAPSHOT versions or version ranges, which a cached download "
+                    "layer would not re-resolve")
+        extra = [p for p in have if p.startswith(prefix + ".mvn/")
+                 and p != prefix + ".mvn/wrapper/maven-wrapper.properties"
+                 and not p.startswith(prefix + ".mvn/wrapper/")]
+        if extra:
+            return f"{extra[0]} configures Maven and is not among the copied manifests"
+        return None
+    return f"layerlens does not prove {ecosystem} prefetches safe"
+
+
+def _between_doubt(df: Dockerfile, copy: Instruction, run: Instruction) -> str | None:
+    """Why the build might run the tool differently from a prefetch inserted before
+    `copy`: a USER or tool variable set in between, or a mount or network option."""
+    for i in df.stages[run.stage].instructions[1:]:
+        ins = df.instructions[i]
+        if ins.index <= copy.index:
+            continue
+        if ins.index >= run.index:
+            break
+        if ins.keyword == "user":
+            return f"USER at line {ins.start_line} runs the build as another user"
+        if ins.keyword in ("env", "arg"):
+            hit = next((k for k, _ in ins.pairs if _TOOL_VARS.match(k)), None)
+            if hit is not None:
+                return (f"{ins.upper} {hit} at line {ins.start_line} changes how the build "
+                        "runs the tool, and the prefetch would not see it")
+    if run.mounts or run.flag("network") is not None or run.flag("security") is not None:
+        return "the build RUN has --mount or --network options the prefetch would lack"
+    return None
+
+
+def _workdir_at(df: Dockerfile, ins: Instruction) -> str:
+    wd = "/"
+    for i in df.stages[ins.stage].instructions[1:]:
+        other = df.instructions[i]
+        if other.index >= ins.index:
+            break
+        if other.keyword == "workdir" and other.expanded:
+            w = other.expanded[0]
+            wd = go_clean(w if w.startswith("/") else wd.rstrip("/") + "/" + w)
+    return wd
+
+
+def suggestions(subject: Subject, rule: Rule,
+                skip: Callable[[Instruction], bool]) -> list[Suggestion]:
+    """LL002's prefetch suggestions: for each build RUN after a broad COPY (that `skip`,
+    the rule's own install moves, does not take), insert the dependency prefetch before
+    the COPY. A fix, safe when `final_image_doubt`, `manifest_doubt` and the environment
+    checks find no doubt, else unsafe with the first doubt as its reason; a hint when the
+    ecosystem has no automatic prefetch or the manifests are incomplete."""
+    from layerlens.suggest.model import Suggestion
+    from layerlens.suggest.rewrite import insert_before
+    from layerlens.suggest.rules.ll002_manifests import _manifest_copies
+    from layerlens.suggest.rules.ll009_context_free_first import broad_copy
+
+    df = subject.df
+    target = subject.analysis.options.target
+    tgt = find_stage(df.stages, target) if target is not None else None
+    needed = df.needed_stages(tgt)
+    out: list[Suggestion] = []
+    for stage in sorted(needed):
+        members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
+        for pos, run in enumerate(members):
+            if run.keyword != "run" or skip(run):
+                continue
+            pf = prefetch(run)
+            if pf is None:
+                continue
+            before = members[:pos + 1]
+            if any(a in m.original for m in before if m.keyword == "run" for a in pf.already):
+                continue  # the stage prefetches already
+            if any(m.type == "cache" for m in run.mounts):
+                continue  # a cache mount keeps the downloads between builds already
+            copy = next((m for m in reversed(before[:-1]) if broad_copy(m)), None)
+            wd = _workdir_at(df, run)
+            if copy is None or wd != go_clean(
+                    copy.expanded[-1] if copy.expanded[-1].startswith("/")
+                    else _workdir_at(df, copy) + "/" + copy.expanded[-1]):
+                continue
+            prefix = go_clean("/" + copy.expanded[0])[1:]
+            prefix = prefix + "/" if prefix else ""
+            inputs = subject.inputs.get(copy.index)
+            have = set(inputs.paths) if inputs else set()
+            if any(p == prefix + "vendor" or p.startswith(prefix + "vendor/") for p in have) \
+                    and pf.ecosystem == "go":
+                continue  # vendored modules: go build downloads nothing
+            missing = [m for m in pf.manifests if prefix + m not in have]
+            if missing and pf.command is not None:
+                continue
+
+            def read(rel: str) -> bytes | None:
+                return subject.analysis.context_file(rel)
+
+            doubt = manifest_doubt(pf.ecosystem, read, have, prefix) \
+                if pf.command is not None else None
+            note = pf.hint
+            if note is None and doubt is not None and (
+                    "local directories" in doubt or "multi-module" in doubt):
+                note = doubt  # the prefetch would fail: a hint, not a fix
+            if note is None and _workdir_at(df, copy) != wd:
+                note = (f"the working directory becomes {wd} after {copy.upper} at line "
+                        f"{copy.start_line}: set it before, then copy the manifests and "
+                        "prefetch there")
+            title, lines = rule.title, (copy.start_line, run.start_line)
+            msg = (f"{pf.ecosystem} build at line {run.start_line} downloads its dependencies "
+                   f"after {copy.upper} at line {copy.start_line}: fetch them in a layer of "
+                   "their own, from the manifests, before it")
+            if note is not None or pf.command is None:
+                out.append(Suggestion(rule.id, title, msg, rule.reason, lines, False,
+                                      note=note))
+                continue
+            if doubt is None:
+                doubt = _between_doubt(df, copy, run)
+            if doubt is None:
+                caches, doubt = cache_dirs(pf.ecosystem, copy, run, _user_at(df, copy))
+                if doubt is None:
+                    doubt = final_image_doubt(df, stage, subject.pushed_stages, needed,
+                                              caches, wd)
+            files = [*pf.manifests, *(o for o in pf.optional if prefix + o in have)]
+            new_text = insert_before(df, copy, [*_manifest_copies(copy, files),
+                                                f"RUN {pf.command}"])
+            savings = subject.measure(new_text)
+            out.append(Suggestion(
+                rule.id, title, msg, rule.reason, lines, True, savings, dockerfile=new_text,
+                safety="unsafe" if doubt else "safe",
+                unsafe_reason=None if doubt is None else (
+                    f"`{pf.command}` adds a layer with the {pf.ecosystem} download cache to "
+                    f"the stage, and it is not provably absent from the final image: {doubt}"),
+                note=None if doubt else (
+                    f"safe: the download cache stays in a builder stage the final image "
+                    f"takes only other paths from, and the {pf.ecosystem} build verifies "
+                    "what it reads from the cache")))
+    return out
