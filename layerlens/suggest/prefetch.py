@@ -12,9 +12,9 @@ rewrite copies the manifests first and fetches the dependencies in a layer of th
 `suggestions(subject, rule)` makes LL002's suggestions from it. Sources of the commands:
 `go help mod download`; Maven Dependency Plugin, `dependency:go-offline`; `composer help
 install` (--no-scripts, --no-autoloader: no project code runs and no autoloader is built
-from the absent source). Rust (`cargo fetch` needs the targets' source files to read the
-manifest) and Gradle (settings, build scripts, buildSrc) get hints naming the recipe
-instead (cargo-chef, or a dummy `src/main.rs`).
+from the absent source); The Cargo Book, `cargo fetch` (which needs the manifests and the
+targets' root files: `cargo_plan` copies them when they are few, else a hint names
+cargo-chef). Gradle (settings, build scripts, buildSrc) gets a hint naming the recipe.
 
 When the fix is safe (`final_image_doubt`, `manifest_doubt`). An inserted prefetch adds
 the tool's download cache to the stage's filesystem, so it is safe only where the final
@@ -26,22 +26,28 @@ image provably cannot see that, and the build's output provably does not depend 
   prefetch ran in (where it also wrote the copied manifests), or elsewhere. The caches:
   Go's GOMODCACHE (default GOPATH/pkg/mod, GOPATH default $HOME/go; the official golang
   images set GOPATH=/go) and GOCACHE ($HOME/.cache/go-build); Maven's local repository
-  ($HOME/.m2, the official images' MAVEN_CONFIG=/root/.m2). ENV and ARG values are read
-  from the parsed Dockerfile; a value layerlens cannot know (a non-root USER without
-  HOME, `maven.repo.local` in MAVEN_OPTS) makes it unsafe. A base image's own ENV cannot
-  be read; the official images' values are assumed.
+  ($HOME/.m2, the official images' MAVEN_CONFIG=/root/.m2); CARGO_HOME and RUSTUP_HOME
+  ($HOME/.cargo, $HOME/.rustup; the rust images' /usr/local/cargo, /usr/local/rustup).
+  ENV and ARG values are read from the parsed Dockerfile; a value layerlens cannot know
+  (a non-root USER without HOME, `maven.repo.local` in MAVEN_OPTS) makes it unsafe. A
+  base image's own ENV cannot be read; the official images' values are assumed.
 * The build's output does not depend on the cache being warm. Go: the module cache holds
   each module version once, verified against go.sum, and a build selects the same
   versions from go.mod whether they were downloaded now or earlier ("Go Modules
   Reference", sections "Module cache" and "Authenticating modules"). Maven: released
   artifacts in a repository are immutable (Maven Central's publishing requirements), so a
   warm ~/.m2 resolves the same jars; SNAPSHOT versions and version ranges re-resolve over
-  time, and make it unsafe.
+  time, and make it unsafe. Cargo: registry and git dependencies are pinned and
+  checksummed by Cargo.lock, and `cargo fetch` only downloads them so that "subsequent
+  Cargo commands will be able to run offline" (The Cargo Book, `cargo fetch`).
 * The prefetch reads only the copied manifests, with the environment and mounts the
   build has. Go: go.sum is in the context (the broad COPY then overwrites any go.sum
   entries `go mod download` added), no go.work, no vendor/ directory (the build uses no
   download at all), no `replace` to a local directory. Maven: one pom.xml, no <modules>,
-  no <parent> (resolved from ../pom.xml), no .mvn/ files beyond the wrapper's. No ENV,
+  no <parent> (resolved from ../pom.xml), no .mvn/ files beyond the wrapper's. Cargo
+  (`cargo_plan`): Cargo.lock present, no .cargo/ configuration, every workspace member's
+  manifest and every target's root file copied (at most MAX_CARGO_FILES), no path
+  dependency outside the members. No ENV,
   ARG or USER between the inserted layer and the build changes what the tool reads, and
   the build RUN has no --mount or --network option the prefetch would lack.
 
@@ -104,12 +110,9 @@ def prefetch(run: Instruction) -> Prefetch | None:
                             " ".join(["composer", "install", *keep, "--no-scripts",
                                       "--no-autoloader"]),
                             already=("--no-autoloader",))
-        if tool == "cargo" and rest[:1] in (["build"], ["install"]):
-            return Prefetch("cargo", ("Cargo.toml",), ("Cargo.lock",), None,
-                            hint="`cargo fetch` needs the targets' source files to read the "
-                            "manifest: build the dependencies first with cargo-chef (`cargo "
-                            "chef cook` on a recipe of the manifests), or copy Cargo.toml and "
-                            "Cargo.lock with a stub src/main.rs and run `cargo build` on it",
+        if tool == "cargo" and rest[:1] == ["build"]:
+            # `cargo fetch` reads the targets' root files too: cargo_plan lists them
+            return Prefetch("cargo", ("Cargo.toml",), ("Cargo.lock",), "cargo fetch",
                             already=("cargo fetch", "cargo chef"))
         if tool in ("gradle", "gradlew") and any(g in rest for g in (
                 "build", "assemble", "installDist", "bootJar", "jar", "shadowJar")):
@@ -155,11 +158,14 @@ def cache_dirs(ecosystem: str, at: Instruction, run: Instruction, user: str | No
     environment` (GOPATH defaults to $HOME/go, GOMODCACHE to GOPATH/pkg/mod, GOCACHE to
     $HOME/.cache/go-build) and the golang images' GOPATH=/go;
     Maven's local repository ${user.home}/.m2/repository and the maven images'
-    MAVEN_CONFIG=/root/.m2."""
+    MAVEN_CONFIG=/root/.m2; CARGO_HOME ($HOME/.cargo) and RUSTUP_HOME ($HOME/.rustup), the
+    rust images' /usr/local/cargo and /usr/local/rustup (a rust-toolchain file makes the
+    prefetch install that toolchain)."""
     env = dict(at.build_args)
     env.update(at.env)
     home = env.get("HOME") or (None if user else "/root")
-    for k in ("HOME", "GOPATH", "GOMODCACHE", "GOCACHE", "MAVEN_CONFIG", "MAVEN_OPTS"):
+    for k in ("HOME", "GOPATH", "GOMODCACHE", "GOCACHE", "MAVEN_CONFIG", "MAVEN_OPTS",
+              "CARGO_HOME", "RUSTUP_HOME"):
         if "$" in (env.get(k) or ""):
             return (), f"{k} is set to a value layerlens cannot expand"
     if home is None:
@@ -178,6 +184,11 @@ def cache_dirs(ecosystem: str, at: Instruction, run: Instruction, user: str | No
             return (), "the Maven local repository is moved with maven.repo.local"
         out += [home + "/.m2", "/root/.m2"] + ([env["MAVEN_CONFIG"]] if env.get("MAVEN_CONFIG")
                                                else [])
+    elif ecosystem == "cargo":
+        out += [env["CARGO_HOME"]] if env.get("CARGO_HOME") else [
+            "/usr/local/cargo", home + "/.cargo"]
+        out += [env["RUSTUP_HOME"]] if env.get("RUSTUP_HOME") else [
+            "/usr/local/rustup", home + "/.rustup"]
     else:
         return (), f"layerlens does not model where the {ecosystem} cache lies"
     if any(not p.startswith("/") for p in out):
@@ -300,6 +311,132 @@ def _workdir_at(df: Dockerfile, ins: Instruction) -> str:
     return wd
 
 
+# At most this many files are copied for a `cargo fetch`: each target root file (src/lib.rs,
+# src/main.rs) is edited like any source, and every edit of one reruns the download.
+MAX_CARGO_FILES = 16
+CARGO_HINT = ("build the dependencies first with cargo-chef (`cargo chef cook` on a recipe "
+              "of the manifests), or copy the manifests with stub targets and build them")
+_DEP_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
+
+
+def _cargo_paths(doc: dict) -> list[str]:
+    """`path =` values of a manifest's dependency, workspace and [patch] tables."""
+    tables: list[dict] = [doc.get(t) or {} for t in _DEP_TABLES]
+    tables += [(doc.get("workspace") or {}).get("dependencies") or {}]
+    for tgt in (doc.get("target") or {}).values():
+        if isinstance(tgt, dict):
+            tables += [tgt.get(t) or {} for t in _DEP_TABLES]
+    tables += [v for v in (doc.get("patch") or {}).values() if isinstance(v, dict)]
+    return [spec["path"] for t in tables if isinstance(t, dict) for spec in t.values()
+            if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
+
+
+def cargo_plan(read: Callable[[str], bytes | None], have: set[str], prefix: str
+               ) -> tuple[list[str], str | None, str | None]:
+    """(files `cargo fetch` needs, relative to the broad COPY's source; a doubt that makes
+    the fix unsafe; a hint when no fix is offered) for the manifest at `prefix`Cargo.toml.
+
+    Cargo loads every workspace member's manifest, and a manifest names its targets by
+    files that must exist (src/lib.rs, src/main.rs, src/bin/*.rs, explicit [[bin]], [lib],
+    [[bench]], [[test]], [[example]] paths) (The Cargo Book, "Cargo Targets", "Target
+    auto-discovery"; "Workspaces"). Those, the manifests, Cargo.lock and a rust-toolchain
+    file are copied when they are at most MAX_CARGO_FILES and all in the context; a path
+    dependency outside the members or a glob it cannot expand makes it a hint."""
+    import tomllib
+    from fnmatch import fnmatchcase
+
+    def load(rel: str) -> dict | None:
+        data = read(prefix + rel)
+        try:
+            return tomllib.loads(data.decode("utf-8")) if data is not None else None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+
+    root = load("Cargo.toml")
+    if root is None:
+        return [], None, f"{prefix}Cargo.toml cannot be read as TOML; {CARGO_HINT}"
+    files = ["Cargo.toml"]
+    pkgs: list[str] = [""] if "package" in root else []
+    ws = root.get("workspace") if isinstance(root.get("workspace"), dict) else None
+    if ws is not None:
+        dirs = sorted({p[len(prefix):-len("/Cargo.toml")] for p in have
+                       if p.startswith(prefix) and p.endswith("/Cargo.toml")})
+        excl = [go_clean(e).strip("/") for e in ws.get("exclude") or [] if isinstance(e, str)]
+        for pat in ws.get("members") or []:
+            if not isinstance(pat, str):
+                return [], None, f"a workspace member layerlens cannot read; {CARGO_HINT}"
+            pat = go_clean(pat).strip("/")
+            hits = [d for d in dirs if fnmatchcase(d, pat) and d not in excl]
+            if not hits:
+                return [], None, (f"workspace member {pat} has no Cargo.toml in what the "
+                                  f"COPY brings in; {CARGO_HINT}")
+            pkgs += [d for d in hits if d not in pkgs]
+    if not pkgs:
+        return [], None, f"{prefix}Cargo.toml declares no package; {CARGO_HINT}"
+    for d in pkgs:
+        base = d + "/" if d else ""
+        doc = root if not d else load(base + "Cargo.toml")
+        if doc is None:
+            return [], None, f"{base}Cargo.toml cannot be read as TOML; {CARGO_HINT}"
+        if d:
+            files.append(base + "Cargo.toml")
+        for dep in _cargo_paths(doc):
+            tgt = go_clean("/" + base + dep).strip("/")
+            if tgt not in pkgs:
+                return [], None, (f"{base}Cargo.toml depends on the local path {dep}, outside "
+                                  f"the workspace members; {CARGO_HINT}")
+        pkg = doc.get("package") or {}
+        name = pkg.get("name") if isinstance(pkg, dict) else None
+        want: list[str] = []
+        lib = doc.get("lib") if isinstance(doc.get("lib"), dict) else None
+        if lib is not None and isinstance(lib.get("path"), str):
+            want.append(lib["path"])
+        elif base + "src/lib.rs" in {p[len(prefix):] for p in have if p.startswith(prefix)}:
+            want.append("src/lib.rs")
+        rels = {p[len(prefix):] for p in have if p.startswith(prefix)}
+        if base + "src/main.rs" in rels:
+            want.append("src/main.rs")
+        want += [p[len(prefix + base):] for p in sorted(have)
+                 if p.startswith(prefix + base + "src/bin/") and p.endswith(".rs")]
+        for kind, dflt in (("bin", "src/bin"), ("bench", "benches"), ("test", "tests"),
+                           ("example", "examples")):
+            for t in doc.get(kind) or []:
+                if not isinstance(t, dict):
+                    continue
+                if isinstance(t.get("path"), str):
+                    want.append(t["path"])
+                elif kind == "bin" and t.get("name") == name:
+                    want.append("src/main.rs")
+                elif isinstance(t.get("name"), str):
+                    want.append(f"{dflt}/{t['name']}.rs")
+        if isinstance(pkg, dict) and isinstance(pkg.get("build"), str):
+            want.append(pkg["build"])
+        elif base + "build.rs" in rels:
+            want.append("build.rs")
+        if not want:
+            return [], None, f"{base or 'the'} package has no target file; {CARGO_HINT}"
+        for w in dict.fromkeys(go_clean("/" + base + w).strip("/") for w in want):
+            if w not in rels:
+                return [], None, (f"target file {w} is not in what the COPY brings in; "
+                                  f"{CARGO_HINT}")
+            if w not in files:
+                files.append(w)
+    rels = {p[len(prefix):] for p in have if p.startswith(prefix)}
+    files += [t for t in ("rust-toolchain.toml", "rust-toolchain") if t in rels]
+    doubt = None
+    if "Cargo.lock" in rels:
+        files.insert(1, "Cargo.lock")
+    else:
+        doubt = ("there is no Cargo.lock: `cargo fetch` resolves and writes one that the "
+                 "broad COPY would not replace")
+    if any(r.startswith(".cargo/") for r in rels):
+        doubt = doubt or ".cargo/ configures sources and registries and is not copied first"
+    if len(files) > MAX_CARGO_FILES:
+        return [], None, (f"`cargo fetch` would need {len(files)} files (manifests and "
+                          f"target roots) copied first; {CARGO_HINT}")
+    return files, doubt, None
+
+
 def suggestions(subject: Subject, rule: Rule,
                 skip: Callable[[Instruction], bool]) -> list[Suggestion]:
     """LL002's prefetch suggestions: for each build RUN after a broad COPY (that `skip`,
@@ -350,9 +487,13 @@ def suggestions(subject: Subject, rule: Rule,
             def read(rel: str) -> bytes | None:
                 return subject.analysis.context_file(rel)
 
-            doubt = manifest_doubt(pf.ecosystem, read, have, prefix) \
-                if pf.command is not None else None
+            files = [*pf.manifests, *(o for o in pf.optional if prefix + o in have)]
             note = pf.hint
+            if pf.ecosystem == "cargo":
+                files, doubt, note = cargo_plan(read, have, prefix)
+            else:
+                doubt = manifest_doubt(pf.ecosystem, read, have, prefix) \
+                    if pf.command is not None else None
             if note is None and doubt is not None and (
                     "local directories" in doubt or "multi-module" in doubt):
                 note = doubt  # the prefetch would fail: a hint, not a fix
@@ -375,7 +516,6 @@ def suggestions(subject: Subject, rule: Rule,
                 if doubt is None:
                     doubt = final_image_doubt(df, stage, subject.pushed_stages, needed,
                                               caches, wd)
-            files = [*pf.manifests, *(o for o in pf.optional if prefix + o in have)]
             new_text = insert_before(df, copy, [*_manifest_copies(copy, files),
                                                 f"RUN {pf.command}"])
             savings = subject.measure(new_text)

@@ -154,3 +154,69 @@ def test_wildcard_copy_from_is_judged_by_its_literal_prefix() -> None:
     df = parse(MULTI.replace("/out/app /app", "/go/p* /x/"))
     why = final_image_doubt(df, 0, frozenset({1}), frozenset({0, 1}), ("/go/pkg",), "/src")
     assert why is not None and "/go" in why
+
+
+SONIC = """\
+FROM rust:slim AS build
+WORKDIR /app
+COPY . /app
+RUN cargo clean && cargo build --locked --release
+FROM gcr.io/distroless/cc
+COPY --from=build /app/target/release/sonic /usr/local/bin/sonic
+"""
+WORKSPACE = {
+    "Cargo.toml": '[workspace]\nmembers = ["core", "server"]\n[workspace.dependencies]\n'
+                  'core = { path = "core" }\n',
+    "Cargo.lock": "version = 4\n",
+    "core/Cargo.toml": '[package]\nname = "core"\n',
+    "core/src/lib.rs": "",
+    "core/src/index.rs": "",
+    "server/Cargo.toml": '[package]\nname = "sonic"\nbuild = "build.rs"\n'
+                         '[[bench]]\nname = "speed"\n',
+    "server/build.rs": "",
+    "server/src/main.rs": "",
+    "server/benches/speed.rs": "",
+    "server/src/routes.rs": "",
+}
+
+
+def test_cargo_workspace_copies_manifests_and_target_roots(tmp_path) -> None:
+    s = _one(tmp_path, SONIC, WORKSPACE)
+    assert s.fix_class == "safe", s.unsafe_reason or s.note
+    copies = [line for line in s.dockerfile.splitlines() if line.startswith("COPY ")
+              and "--from" not in line and line != "COPY . /app"]
+    got = {w for line in copies for w in line.split()[1:-1]}
+    assert got == {"Cargo.toml", "Cargo.lock", "core/Cargo.toml", "core/src/lib.rs",
+                   "server/Cargo.toml", "server/build.rs", "server/src/main.rs",
+                   "server/benches/speed.rs"}  # never the other sources
+    assert "RUN cargo fetch\nCOPY . /app\n" in s.dockerfile
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"server/Cargo.toml": '[package]\nname = "s"\n[dependencies]\nx = { path = "../x" }\n'},
+     "local path ../x"),
+    ({"Cargo.toml": '[workspace]\nmembers = ["core", "plugins/*"]\n'}, "plugins/*"),
+    ({"server/benches/speed.rs": None}, "server/benches/speed.rs"),
+    ({f"crates/c{i}/Cargo.toml": '[package]\nname = "c"\n' for i in range(9)}
+     | {f"crates/c{i}/src/lib.rs": "" for i in range(9)}
+     | {"Cargo.toml": '[workspace]\nmembers = ["core", "server", "crates/*"]\n'},
+     "would need"),
+])
+def test_cargo_hints(tmp_path, change, why) -> None:
+    files = {k: v for k, v in {**WORKSPACE, **change}.items() if v is not None}
+    s = _one(tmp_path, SONIC, files)
+    assert s.fix_class == "hint" and why in s.note and "cargo-chef" in s.note, s.note
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    ({"Cargo.lock": None}, "no Cargo.lock"),
+    ({".cargo/config.toml": "[source]\n"}, ".cargo/"),
+    ({"Dockerfile": None}, "part of the final image"),
+])
+def test_cargo_doubts(tmp_path, change, why) -> None:
+    files = {k: v for k, v in {**WORKSPACE, **change}.items()
+             if v is not None and k != "Dockerfile"}
+    df = SONIC.split("FROM gcr")[0].replace(" AS build", "") if "Dockerfile" in change \
+        else SONIC
+    s = _one(tmp_path, df, files)
+    assert s.fix_class == "unsafe" and why in s.unsafe_reason, s.unsafe_reason
