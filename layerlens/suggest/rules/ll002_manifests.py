@@ -408,7 +408,9 @@ RULE = Rule(
     "LL002", "manifests-first",
     "Copy dependency manifests first and install before the broad COPY",
     "Every change to any copied file reinstalls all dependencies; with the manifests copied "
-    "first the install layer stays cached until they change.", ("unsafe", "hint"),
+    "first the install layer stays cached until they change.", ("safe", "unsafe", "hint"),
     "copy dependency manifests first and install from them before the broad `COPY . .` (pip, "
     "pip-tools, Poetry, Pipenv, uv, npm, yarn, pnpm, Go modules, Cargo, Bundler, Composer, "
-    "Maven; Gradle and .NET as hints); unsafe, since the install tool may read more", check)
+    "Maven; Gradle and .NET as hints); unsafe, since the install tool may read more, except a "
+    "Go, Maven or Cargo prefetch layer whose download cache provably stays out of the final "
+    "image (layerlens/suggest/prefetch.py)", check)
