@@ -10,9 +10,10 @@ are marked as such with their basis; sizes that cannot be known stay unknown (No
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.cache.replay import ReplayResult
@@ -39,6 +40,10 @@ class OpCost:
     # how the seconds were found: the log or build that timed the step, or the estimate's
     # rule ("RUN model: OS packages (3 named) 16s (apt-get); step overhead 0.5s")
     seconds_basis: str | None = None
+    # a RUN-model estimate's dependency downloads, (ecosystem, seconds), and the
+    # ecosystems it prefetches (cache/runcost.py); real seconds carry neither
+    download: tuple[tuple[str, float], ...] = ()
+    prefetches: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,8 @@ def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None) -> 
     instruction, lets the RUN model price it by what it does; without it (or when the model
     finds no command) a RUN costs `DEFAULT_RUN_SECONDS`. COPY/ADD cost a base plus their
     bytes at `COPY_BYTES_PER_SECOND` (bytes unknown: the base alone)."""
+    download: tuple[tuple[str, float], ...] = ()
+    prefetches: frozenset[str] = frozenset()
     if op.keyword == "run":
         seconds = DEFAULT_RUN_SECONDS
         basis = "default for a RUN the RUN model cannot read"
@@ -103,6 +110,7 @@ def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None) -> 
             got = estimate_run(ins)
             if got is not None:
                 seconds, basis = got.seconds, got.basis
+                download, prefetches = got.download, got.prefetches
     elif op.keyword == "workdir":
         seconds = WORKDIR_SECONDS
         basis = "default for a WORKDIR (a mkdir)"
@@ -114,7 +122,50 @@ def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None) -> 
         size_bytes = 0
     push = None if size_bytes is None else int(size_bytes * COMPRESSION_RATIO)
     return OpCost(seconds, "estimate", size_bytes, push, None if push is None else "ratio",
-                  basis)
+                  basis, download, prefetches)
+
+
+def _workdir(op: Op) -> str | None:
+    """The working directory a RUN operation runs in (from its definition)."""
+    try:
+        got = json.loads(op.definition).get("workdir")
+    except (ValueError, AttributeError):
+        return None
+    return got if isinstance(got, str) else None
+
+
+def prefetched_costs(plan: BuildPlan, costs: Mapping[str, OpCost]) -> dict[int, OpCost]:
+    """Build RUNs of `plan` whose dependency download an earlier layer of the same stage
+    prefetched, by `id(op)`: their cost without that download part, the basis saying so.
+
+    The earlier layer must run the matching prefetch (cache/runcost.py) in the same
+    working directory, so that it read the same manifests. Whether that layer was cached
+    or rebuilt in a given build, the build RUN after it finds the dependencies in its
+    filesystem and downloads nothing; the prefetch layer's own price counts in the builds
+    that rebuild it. Only estimates are adjusted: measured and logged seconds already are
+    what the step took.
+    """
+    out: dict[int, OpCost] = {}
+    for sp in plan.stages:
+        seen: set[tuple[str, str | None]] = set()  # (ecosystem, workdir) prefetched so far
+        for op in sp.ops:
+            if op.keyword != "run":
+                continue
+            cost = costs.get(op.identity)
+            if cost is None or cost.seconds_source != "estimate":
+                continue
+            wd = _workdir(op) if cost.download or cost.prefetches else None
+            drop = [(eco, s) for eco, s in cost.download if (eco, wd) in seen]
+            if drop:
+                secs = cost.seconds - sum(s for _, s in drop)
+                lines = ", ".join(f"{eco} {s:g}s" for eco, s in drop)
+                out[id(op)] = replace(
+                    cost, seconds=secs,
+                    seconds_basis=f"{cost.seconds_basis}; dependency download ({lines}) "
+                    "dropped: an earlier layer of the stage prefetched it",
+                    download=tuple(d for d in cost.download if d not in drop))
+            seen |= {(eco, wd) for eco in cost.prefetches}
+    return out
 
 
 def summarize(
@@ -137,6 +188,13 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
                pullers: int) -> CostSummary:
     pushed_stages = plan.pushed_stages
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
+    # A build RUN after a prefetch layer of its stage costs its compile only. Known per
+    # operation object of the plan the commits were replayed with; an operation of another
+    # Dockerfile version (the as-built replay) keeps its full price: when in doubt, the
+    # download is counted.
+    lighter = prefetched_costs(plan, costs)
+    by_ident_light = {op.identity: lighter[id(op)] for op in current.values()
+                      if id(op) in lighter}
     rebuilds: Counter[str] = Counter()
     churn: dict[str, Counter[str]] = {ident: Counter() for ident in current}
     context_ops = [(ident, op) for ident, op in current.items() if op.reads_context]
@@ -157,7 +215,7 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
             push = 0
             unknown = 0
             for op in c.rebuilt_ops:
-                cost = costs.get(op.identity) or estimate(op, None)
+                cost = lighter.get(id(op)) or costs.get(op.identity) or estimate(op, None)
                 estimated |= cost.seconds_source == "estimate"
                 secs += cost.seconds
                 if op.stage in pushed_stages:
@@ -189,10 +247,13 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
     n = sum(1 for c in out if not c.failed and not c.error)
     stats: dict[int, InstructionStats] = {}
     rates = {ident: (rebuilds[ident] / n if n else None) for ident in current}
-    total_expected = sum((rates[ident] or 0.0) * (costs.get(ident) or estimate(op, None)).seconds
+    def cost_of(ident: str, op: Op) -> OpCost:
+        return by_ident_light.get(ident) or costs.get(ident) or estimate(op, None)
+
+    total_expected = sum((rates[ident] or 0.0) * cost_of(ident, op).seconds
                          for ident, op in current.items())
     for ident, op in current.items():
-        cost = costs.get(ident) or estimate(op, None)
+        cost = cost_of(ident, op)
         rate = rates[ident]
         pushed = op.stage in pushed_stages
         exp_s = None if rate is None else rate * cost.seconds

@@ -32,10 +32,35 @@ Class (seconds): rationale.
   build (a script whose name says build, compile, bundle, dist or prod; another `npm run`
   script is "any other command"), tsc, webpack, gcc, dotnet publish, test runs (120): the
   step CI users wait for; real projects range from seconds to tens of minutes.
+  A build whose tool fetches the dependencies itself (see "Builds that download" below)
+  is split into a download part and a compile part; the two add up to the 120.
 * download: curl, wget, git clone (5): one archive or repository, warm network.
 * unpack: tar, unzip, gunzip (2): local I/O on a downloaded archive.
 * any other command: a project script, an unknown tool (20): the flat default
   layerlens used for every RUN before.
+
+Builds that download (issue 16). `go build`/`install`/`test`, `mvn package` (and
+install, verify, compile, test), `gradle build` (and assemble, installDist, bootJar, jar,
+shadowJar, test) and `cargo build`/`test` fetch every dependency the manifests name into
+an empty tool cache before compiling. Their 120 s are split per ecosystem into
+`DEPENDENCY_DOWNLOAD_SECONDS` and the rest, and the matching prefetch command (`go mod
+download`, `mvn dependency:go-offline` or `dependency:resolve`, `gradle dependencies`,
+`cargo fetch`) is priced at the same download figure, so that a prefetch layer plus a
+build that no longer downloads costs what the build alone cost (plus one step overhead)
+when both rebuild. The split, in seconds of the 120:
+
+* go 60: module zips from proxy.golang.org, verified against go.sum, then every package
+  of every module compiled (no build cache in a fresh layer); about half each.
+* maven 60, gradle 60: a fresh ~/.m2 or ~/.gradle downloads plugins and the dependency
+  tree (hundreds of jars, many small requests), and Java compiles fast; about half.
+* cargo 30: crates are small compressed sources from a CDN; `cargo build` then compiles
+  every dependency crate, which dominates a Rust build (the reason cargo-chef exists:
+  its README names dependency compilation as the slow part); a quarter.
+
+These are stated judgements like the table above, not measurements. The download part is
+dropped (`cache/costs.py`, per replayed build) when an earlier layer of the same stage,
+in the same working directory, ran the matching prefetch: the modules are then in the
+build's filesystem whether that layer was cached or rebuilt in the same build.
 """
 
 from __future__ import annotations
@@ -112,12 +137,61 @@ BUILD_SCRIPT = re.compile(r"build|compile|bundle|dist|webpack|tsc|prod", re.IGNO
 DOWNLOAD = frozenset({"curl", "wget", "git", "svn", "aria2c", "fetch"})
 UNPACK = frozenset({"tar", "unzip", "gunzip", "gzip", "xz", "bunzip2", "zstd", "7z"})
 MULTICALL = frozenset({"busybox", "toybox"})  # `busybox sleep 1` runs the applet named next
+# Builds that download their dependencies, and the prefetch that does it beforehand
+# (module docstring, "Builds that download").
+DEPENDENCY_DOWNLOAD_SECONDS = {"go": 60.0, "maven": 60.0, "gradle": 60.0, "cargo": 30.0}
+BUILD_GOALS = {
+    "go": frozenset({"build", "install", "test"}),
+    "maven": frozenset({"package", "install", "verify", "compile", "test"}),
+    "gradle": frozenset({"build", "assemble", "installDist", "bootJar", "jar", "shadowJar",
+                         "test"}),
+    "cargo": frozenset({"build", "test"}),
+}
+ECOSYSTEM_OF_TOOL = {"go": "go", "mvn": "maven", "mvnw": "maven", "./mvnw": "maven",
+                     "gradle": "gradle", "gradlew": "gradle", "./gradlew": "gradle",
+                     "cargo": "cargo"}
 
 
 @dataclass(frozen=True, slots=True)
 class RunEstimate:
     seconds: float
     basis: str  # how it was estimated, for people and for JSON
+    # (ecosystem, seconds) of each build command's dependency download: the part of
+    # `seconds` an earlier prefetch layer makes unnecessary (cache/costs.py drops it)
+    download: tuple[tuple[str, float], ...] = ()
+    # ecosystems whose dependencies this RUN prefetches (`go mod download`, ...)
+    prefetches: frozenset[str] = frozenset()
+
+
+def dependency_role(name: str, args: list[str | None]) -> tuple[str, str] | None:
+    """("build" or "prefetch", ecosystem) when the simple command `name args...` is a build
+    that downloads its dependencies or the prefetch that fetches them first; else None.
+    `go install pkg@version` names its module and is neither."""
+    base = _basename(name)
+    if base in MULTICALL and args and args[0]:
+        return dependency_role(args[0], args[1:])
+    eco = ECOSYSTEM_OF_TOOL.get(base)
+    if eco is None:
+        return None
+    pos = [a for a in args if a is None or not a.startswith("-")]
+    if eco == "go":
+        if pos[:2] == ["mod", "download"]:
+            return "prefetch", eco
+        if pos[:1] and pos[0] in BUILD_GOALS[eco] and not any(
+                a is None or "@" in a for a in pos[1:]):
+            return "build", eco
+        return None
+    if eco == "cargo":
+        if pos[:1] == ["fetch"]:
+            return "prefetch", eco
+        return ("build", eco) if pos[:1] and pos[0] in BUILD_GOALS[eco] else None
+    if eco == "maven":
+        if any(a in ("dependency:go-offline", "dependency:resolve") for a in pos):
+            return "prefetch", eco
+        return ("build", eco) if any(a in BUILD_GOALS[eco] for a in pos) else None
+    if "dependencies" in pos:  # gradle
+        return "prefetch", eco
+    return ("build", eco) if any(a in BUILD_GOALS[eco] for a in pos) else None
 
 
 def _basename(name: str) -> str:
@@ -189,6 +263,9 @@ def estimate_run(ins: Instruction) -> RunEstimate | None:
     from layerlens.runmodel.effects import scripts_of
 
     parts: list[tuple[str, str, float]] = []  # (command, class, seconds)
+    download: list[tuple[str, float]] = []
+    prefetched: set[str] = set()  # by an earlier command of this RUN
+    moved = False  # a `cd` ran: later commands may read other manifests
     for script in scripts_of(ins):
         for cmd in script.commands:
             name = cmd.name
@@ -198,6 +275,21 @@ def estimate_run(ins: Instruction) -> RunEstimate | None:
                 continue
             args = [w.value for w in cmd.args]
             cls, secs = classify(name, args)
+            role = dependency_role(name, args)
+            if _basename(name) in ("cd", "pushd", "popd"):
+                moved = True
+            elif role is not None and role[0] == "prefetch":
+                secs = DEPENDENCY_DOWNLOAD_SECONDS[role[1]]
+                cls = f"{role[1]} dependency download"
+                if not moved:
+                    prefetched.add(role[1])
+            elif role is not None and cls == "compile or bundle":
+                part = DEPENDENCY_DOWNLOAD_SECONDS[role[1]]
+                if role[1] in prefetched:  # `go mod download && go build` in one RUN
+                    secs -= part
+                    cls = "compile or bundle (dependencies prefetched)"
+                elif not moved:
+                    download.append((role[1], part))
             parts.append((_basename(name) if _basename(name) not in MULTICALL or not args
                           else f"{_basename(name)} {args[0]}", cls, secs))
     if not parts:
@@ -210,4 +302,6 @@ def estimate_run(ins: Instruction) -> RunEstimate | None:
         secs_of[cls] = secs_of.get(cls, 0.0) + s
     shown = "; ".join(f"{cls} {secs_of[cls]:g}s ({', '.join(dict.fromkeys(cmds))})"
                       for cls, cmds in by_class.items())
-    return RunEstimate(total, f"RUN model: {shown}; step overhead {RUN_OVERHEAD_SECONDS:g}s")
+    split = "".join(f"; of which {eco} dependency download {s:g}s" for eco, s in download)
+    return RunEstimate(total, f"RUN model: {shown}{split}; step overhead "
+                       f"{RUN_OVERHEAD_SECONDS:g}s", tuple(download), frozenset(prefetched))

@@ -35,5 +35,6 @@ def image_op_costs(image: Image, df: Dockerfile,
             "image" if secs is not None else fallback.seconds_source,
             layer.size_bytes, push, push_src,
             "image history timestamps" if secs is not None else fallback.seconds_basis,
+            *((fallback.download, fallback.prefetches) if secs is None else ()),
         )
     return out

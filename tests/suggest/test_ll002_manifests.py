@@ -142,7 +142,8 @@ def test_go_build_gets_a_module_download_layer(tmp_path) -> None:
 
 @pytest.mark.parametrize(("files", "dockerfile", "note"), [
     ({**GO_FILES, "go.mod": "module x\nreplace y => ./y\n"}, GO, "local directories"),
-    ({"Cargo.toml": "[package]\nname='x'\n", "src/main.rs": "fn main(){}\n"},
+    ({"Cargo.toml": "[package]\nname='x'\n[dependencies]\ny = { path = '../y' }\n",
+      "src/main.rs": "fn main(){}\n"},
      "FROM rust\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n", "cargo-chef"),
     ({"build.gradle": "", "src/A.java": ""},
      "FROM gradle\nWORKDIR /app\nCOPY . .\nRUN ./gradlew build\n", "buildSrc"),

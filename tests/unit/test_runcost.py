@@ -92,3 +92,94 @@ def test_kuards_runs() -> None:
     assert get is not None and "language packages (1 named)" in get.basis
     assert get.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.LANG_NAMED_SECONDS
                                         + rc.LANG_PER_PACKAGE_SECONDS)
+
+
+@pytest.mark.parametrize(("body", "eco"), [
+    ("CGO_ENABLED=0 go build -o /out/app ./cmd/app", "go"),
+    ("mvn -B package -DskipTests", "maven"),
+    ("./gradlew installDist", "gradle"),
+    ("cargo build --release --locked", "cargo"),
+])
+def test_a_build_that_downloads_splits_its_price(body, eco) -> None:
+    got = _run(body)
+    assert got is not None and got.download == ((eco, rc.DEPENDENCY_DOWNLOAD_SECONDS[eco]),)
+    # the split keeps the compile class's total: no build got dearer
+    assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.COMPILE_SECONDS)
+    assert f"{eco} dependency download" in got.basis
+
+
+@pytest.mark.parametrize(("body", "eco"), [
+    ("go mod download", "go"), ("mvn -B dependency:go-offline", "maven"),
+    ("gradle dependencies --no-daemon", "gradle"), ("cargo fetch --locked", "cargo"),
+])
+def test_a_prefetch_costs_the_download_part(body, eco) -> None:
+    got = _run(body)
+    assert got is not None and got.prefetches == frozenset({eco}) and not got.download
+    assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS
+                                        + rc.DEPENDENCY_DOWNLOAD_SECONDS[eco])
+
+
+def test_prefetch_and_build_in_one_run_download_once() -> None:
+    got = _run("go mod download && go build -o /app .")
+    assert got is not None and not got.download
+    assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.COMPILE_SECONDS)
+
+
+def test_not_builds_that_download_from_manifests() -> None:
+    named = _run("go install golang.org/x/tools/cmd/goimports@latest")
+    moved = _run("cd cmd && go build .")  # another directory: maybe other manifests
+    vet = _run("go vet ./...")
+    assert named and not named.download and moved and not moved.download
+    assert vet and not vet.download
+
+
+def _priced(text: str, rebuilt_from: str) -> float:
+    """Seconds of one replayed build of `text` that rebuilt every op from the line
+    starting with `rebuilt_from` onwards (the cache kept the ones before)."""
+    from layerlens.cache.costs import summarize
+    from layerlens.cache.replay import CommitReplay, ReplayResult
+    from layerlens.cache.timeline import op_costs
+
+    df = parse(text)
+    plan = build_plan(df)
+    ops = [op for sp in plan.stages for op in sp.ops]
+    first = next(k for k, op in enumerate(ops)
+                 if df.instructions[op.instruction].original.startswith(rebuilt_from))
+    result = ReplayResult((CommitReplay("b" * 40, 1, (), tuple(ops[first:]), ()),),
+                          "a" * 40, plan)
+    costs = op_costs(plan, {}, {}, df=df)
+    return summarize(result, costs, plan=plan).commits[0].rebuild_seconds
+
+
+GO_PREFETCHED = ("FROM scratch AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\n"
+                 "RUN go mod download\nCOPY . .\nRUN go build -o /app .\n"
+                 "FROM scratch\nCOPY --from=build /app /app\n")
+
+
+def test_a_source_edit_after_a_prefetch_costs_the_compile_only() -> None:
+    edit = _priced(GO_PREFETCHED, "COPY . .")
+    manifests = _priced(GO_PREFETCHED, "COPY go.mod")
+    plain = _priced(GO_PREFETCHED.replace("COPY go.mod go.sum ./\nRUN go mod download\n", ""),
+                    "COPY . .")
+    compile_only = rc.COMPILE_SECONDS - rc.DEPENDENCY_DOWNLOAD_SECONDS["go"]
+    assert plain - edit == pytest.approx(rc.DEPENDENCY_DOWNLOAD_SECONDS["go"])
+    # a manifest change reruns the prefetch and pays the download there, once
+    assert manifests - edit == pytest.approx(rc.DEPENDENCY_DOWNLOAD_SECONDS["go"]
+                                             + rc.RUN_OVERHEAD_SECONDS + _copy_base())
+    assert edit > compile_only
+
+
+def _copy_base() -> float:
+    from layerlens.cache.costs import COPY_BASE_SECONDS
+    return COPY_BASE_SECONDS
+
+
+def test_a_prefetch_elsewhere_drops_nothing() -> None:
+    other_dir = GO_PREFETCHED.replace("RUN go build", "WORKDIR /src/cmd\nRUN go build")
+    other_eco = GO_PREFETCHED.replace("go mod download", "cargo fetch")
+    for text, prefetch in ((other_dir, "RUN go mod download\n"),
+                           (other_eco, "RUN cargo fetch\n")):
+        assert _priced(text, "COPY . .") == pytest.approx(
+            _priced(text.replace(prefetch, ""), "COPY . ."))
+    assert _priced(GO_PREFETCHED, "COPY . .") < _priced(
+        GO_PREFETCHED.replace("RUN go mod download\n", ""), "COPY . .")

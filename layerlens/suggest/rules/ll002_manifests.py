@@ -373,68 +373,14 @@ def _workdir_at(df: Dockerfile, ins: Instruction) -> str:
 
 def _prefetch_suggestions(subject: Subject) -> list[Suggestion]:
     """Builds after a broad COPY with no install to move: insert a dependency prefetch
-    layer before the COPY (layerlens/suggest/prefetch.py)."""
-    from layerlens.suggest.prefetch import prefetch
-    from layerlens.suggest.rules.ll009_context_free_first import broad_copy
+    layer before the COPY (layerlens/suggest/prefetch.py, which also proves it safe)."""
+    from layerlens.suggest.prefetch import suggestions
 
-    df = subject.df
-    out: list[Suggestion] = []
-    for stage in sorted(df.needed_stages()):
-        members = [df.instructions[i] for i in df.stages[stage].instructions[1:]]
-        for pos, run in enumerate(members):
-            if run.keyword != "run":
-                continue
-            inst = detect_instruction(run)
-            if inst is not None and not (inst.ecosystem == "composer" and inst.unsafe):
-                continue  # an install LL002 moves itself
-            pf = prefetch(run)
-            if pf is None:
-                continue
-            before = members[:pos + 1]
-            if any(a in m.original for m in before if m.keyword == "run" for a in pf.already):
-                continue  # the stage prefetches already
-            copy = next((m for m in reversed(before[:-1]) if broad_copy(m)), None)
-            if copy is None or _workdir_at(df, run) != go_clean(
-                    copy.expanded[-1] if copy.expanded[-1].startswith("/")
-                    else _workdir_at(df, copy) + "/" + copy.expanded[-1]):
-                continue
-            prefix = go_clean("/" + copy.expanded[0])[1:]
-            prefix = prefix + "/" if prefix else ""
-            inputs = subject.inputs.get(copy.index)
-            have = set(inputs.paths) if inputs else set()
-            if any(p == prefix + "vendor" or p.startswith(prefix + "vendor/") for p in have) \
-                    and pf.ecosystem == "go":
-                continue  # vendored modules: go build downloads nothing
-            missing = [m for m in pf.manifests if prefix + m not in have]
-            if missing and pf.command is not None:
-                continue
-            note = pf.hint
-            data = subject.analysis.context_file(prefix + pf.manifests[0]) or b""
-            text = data.decode("utf-8", errors="replace")
-            if pf.ecosystem == "go" and ("=> ./" in text or "=> ../" in text):
-                note = "go.mod replaces modules with local directories the download needs"
-            if pf.ecosystem == "maven" and "<modules>" in text:
-                note = "a multi-module build: copy every module's pom.xml first, then run " \
-                    "dependency:go-offline"
-            title, lines = RULE.title, (copy.start_line, run.start_line)
-            msg = (f"{pf.ecosystem} build at line {run.start_line} downloads its dependencies "
-                   f"after {copy.upper} at line {copy.start_line}: fetch them in a layer of "
-                   "their own, from the manifests, before it")
-            if note is not None or pf.command is None:
-                out.append(Suggestion("LL002", title, msg, RULE.reason, lines, False,
-                                      note=note))
-                continue
-            files = [*pf.manifests, *(o for o in pf.optional if prefix + o in have)]
-            new_text = insert_before(df, copy, [*_manifest_copies(copy, files),
-                                                f"RUN {pf.command}"])
-            savings = subject.measure(new_text)
-            out.append(Suggestion(
-                "LL002", title, msg, RULE.reason, lines, True, savings, dockerfile=new_text,
-                safety="unsafe",
-                unsafe_reason=f"`{pf.command}` adds a layer with the {pf.ecosystem} download "
-                "cache to the stage, and fetches from the manifests alone what the build "
-                "later resolves from the whole source"))
-    return out
+    def moved_here(run: Instruction) -> bool:
+        inst = detect_instruction(run)
+        return inst is not None and not (inst.ecosystem == "composer" and inst.unsafe)
+
+    return suggestions(subject, RULE, moved_here)
 
 
 def check(subject: Subject) -> list[Suggestion]:
@@ -649,4 +595,6 @@ RULE = Rule(
     "Maven; Gradle and .NET as hints); safe where the install provably reads only the copied "
     "manifests and writes nothing the broad COPY replaces (`npm ci` with a lockfile and no "
     "install scripts, index-only pip requirements, frozen Bundler, Composer --no-scripts "
-    "--no-autoloader ...), unsafe otherwise", check)
+    "--no-autoloader ...), and for a Go, Maven or Cargo prefetch layer whose download cache "
+    "provably stays out of the final image (layerlens/suggest/prefetch.py); unsafe otherwise",
+    check)
