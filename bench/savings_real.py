@@ -60,8 +60,10 @@ TARGETS: tuple[Target, ...] = (
       "python", "copy package.json + pyproject, install JS and Python deps, then the source; "
       "wheel build stays after `COPY . .`"),
     T("juice-shop/juice-shop", "33518f5a0911e25d9df747b1e70fb7af279a755c", "Dockerfile", None,
-      "node", "`npm install -g typescript` above the COPY; copy package*.json and "
-      "`npm install` before `COPY . /juice-shop`; the 8 rm/chmod RUNs in one"),
+      "node", "`npm install -g typescript` and the cyclonedx global install (with its ARG) "
+      "above the COPY; the 8 rm/chmod RUNs in one; `npm install` stays after `COPY . "
+      "/juice-shop` (its postinstall builds the frontend from the source, and there is no "
+      "lockfile)"),
     T("ether/etherpad-lite", "b827f5b3d93bc79fc9014c7d9f8b900956b8af65", "Dockerfile", None,
       "node", "copy package.json, pnpm-lock and workspace manifests, `pnpm install`, then "
       "`COPY . .`; pnpm store cache mount"),
@@ -91,8 +93,8 @@ TARGETS: tuple[Target, ...] = (
       "docker/multi-process/Dockerfile", ".", "ruby",
       "copy package.json + lock and `npm install --production` before `COPY ./ /app/`"),
     T("rubygems/rubygems.org", "3c8ea0d4cbe85bd2a2bb5d22486247656a3dfb6c", "Dockerfile",
-      None, "ruby", "gems already first; copy package.json and install JS deps before "
-      "`COPY . /app/`; asset precompile stays after it"),
+      None, "ruby", "gems already first (no package.json at this commit); asset precompile "
+      "and bootsnap stay after `COPY . /app/`; little to move"),
     T("snipe/snipe-it", "5aa5c48018f25ae5eb8671bc278469e85d0ac054", "Dockerfile", None,
       "php", "copy composer.json/lock and `composer install --no-scripts --no-autoloader` "
       "before `COPY . /var/www/html`; `composer dump-autoload` after"),
