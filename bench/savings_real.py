@@ -132,6 +132,13 @@ class Row:
     unsafe: float | None = None  # after safe + unsafe fixes
     safe_rules: tuple[str, ...] = ()
     unsafe_rules: tuple[str, ...] = ()
+    # today's file over the commits at which the rewrite builds too, and how many commits
+    # the rewrite fails at where today's file builds (cache/costs.py paired): the cut
+    # compares the same commits
+    safe_base: float | None = None
+    unsafe_base: float | None = None
+    safe_failed: int = 0
+    unsafe_failed: int = 0
     estimated: bool | None = None
     hints: int = 0
     cpu_seconds: float | None = None
@@ -139,11 +146,12 @@ class Row:
 
     @property
     def safe_cut(self) -> float | None:
-        return _cut(self.before, self.safe)
+        return _cut(self.before if self.safe_base is None else self.safe_base, self.safe)
 
     @property
     def unsafe_cut(self) -> float | None:
-        return _cut(self.before, self.unsafe)
+        return _cut(self.before if self.unsafe_base is None else self.unsafe_base,
+                    self.unsafe)
 
 
 def _cut(before: float | None, after: float | None) -> float | None:
@@ -169,6 +177,7 @@ def work_tree(t: Target, repos: Path, mirrors: Path) -> Path:
 
 def measure(t: Target, wt: Path, max_commits: int) -> Row:
     from layerlens.analysis import analyze
+    from layerlens.cache.costs import paired
     from layerlens.cli import _options, build_parser
     from layerlens.suggest.engine import suggest
     from layerlens.suggest.rule import Subject
@@ -196,11 +205,16 @@ def measure(t: Target, wt: Path, max_commits: int) -> Row:
         after = Subject(analysis, text, ignore if ignore is not None
                         else analysis.ignore_text).summary(text) \
             if (rep.rewritten or ignore) else base
-        val = after.mean_seconds if after else None
+        pair = paired(base, after) if base and after else None
+        val = pair.after_seconds if pair else None
         if unsafe:
             row.unsafe, row.unsafe_rules = val, rep.applied
+            row.unsafe_base, row.unsafe_failed = (pair.before_seconds, pair.after_failed) \
+                if pair else (None, 0)
         else:
             row.safe, row.safe_rules = val, rep.applied
+            row.safe_base, row.safe_failed = (pair.before_seconds, pair.after_failed) \
+                if pair else (None, 0)
     end = resource.getrusage(resource.RUSAGE_SELF)
     row.cpu_seconds = round(end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime, 2)
     return row
@@ -212,6 +226,12 @@ def _fmt(v: float | None) -> str:
 
 def _pct(v: float | None) -> str:
     return "unknown" if v is None else f"{v:.0%}"
+
+
+def _fails(n: int) -> str:
+    """A rewrite's failed builds, where today's file builds: its seconds and cut are over
+    the other commits."""
+    return f" ({n} fail)" if n else ""
 
 
 def render(rows: list[Row]) -> str:
@@ -226,7 +246,8 @@ def render(rows: list[Row]) -> str:
         out.append(
             f"| {r.slug} | {r.commit[:10]} | {r.dockerfile}"
             f"{' (-C ' + r.context + ')' if r.context else ''} | {r.ecosystem} | {r.window} | "
-            f"{_fmt(r.before)} | {_fmt(r.safe)} | {_fmt(r.unsafe)} | {_pct(r.safe_cut)} | "
+            f"{_fmt(r.before)} | {_fmt(r.safe)}{_fails(r.safe_failed)} | "
+            f"{_fmt(r.unsafe)}{_fails(r.unsafe_failed)} | {_pct(r.safe_cut)} | "
             f"{_pct(r.unsafe_cut)} | {','.join(r.safe_rules) or '-'} | "
             f"{','.join(r.unsafe_rules) or '-'} | {r.expert} |")
     cuts = [r.safe_cut for r in rows if r.safe_cut is not None]

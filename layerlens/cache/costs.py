@@ -280,3 +280,53 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
         total_p / n if n and push_known else None,
         total_p * pullers / n if n and push_known else None, estimated, unknown, n,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """Two replays of one window (today's file and a rewrite of it) compared commit by
+    commit, over the commits at which both built.
+
+    A rewrite can fail where today's file builds: it copies a file by name that older
+    commits do not have. Means over each side's own builds would then compare different
+    commits, and a failed build, which rebuilds nothing, would count as a rebuild avoided.
+    Seconds and bytes are per commit over `builds`; push bytes are the known part, exact
+    when `unknown_push_layers` is 0."""
+
+    builds: int  # commits at which both built (the denominator)
+    after_failed: int  # commits at which `before` built and `after` did not
+    before_seconds: float | None  # None when no commit built on both sides
+    after_seconds: float | None
+    before_push_bytes: float | None
+    after_push_bytes: float | None
+    pullers: int
+    unknown_push_layers: tuple[int, int]  # (before, after), over the paired commits
+    rebuilds_avoided: int  # paired commits that rebuilt something before and nothing after
+
+    @property
+    def push_exact(self) -> bool:
+        return self.unknown_push_layers == (0, 0)
+
+
+def paired(before: CostSummary, after: CostSummary) -> Paired:
+    """`before` and `after` (replays of the same commits, in the same order; ValueError
+    otherwise) compared over the commits at which both built."""
+    if [c.sha for c in before.commits] != [c.sha for c in after.commits]:
+        raise ValueError("paired(): the replays cover different commits")
+    both = [(b, a) for b, a in zip(before.commits, after.commits, strict=True)
+            if not b.failed and not b.error and not a.failed and not a.error]
+    failed = sum(1 for b, a in zip(before.commits, after.commits, strict=True)
+                 if not b.failed and not b.error and (a.failed or a.error))
+    n = len(both)
+    if not n:
+        return Paired(0, failed, None, None, None, None, before.pullers, (0, 0), 0)
+    return Paired(
+        n, failed,
+        sum(b.rebuild_seconds for b, _ in both) / n,
+        sum(a.rebuild_seconds for _, a in both) / n,
+        sum(b.push_bytes for b, _ in both) / n,
+        sum(a.push_bytes for _, a in both) / n,
+        before.pullers,
+        (sum(b.unknown_push_layers for b, _ in both), sum(a.unknown_push_layers for _, a in both)),
+        sum(1 for b, a in both if b.rebuilt and not a.rebuilt),
+    )

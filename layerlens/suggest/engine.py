@@ -58,9 +58,11 @@ class SuggestReport:
 
     @property
     def total_savings(self) -> Savings | None:
-        """Savings of the whole rewrite: the steps telescope, so their sum is exact."""
+        """Savings of the whole rewrite: the steps telescope, so their sum is exact when
+        every step is measured over the same commits; None when a step's rewrite fails to
+        build at some of them (each step then says so)."""
         got = [s.savings for s in self.steps if s.savings is not None]
-        if not got or len(got) != len(self.steps):
+        if not got or len(got) != len(self.steps) or any(g.after_failed for g in got):
             return None
         first, last = got[0], got[-1]
         return Savings(

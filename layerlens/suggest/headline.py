@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layerlens.cache.costs import CostSummary
+from layerlens.cache.costs import CostSummary, paired
 from layerlens.dockerfile import Dockerfile
 
 VARIANTS = ("current", "safe", "unsafe")
@@ -28,6 +28,10 @@ class Figures:
     unknown_push_layers: int  # pushed layer rebuilds of unknown size, whole window
     estimated: bool  # some seconds are estimates
     builds: int  # replayed builds (the denominator)
+    # today's file over the same builds, for the change (a rewrite that fails at some
+    # commits is compared over the commits at which both build: cache/costs.py paired)
+    base_seconds_per_commit: float | None = None
+    failed_builds: int = 0  # commits at which this text fails and today's file builds
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +53,17 @@ class Headline:
         return self.figures[VARIANTS.index(variant)]
 
 
-def _figures(name: str, rules: tuple[str, ...], c: CostSummary) -> Figures:
-    return Figures(name, rules, c.mean_seconds, c.mean_push_bytes, c.unknown_push_layers,
-                   c.estimated, c.builds)
+def _figures(name: str, rules: tuple[str, ...], c: CostSummary,
+             current: CostSummary) -> Figures:
+    """A variant's figures; a rewrite's over the commits at which it and today's file both
+    build, so that its change compares the same commits."""
+    if c is current:
+        return Figures(name, rules, c.mean_seconds, c.mean_push_bytes, c.unknown_push_layers,
+                       c.estimated, c.builds, c.mean_seconds)
+    p = paired(current, c)
+    push = p.after_push_bytes if (c.mean_push_bytes is not None or p.builds == 0) else None
+    return Figures(name, rules, p.after_seconds, push, p.unknown_push_layers[1],
+                   c.estimated, p.builds, p.before_seconds, p.after_failed)
 
 
 def _layer_keys(df: Dockerfile, c: CostSummary) -> dict[tuple[str, str, int], tuple[int, float
@@ -79,7 +91,7 @@ def headline(rep) -> Headline | None:
     costs = [v.costs for v in rep.variants]
     if any(c is None for c in costs):
         return None
-    figures = tuple(_figures(v.name, tuple(s.rule for s in v.steps), c)
+    figures = tuple(_figures(v.name, tuple(s.rule for s in v.steps), c, costs[0])
                     for v, c in zip(rep.variants, costs, strict=True))
     keyed = [_layer_keys(v.subject.df, c) for v, c in zip(rep.variants, costs, strict=True)]
     order: list[tuple[str, str, int]] = []

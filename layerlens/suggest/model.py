@@ -21,6 +21,9 @@ class Savings:
     estimated: bool
     rebuilds_avoided: int = 0  # commits that rebuilt something before and nothing after
     image_bytes: int | None = None  # bytes the image no longer stores (from an image)
+    # commits at which today's file builds and the rewrite does not (it copies a file they
+    # lack): the figures above are over the other commits
+    after_failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

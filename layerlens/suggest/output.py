@@ -23,6 +23,7 @@ def savings_json(s: Savings | None) -> dict[str, Any] | None:
         "rebuild_seconds_per_commit_before": round(s.before_seconds_per_commit, 3),
         "rebuild_seconds_per_commit_after": round(s.after_seconds_per_commit, 3),
         "rebuilds_avoided": s.rebuilds_avoided,
+        "rewrite_failed_builds": s.after_failed,
         "image_bytes": s.image_bytes,
         "estimated": s.estimated,
     }
@@ -65,6 +66,10 @@ def _saving_text(s: Savings | None, why_none: str = "no git history") -> str:
             parts.append(f"push {size(int(s.push_bytes_per_commit))}/commit")
         if s.rebuilds_avoided:
             parts.append(f"{plural(s.rebuilds_avoided, 'rebuild')} avoided")
+    if s.after_failed:
+        parts.append(f"not counting {plural(s.after_failed, 'commit')} at which the rewrite "
+                     "fails to build and today's file builds (a file it copies is absent "
+                     "there)")
     if s.image_bytes:
         parts.append(f"{size(s.image_bytes)} less in the image")
     text = ", ".join(parts) or "no measurable saving"
@@ -204,6 +209,9 @@ def headline_json(rep: SuggestReport) -> dict[str, Any] | None:
             "push_bytes_per_commit": f.push_bytes_per_commit,
             "unknown_size_layers": f.unknown_push_layers,
             "estimated": f.estimated,
+            "builds": f.builds,
+            "current_rebuild_seconds_per_commit": f.base_seconds_per_commit,
+            "failed_builds": f.failed_builds,
         } for f in h.figures},
         "layers": [{"stage": r.stage, "instruction": r.text,
                     **{f"line_{v}": r.lines[k] for k, v in enumerate(VARIANTS)},
@@ -237,8 +245,9 @@ def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list
     def change(f) -> str:
         if f.seconds_per_commit is None:
             return "unknown"
-        d = f.seconds_per_commit - cur.seconds_per_commit
-        pct = f" ({d / cur.seconds_per_commit:+.0%})" if cur.seconds_per_commit else ""
+        base = f.base_seconds_per_commit
+        d = f.seconds_per_commit - (base or 0.0)
+        pct = f" ({d / base:+.0%})" if base else ""
         return f"{duration(f.seconds_per_commit)}{pct}"
 
     est = "; seconds partly estimated" if any(f.estimated for f in h.figures) else ""
@@ -254,6 +263,13 @@ def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list
     else:
         out.append(f"  with --unsafe-fixes  rebuild {change(unsafe)}, push {pushes[2]}"
                    f"  [+{', '.join(unsafe.rules[len(safe.rules):])}]")
+    for f in (safe, unsafe):
+        if f.failed_builds and not (f is unsafe and same):
+            what = "safe" if f is safe else "--unsafe-fixes"
+            out.append(f"  (the {what} rewrite fails to build at "
+                       f"{plural(f.failed_builds, 'commit')} where today's file builds: a "
+                       f"file it copies is absent there; its figures and change are over the "
+                       f"{plural(f.builds, 'build')} both make)")
     if any(f.unknown_push_layers for f in h.figures):
         out.append("  (push: the known part; some layer sizes are unknown without --image)")
     rows = [r for r in h.layers if any(s for s in r.shares if s)]

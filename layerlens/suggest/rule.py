@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from layerlens.analysis import Analysis
-from layerlens.cache.costs import CostSummary
+from layerlens.cache.costs import CostSummary, paired
 from layerlens.context.inputs import CopyInputs, resolve_all
 from layerlens.context.tree import Context
 from layerlens.dockerfile import Dockerfile
@@ -97,22 +97,30 @@ class Subject:
             if image_bytes:
                 return Savings(0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0, True, 0, image_bytes)
             return None
-        n = before.builds
-        avoided = sum(1 for b, a in zip(before.commits, after.commits, strict=True)
-                      if b.rebuilt and not a.rebuilt)
+        # Commit by commit, over the commits at which both texts build (cache/costs.py
+        # paired): a rewrite that fails where today's file builds is not a saving there.
+        p = paired(before, after)
+        if p.before_seconds is None or p.after_seconds is None:
+            if image_bytes:
+                return Savings(0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0, True, 0, image_bytes,
+                               p.after_failed)
+            return None
+        n = p.builds
         # A push saving is a difference of exact sums only when every pushed layer's size is
         # known on both sides; otherwise it is unknown, not the difference of known parts.
-        exact = before.push_complete and after.push_complete
+        exact = p.push_exact
+        push = _diff(p.before_push_bytes, p.after_push_bytes, exact)
         return Savings(
             n,
-            before.mean_seconds - after.mean_seconds,
-            _diff(before.mean_push_bytes, after.mean_push_bytes, exact),
-            _diff(before.mean_pull_bytes, after.mean_pull_bytes, exact),
-            before.total_seconds - after.total_seconds,
-            _diff(before.total_push_bytes, after.total_push_bytes, exact),
-            _diff(before.total_pull_bytes, after.total_pull_bytes, exact),
-            before.mean_seconds, after.mean_seconds,
-            before.estimated or after.estimated, avoided, image_bytes,
+            p.before_seconds - p.after_seconds,
+            push,
+            None if push is None else push * p.pullers,
+            (p.before_seconds - p.after_seconds) * n,
+            None if push is None else round(push * n),
+            None if push is None else round(push * n) * p.pullers,
+            p.before_seconds, p.after_seconds,
+            before.estimated or after.estimated, p.rebuilds_avoided, image_bytes,
+            p.after_failed,
         )
 
 

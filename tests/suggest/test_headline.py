@@ -60,3 +60,24 @@ def test_without_history_the_headline_says_unknown(tmp_path) -> None:
     assert headline_json(rep) is None
     assert report_text(rep, "Dockerfile", None).startswith(
         "Dockerfile: per-commit rebuild time unknown (no git history)")
+
+
+def test_a_rewrite_that_fails_at_old_commits_is_compared_over_the_rest(tmp_path) -> None:
+    # the lockfile arrives at the third commit: the rewrite copies it by name, so it fails
+    # to build before that; its change is over the commits at which both build
+    files = {k: v for k, v in FILES.items() if k != "package-lock.json"}
+    edits = [("src/a.js", "2\n"), ("package-lock.json", "{}\n"), ("src/a.js", "3\n"),
+             ("src/a.js", "4\n"), ("src/a.js", "5\n")]
+    rep = with_history(tmp_path, DF, files, edits)
+    assert "COPY package.json package-lock.json" in rep.variants[2].subject.text
+    unsafe = headline_json(rep)["variants"]["unsafe"]
+    assert unsafe["failed_builds"] == 1 and unsafe["builds"] == 4
+    cur = rep.variants[0].subject.analysis.history.costs
+    assert cur.builds == 5
+    after = rep.variants[2].costs
+    both = [b.rebuild_seconds for b, a in zip(cur.commits, after.commits, strict=True)
+            if not a.failed]
+    assert len(both) == 4
+    assert unsafe["current_rebuild_seconds_per_commit"] == pytest.approx(sum(both) / 4)
+    text = report_text(rep, "Dockerfile", None)
+    assert "(the --unsafe-fixes rewrite fails to build at 1 commit where today's file" in text
