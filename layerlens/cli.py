@@ -898,6 +898,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from layerlens.image import registry
 
         registry.DEFAULT_TLS_VERIFY = ns.tls_verify  # --image reaches read_image via analyze
+    if ns.func is not cmd_tui:
+        from layerlens.gcpause import one_shot
+
+        one_shot()  # the process ends after this command: see layerlens/gcpause.py
     try:
         return ns.func(ns)
     except LayerlensError as exc:
