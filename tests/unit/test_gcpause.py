@@ -12,6 +12,7 @@ from layerlens import gcpause
 @pytest.fixture
 def fresh_gc():
     was = gc.isenabled()
+    gcpause._freeze = False
     gc.enable()
     gc.unfreeze()
     yield
@@ -39,6 +40,20 @@ def test_one_shot_freezes_the_records_a_block_made(fresh_gc) -> None:
     assert gc.isenabled()
     assert gc.get_freeze_count() >= after_imports + len(records)
     assert gc.get_count()[0] < 700  # nothing left for the next young collection to walk
+
+
+def test_only_the_program_is_one_shot(fresh_gc, tmp_path, monkeypatch) -> None:
+    """`main([...])` (tests, scripts) leaves the caller's collector alone; `main()`, the
+    program's entry point, declares the process one-shot."""
+    from layerlens.cli import main
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--no-history"]) == 0
+    assert not gcpause._freeze and gc.get_freeze_count() == 0
+    monkeypatch.setattr("sys.argv", ["layerlens", "analyze", str(tmp_path / "Dockerfile"),
+                                     "--no-history"])
+    assert main() == 0
+    assert gcpause._freeze and gc.get_freeze_count() > 0
 
 
 def test_paused_keeps_a_disabled_collector_disabled(fresh_gc) -> None:
