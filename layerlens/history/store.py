@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import chain
 from operator import itemgetter
@@ -129,15 +129,16 @@ class StoredChanges:
                 new(Change, (p, p, 0o100644, pre + p, st))
                 for p, st in zip(map(self._paths.__getitem__, self._idx), self._statuses,
                                  strict=True)])
+            self._idx = ()  # the indexes are not needed again
         return got
 
     def __len__(self) -> int:
-        return len(self._idx)
+        return len(self._statuses)  # one status per change (checked by `_from_doc`)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Change]:
         return iter(self._tuple())
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Change | tuple[Change, ...]:
         return self._tuple()[i]
 
     def __eq__(self, other: object) -> bool:
