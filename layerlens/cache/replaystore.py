@@ -24,13 +24,14 @@ import hashlib
 import os
 from collections.abc import Iterable
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 import msgspec
 
 from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.cache.replay import GIT_MARKER, CommitReplay, ReplayResult, StageMiss, Version
-from layerlens.history.model import History
+from layerlens.history.model import Change, History
 from layerlens.sealed import load_sealed, save_sealed
 
 SCHEMA = 2
@@ -187,20 +188,26 @@ def checkpoint(fp: str, result: ReplayResult, history: History,
         tree = {p[plen:]: (e.mode, e.sha) for p, e in history.base_tree.items()
                 if p.startswith(prefix)}
         begin = 1
-    for c in history.commits[begin:last + 1]:
-        _apply_all(tree, c.changes)
+    _apply_all(tree, chain.from_iterable(c.changes for c in history.commits[begin:last + 1]))
     if history.prefix == "":
         tree[GIT_MARKER] = (0o100644, history.commits[last].sha)
     return Checkpoint(SCHEMA, fp, result.first, result.first_failed, result.commits[-1].sha,
                       paths, commits, [(_b(p), mode, _b(sha)) for p, (mode, sha) in tree.items()])
 
 
-def _apply_all(tree: dict[str, tuple[int, str]], changes: Iterable) -> None:
-    for ch in changes:
-        rel = ch.rel
-        if not rel:
-            continue
+def _apply_all(tree: dict[str, tuple[int, str]], changes: Iterable[Change]) -> None:
+    """Apply `changes` (oldest first) to `tree`. Only each path's newest change decides its
+    entry: that is found for all of them at once, in C (a dict keeps the last value given
+    for a key), so the Python loop runs once per distinct path (12,000 on rails' mainline)
+    instead of once per change (217,000)."""
+    changes = list(changes)
+    newest = dict(zip(map(_rel_of, changes), changes, strict=True))
+    newest.pop("", None)  # outside the context
+    for rel, ch in newest.items():
         if ch.mode:
             tree[rel] = (ch.mode, ch.sha)
         else:
             tree.pop(rel, None)
+
+
+_rel_of = itemgetter(0)  # Change.rel

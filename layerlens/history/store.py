@@ -64,11 +64,17 @@ def _s(path: bytes) -> str:
 def _to_doc(h: History, head: str, options: str) -> _Doc:
     # paths recur across commits: each is encoded once and referred to by index, which
     # keeps both directions (and the file) small; map() and join() do the per-change work
-    index = {p: i for i, p in enumerate(dict.fromkeys(map(
-        _path_of, chain.from_iterable(c.changes for c in h.commits))))}
-    get = index.__getitem__
-    commits = [(c.sha, c.time, list(c.parents), list(map(get, map(_path_of, c.changes))),
-                "".join(map(_status_of, c.changes))) for c in h.commits]
+    # over all commits at once, and each commit takes its slice
+    flat = list(chain.from_iterable(c.changes for c in h.commits))
+    index = {p: i for i, p in enumerate(dict.fromkeys(map(_path_of, flat)))}
+    idx = list(map(index.__getitem__, map(_path_of, flat)))
+    statuses = "".join(map(_status_of, flat))
+    commits = []
+    pos = 0
+    for c in h.commits:
+        end = pos + len(c.changes)
+        commits.append((c.sha, c.time, list(c.parents), idx[pos:end], statuses[pos:end]))
+        pos = end
     base = [(_b(p), e.mode, e.sha) for p, e in h.base_tree.items()]
     return _Doc(SCHEMA, str(h.toplevel), options, head, [_b(p) for p in index], commits,
                 h.commits[0].sha if h.commits else "", base)
