@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from layerlens.cache.costs import CostSummary
 from layerlens.cache.timeline import HistoryAnalysis, HistoryOptions, analyze_history
@@ -21,9 +22,11 @@ from layerlens.context.patterns import Matcher, read_ignore_file, read_ignore_li
 from layerlens.context.tree import Context, scan_context
 from layerlens.dockerfile import Dockerfile, load, parse
 from layerlens.errors import LayerlensError
-from layerlens.image.lines import LayerSource
-from layerlens.image.model import Image
 from layerlens.jsonout import quoted
+
+if TYPE_CHECKING:  # the image readers load only when an image is read (--image)
+    from layerlens.image.lines import LayerSource
+    from layerlens.image.model import Image
 
 Progress = Callable[[str], None]
 

@@ -898,6 +898,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from layerlens.image import registry
 
         registry.DEFAULT_TLS_VERIFY = ns.tls_verify  # --image reaches read_image via analyze
+    if argv is None and ns.func is not cmd_tui:
+        # run as the program (not called with arguments, as tests and scripts do): the
+        # process ends after this command, see layerlens/gcpause.py
+        from layerlens.gcpause import one_shot
+
+        one_shot()
     try:
         return ns.func(ns)
     except LayerlensError as exc:

@@ -104,8 +104,29 @@ def clean(doc: object) -> object:
 
 
 def dumps(doc: object, *, indent: int | None = 2) -> str:
-    """DOC as JSON text that encodes to valid UTF-8, ending with a newline."""
-    return json.dumps(clean(doc), indent=indent, ensure_ascii=False) + "\n"
+    """DOC as JSON text that encodes to valid UTF-8, ending with a newline: exactly
+    `json.dumps(clean(doc), indent=indent, ensure_ascii=False)`, made faster.
+
+    The standard library indents in pure Python (1.2 s for rails' 10 MB report): the text is
+    written compactly by its C encoder, then indented by `msgspec.json.format`, which copies
+    every token (numbers included) and lays out whitespace as `json.dumps` does. `clean`
+    walks the document only when some string is not valid UTF-8 (a lone surrogate makes
+    the compact text unencodable); NaN and infinities, which are not JSON and which
+    msgspec will not read back, take the plain path."""
+    import msgspec
+
+    if indent is None:
+        return json.dumps(clean(doc), ensure_ascii=False) + "\n"
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        doc = clean(doc)
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return msgspec.json.format(data, indent=indent).decode("utf-8") + "\n"
+    except msgspec.DecodeError:
+        return json.dumps(clean(doc), indent=indent, ensure_ascii=False) + "\n"
 
 
 def write_stdout(text: str, *, utf8: bool) -> None:

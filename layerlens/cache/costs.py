@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import chain
 
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.cache.replay import ReplayResult
@@ -228,11 +229,12 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
             ops_of[key] = c.rebuilt_ops
         secs, push, unknown, rebuilt = got
         counted[key] += 1
-        changed.update(c.changed_paths)
         out.append(CommitCost(
             c.sha, c.time, tuple([(m.stage, m.first_line) for m in c.rebuilt]), rebuilt, secs,
             push, push * pullers, unknown, c.error, c.failed,
         ))
+    # one count over every commit's paths in C, in the order a commit-by-commit count sees
+    changed.update(chain.from_iterable([c.changed_paths for c in result.commits]))
     for key, n in counted.items():
         for op in ops_of[key]:
             rebuilds[op.identity] += n

@@ -24,13 +24,14 @@ import hashlib
 import os
 from collections.abc import Iterable
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 import msgspec
 
 from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.cache.replay import GIT_MARKER, CommitReplay, ReplayResult, StageMiss, Version
-from layerlens.history.model import History
+from layerlens.history.model import Change, History
 from layerlens.sealed import load_sealed, save_sealed
 
 SCHEMA = 2
@@ -45,8 +46,10 @@ class Checkpoint(msgspec.Struct, array_like=True):
     paths: list[bytes]  # every changed path, UTF-8 with surrogateescape, referred to by index
     # per replayed commit: (sha, time, [(stage, line, instruction)] first misses, rebuilt
     # instructions, changed path indexes, error, failed instructions)
-    commits: list[tuple[str, int, list[tuple[int, int, int]], list[int], list[int],
-                        str | None, list[int]]]
+    # (decoded as tuples: a commit's misses and rebuilt instructions repeat a few patterns,
+    # which `restore` builds once each, keyed by them)
+    commits: list[tuple[str, int, tuple[tuple[int, int, int], ...], tuple[int, ...],
+                        tuple[int, ...], str | None, tuple[int, ...]]]
     # the context at `last`: (path, git mode, blob name), UTF-8 with surrogateescape (a
     # changed file's blob is named `<commit>:<path>`)
     tree: list[tuple[bytes, int, bytes]]
@@ -133,17 +136,18 @@ def restore(cp: Checkpoint, plan: BuildPlan) -> tuple[list[CommitReplay], dict[s
     fingerprint names) and its tree at `last` (path -> (mode, blob name))."""
     paths = [p.decode("utf-8", "surrogateescape") for p in cp.paths]
     op_of = {op.instruction: op for sp in plan.stages for op in sp.ops}
-    misses: dict[tuple[int, int, int], StageMiss] = {}
+    # rails' 46,000 commits hold four (misses, rebuilt) patterns: each is built once
+    patterns: dict[tuple, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
     out: list[CommitReplay] = []
+    append = out.append
     for sha, time, miss, rebuilt, changed, error, failed in cp.commits:
-        ms = []
-        for m in miss:
-            sm = misses.get(m)
-            if sm is None:
-                sm = misses[m] = StageMiss(*m)
-            ms.append(sm)
-        out.append(CommitReplay(sha, time, tuple(ms), tuple(map(op_of.__getitem__, rebuilt)),
-                                tuple(map(paths.__getitem__, changed)), error, tuple(failed)))
+        key = (miss, rebuilt)
+        got = patterns.get(key)
+        if got is None:
+            got = patterns[key] = (tuple([StageMiss(*m) for m in miss]),
+                                   tuple(map(op_of.__getitem__, rebuilt)))
+        append(CommitReplay(sha, time, got[0], got[1], tuple(map(paths.__getitem__, changed)),
+                            error, failed))
     tree = {p.decode("utf-8", "surrogateescape"): (mode, sha.decode("utf-8", "surrogateescape"))
             for p, mode, sha in cp.tree}
     return out, tree
@@ -184,20 +188,26 @@ def checkpoint(fp: str, result: ReplayResult, history: History,
         tree = {p[plen:]: (e.mode, e.sha) for p, e in history.base_tree.items()
                 if p.startswith(prefix)}
         begin = 1
-    for c in history.commits[begin:last + 1]:
-        _apply_all(tree, c.changes)
+    _apply_all(tree, chain.from_iterable(c.changes for c in history.commits[begin:last + 1]))
     if history.prefix == "":
         tree[GIT_MARKER] = (0o100644, history.commits[last].sha)
     return Checkpoint(SCHEMA, fp, result.first, result.first_failed, result.commits[-1].sha,
                       paths, commits, [(_b(p), mode, _b(sha)) for p, (mode, sha) in tree.items()])
 
 
-def _apply_all(tree: dict[str, tuple[int, str]], changes: Iterable) -> None:
-    for ch in changes:
-        rel = ch.rel
-        if not rel:
-            continue
+def _apply_all(tree: dict[str, tuple[int, str]], changes: Iterable[Change]) -> None:
+    """Apply `changes` (oldest first) to `tree`. Only each path's newest change decides its
+    entry: that is found for all of them at once, in C (a dict keeps the last value given
+    for a key), so the Python loop runs once per distinct path (12,000 on rails' mainline)
+    instead of once per change (217,000)."""
+    changes = list(changes)
+    newest = dict(zip(map(_rel_of, changes), changes, strict=True))
+    newest.pop("", None)  # outside the context
+    for rel, ch in newest.items():
         if ch.mode:
             tree[rel] = (ch.mode, ch.sha)
         else:
             tree.pop(rel, None)
+
+
+_rel_of = itemgetter(0)  # Change.rel

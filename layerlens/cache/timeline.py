@@ -439,6 +439,9 @@ def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
     what it takes (opsutils.NewContentHashFunc); the replay cannot see that content, so it
     counts a miss whenever the stage rebuilt. Say where that makes the figures upper bounds."""
     counts: dict[int, int] = {}
+    if result.plan is None or not any(op.stage_refs or op.content_upper
+                                      for sp in result.plan.stages for op in sp.ops):
+        return []  # one plan (the current file), and nothing in it takes from a stage
     for c in result.commits:
         first = {m.first_instruction for m in c.rebuilt}
         for op in c.rebuilt_ops:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -37,7 +38,9 @@ class Commit:
     sha: str
     time: int  # committer time, unix seconds
     parents: tuple[str, ...]
-    changes: tuple[Change, ...]  # only those under the context or on the extra paths
+    # only those under the context or on the extra paths: a tuple, or from the history
+    # cache an equal sequence decoded when first read (history/store.py StoredChanges)
+    changes: Sequence[Change]
 
 
 @dataclass(frozen=True, slots=True)

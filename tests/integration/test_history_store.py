@@ -177,3 +177,75 @@ def test_rewritten_history_or_tampered_checkpoint_is_replayed_afresh(tmp_path: P
     got, how = _replayed(r.root, cache)
     assert how == "cold"
     _same(got, _replayed(r.root, tmp_path / "other", cached=False)[0])
+
+
+@pytest.mark.parametrize("ignore", [".git\n", ""])
+def test_warm_json_report_is_byte_identical_to_a_cold_one(tmp_path: Path, monkeypatch,
+                                                          ignore: str) -> None:
+    """The whole `analyze --format json` output of a run that resumed both caches after
+    new commits (deleted files and a path that is not UTF-8 among them) equals a
+    --no-cache run's, byte for byte."""
+    from layerlens.cli import main
+
+    r = _repo(tmp_path / "repo", 6)
+    r.write(".dockerignore", ignore)
+    r.write("src/gone.py", "x\n")
+    r.commit()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    df = str(r.root / "Dockerfile")
+
+    def report(*extra: str) -> bytes:
+        out = tmp_path / "out.json"
+        assert main(["analyze", df, "--format", "json", "-o", str(out), *extra]) == 0
+        return out.read_bytes()
+
+    report()  # fills both caches
+    (r.root / "src" / "gone.py").unlink()
+    r.write(b"src/raw-\xff.py".decode("utf-8", "surrogateescape"), "1\n")
+    r.commit()
+    for i in range(3):
+        r.write("req.txt" if i == 1 else "src/caf\u00e9.py", f"more {i}\n")
+        r.commit()
+    warm = report()
+    cold = report("--no-cache")
+    assert warm == cold
+    assert b'"commits"' in warm
+
+
+def test_cached_history_with_indexes_that_do_not_fit_is_not_trusted(tmp_path: Path) -> None:
+    from layerlens.history import store as hs
+    from layerlens.sealed import load_sealed, save_sealed
+
+    r = _repo(tmp_path / "repo", 3)
+    store = HistoryStore(tmp_path / "cache")
+    cold = _run(r.root, store)
+    (f,) = list((tmp_path / "cache" / "history").glob("*.msgpack"))
+    doc = load_sealed(f, hs._Doc)
+    assert doc is not None
+    sha, time, parents, idx, statuses = doc.commits[-1]
+    for bad in [(sha, time, parents, [*idx, len(doc.paths)], statuses + "M"),
+                (sha, time, parents, [*idx, -1], statuses + "M"),
+                (sha, time, parents, [*idx, 0], statuses)]:
+        save_sealed(f, hs._Doc(doc.schema, doc.toplevel, doc.options, doc.head, doc.paths,
+                               [*doc.commits[:-1], bad], doc.base_commit, doc.base_tree))
+        assert _run(r.root, store).costs == cold.costs
+        assert store.last == "cold"
+
+
+def test_stored_changes_equal_the_mined_tuple(tmp_path: Path) -> None:
+    r = _repo(tmp_path / "repo", 3)
+    r.write("src/caf\u00e9.py", "deleted next\n")
+    r.commit()
+    (r.root / "src" / "caf\u00e9.py").unlink()
+    r.commit()
+    store = HistoryStore(tmp_path / "cache")
+    _run(r.root, store)
+    stored = _run(r.root, store).history.commits
+    assert store.last == "hit"
+    mined = _run(r.root, None).history.commits
+    for s, m in zip(stored, mined, strict=True):
+        assert isinstance(m.changes, tuple)
+        assert s.changes == m.changes and m.changes == s.changes and s == m
+        assert hash(s.changes) == hash(m.changes) and len(s.changes) == len(m.changes)
+        assert list(s.changes) == list(m.changes) and s.changes[:] == m.changes[:]
+    assert any(ch.deleted for c in stored for ch in c.changes)
