@@ -67,6 +67,11 @@ class Analysis:
     # a subject and each replay of it ask for the same one
     _ignore_cache: dict[str | None, tuple[Matcher, Context]] = field(
         default_factory=dict, compare=False, repr=False)
+    # (Dockerfile text, ignore text) -> its replay: `suggest` measures a rewrite as one
+    # rule's "after" and again as the next round's "before"; bounded (REPLAY_MEMO)
+    _replay_cache: dict[tuple[str, str | None],
+                        tuple[HistoryAnalysis, CostSummary | None]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def context_file(self, rel: str, limit: int = 1 << 20) -> bytes | None:
         """The first `limit` bytes of the context file at slash path `rel`, or None when it
@@ -136,13 +141,26 @@ class Analysis:
             return None
         if text == self.dockerfile.source and ignore_text in (None, self.ignore_text):
             return hist.costs
+        it = self.ignore_text if ignore_text is None else ignore_text
+        key = (text, it)
+        memo = self._replay_cache.get(key)
+        if memo is not None and memo[0] is hist:  # `replace` shares the dict: same history
+            return memo[1]
+        got = self._replay_text(text, it)
+        if len(self._replay_cache) >= REPLAY_MEMO:
+            del self._replay_cache[next(iter(self._replay_cache))]  # the oldest
+        self._replay_cache[key] = (hist, got)
+        return got
+
+    def _replay_text(self, text: str, it: str | None) -> CostSummary | None:
+        hist = self.history
+        assert hist is not None
         from layerlens.cache.timeline import replay_text
 
         try:
             df = self.parse_text(text)
         except LayerlensError:
             return None
-        it = self.ignore_text if ignore_text is None else ignore_text
         matcher, ctx = self._for_ignore(it)
         inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
             else resolve_all(df.instructions, ctx)
@@ -152,6 +170,9 @@ class Analysis:
             return replay_text(hist.setup, df, matcher, inputs)[1]
         except LayerlensError:
             return None
+
+
+REPLAY_MEMO = 64  # counterfactual replays kept per analysis (each holds a window's commits)
 
 
 def _matcher(text: str | None, source: str) -> Matcher:

@@ -1,0 +1,319 @@
+"""Replay one fixed Dockerfile over a mined window from per-commit input tracks shared by
+every replay of that window: `suggest`'s candidates and the current file.
+
+A replay (layerlens/cache/replay.py) walks every commit's changes, keeps the context tree
+and each reading operation's XOR digest, then chains the cache keys. A candidate rewrite
+changes a few operations; the tree walk, the ignore matching, the per-commit change sets and
+the digests of every operation whose sources are unchanged are the same. So, per ignore
+matcher, the window is walked once into a `Window`: each included path's value at the warm
+commit and its events (commit index, XOR delta, +1/-1 presence); per operation's sources,
+the digest and the presence counts are then *tracks*, one value per commit, computed once
+(`itertools.accumulate` over the events of only the paths they read) and reused by every
+candidate with equal sources. A candidate replay is left with its cache keys, computed a
+column at a time (one `map(hash, zip(...))` per operation), and the hit/miss walk.
+
+Exactly equal to `replay.replay` with a constant version (tests/test_tracks.py checks that
+over real-shaped git histories for reorder, insert, merge and delete rewrites): the keys are
+the same hashes of the same tuples, and an operation's key is tested against the whole set
+of the previous build's keys whenever it differs from its own previous key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from itertools import accumulate, islice, repeat
+from operator import add, xor
+
+from layerlens.cache.ops import Op, Reader
+from layerlens.cache.replay import (
+    GIT_MARKER,
+    CommitReplay,
+    Matching,
+    ReplayResult,
+    StageMiss,
+    Version,
+    _Chain,
+    replay,
+)
+from layerlens.context.patterns import Matcher
+from layerlens.gcpause import paused
+from layerlens.history.model import History
+
+
+class Window:
+    """One mined window seen through one ignore matcher: what reaches the builder.
+
+    Index 0 is the warm commit `history.commits[start]`, index i is `commits[start + i]`.
+    `initial`: included context path -> file hash at index 0; `events`: included path ->
+    [(index, XOR of old and new hash, presence change)], in commit order; `changed[i - 1]`:
+    the included context paths commit i changed, in order (`CommitReplay.changed_paths`)."""
+
+    __slots__ = ("_counts", "_paths", "_reads", "_xors", "changed", "events", "initial", "n")
+
+    def __init__(self, history: History, start: int, matcher: Matcher,
+                 shared: Matching) -> None:
+        excluded = shared.excluded_by(matcher)
+        prefix = history.prefix
+        plen = len(prefix)
+        state: dict[str, int] = {}  # every context path -> file hash (as replay._replay)
+        for path, entry in history.base_tree.items():
+            if path.startswith(prefix):
+                rel = path[plen:]
+                state[rel] = hash((rel, entry.mode, entry.sha))
+        commits = history.commits
+        for commit in commits[1:start + 1]:
+            for ch in commit.changes:
+                rel = ch.rel
+                if rel:
+                    if ch.deleted:
+                        state.pop(rel, None)
+                    else:
+                        state[rel] = hash((rel, ch.mode, ch.sha))
+        git_dir = prefix == ""
+        if git_dir:
+            state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, commits[start].sha))
+
+        def included(rel: str) -> bool:
+            got = excluded.get(rel)
+            if got is None:
+                got = excluded[rel] = bool(matcher) and matcher.excludes(rel)
+            return not got
+
+        self.initial = {rel: h for rel, h in state.items() if included(rel)}
+        events: dict[str, list[tuple[int, int, int]]] = {}
+        changed_all: list[tuple[str, ...]] = []
+        for i, commit in enumerate(commits[start + 1:], 1):
+            changed: list[str] = []
+            items = [(ch.rel, ch.mode, ch.sha) for ch in commit.changes if ch.rel]
+            if git_dir:
+                items.append((GIT_MARKER, 0o100644, commit.sha))
+            for rel, mode, sha in items:
+                old = state.get(rel)
+                if mode:
+                    new = state[rel] = hash((rel, mode, sha))
+                else:
+                    new = None
+                    if old is not None:
+                        del state[rel]
+                if not included(rel):
+                    continue
+                changed.append(rel)
+                delta = (0 if old is None else old) ^ (0 if new is None else new)
+                count = (new is not None) - (old is not None)
+                got = events.get(rel)
+                if got is None:
+                    events[rel] = [(i, delta, count)]
+                else:
+                    got.append((i, delta, count))
+            changed_all.append(tuple(changed))
+        self.n = len(commits) - start
+        self.events = events
+        self.changed = changed_all
+        self._paths = list(dict.fromkeys([*self.initial, *events]))
+        self._reads: dict[Reader, list[str]] = {}  # reader -> included paths it reads
+        self._xors: dict[tuple[Reader, ...], list[int]] = {}
+        self._counts: dict[Reader, set[int] | None] = {}
+
+    def _read(self, reader: Reader, shared: Matching) -> list[str]:
+        try:
+            got = self._reads.get(reader)
+        except TypeError:  # an unhashable part: no sharing, still correct
+            got = None
+        if got is None:
+            memo = shared.read_by(reader)
+            got = []
+            for p in self._paths:
+                hit = memo.get(p)
+                if hit is None:
+                    hit = memo[p] = reader.reads(p)
+                if hit:
+                    got.append(p)
+            with contextlib.suppress(TypeError):  # unhashable: not kept
+                self._reads[reader] = got
+        return got
+
+    def digest(self, readers: tuple[Reader, ...], shared: Matching) -> list[int]:
+        """Per index: the XOR of the file hashes of the included paths any of `readers`
+        reads (replay._Digests.xor of an operation with these sources)."""
+        try:
+            got = self._xors.get(readers)
+        except TypeError:
+            got = None
+        if got is not None:
+            return got
+        if len(readers) == 1:
+            paths = self._read(readers[0], shared)
+        else:
+            paths = list(dict.fromkeys(p for r in readers for p in self._read(r, shared)))
+        col = [0] * self.n
+        initial, events = self.initial, self.events
+        x0 = 0
+        for p in paths:
+            h = initial.get(p)
+            if h is not None:
+                x0 ^= h
+            for i, delta, _count in events.get(p, ()):
+                col[i] ^= delta
+        col[0] = x0
+        got = list(accumulate(col, xor))
+        with contextlib.suppress(TypeError):
+            self._xors[readers] = got
+        return got
+
+    def absent(self, reader: Reader, shared: Matching) -> set[int] | None:
+        """The indexes at which `reader` (a literal source) matches no included file, or
+        None when there are none."""
+        try:
+            if reader in self._counts:
+                return self._counts[reader]
+        except TypeError:
+            pass
+        paths = self._read(reader, shared)
+        col = [0] * self.n
+        initial, events = self.initial, self.events
+        c0 = 0
+        for p in paths:
+            if p in initial:
+                c0 += 1
+            for i, _delta, count in events.get(p, ()):
+                col[i] += count
+        col[0] = c0
+        counts = list(accumulate(col, add))
+        got = {i for i, c in enumerate(counts) if c == 0} if 0 in counts else None
+        with contextlib.suppress(TypeError):
+            self._counts[reader] = got
+        return got
+
+
+def window(shared: Matching, history: History, start: int, matcher: Matcher) -> Window:
+    """The `Window` of `history` from `start` through `matcher`, built once per `shared`."""
+    key = (id(history), start, matcher)
+    got = shared.windows.get(key)
+    if got is None or got[0] is not history:
+        got = shared.windows[key] = (history, Window(history, start, matcher, shared))
+    return got[1]
+
+
+def replay_fixed(history: History, version: Version, *, base_refresh: int | None,
+                 start: int, shared: Matching) -> ReplayResult:
+    """`replay.replay(history, lambda _c, _b: version, start=start, base_refresh=...)`,
+    from the tracks `shared` keeps for this window (see the module docstring)."""
+    if not history.commits or version.plan is None:
+        return replay(history, lambda _c, _b: version, start=start,
+                      base_refresh=base_refresh, shared=shared)
+    with paused():
+        return _replay_fixed(history, version, base_refresh, start, shared)
+
+
+def _replay_fixed(history: History, version: Version, base_refresh: int | None, start: int,
+                  shared: Matching) -> ReplayResult:
+    start = max(0, min(start, len(history.commits) - 1))
+    plan = version.plan
+    assert plan is not None
+    w = window(shared, history, start, version.matcher)
+    n = w.n
+    commits = history.commits[start:]
+    xors: dict[int, list[int]] = {}
+    fail_at: dict[int, set[int]] = {}
+    for sp in plan.stages:
+        for op in sp.ops:
+            if not op.readers:
+                continue
+            xors[op.instruction] = w.digest(op.readers, shared)
+            for r in op.readers:
+                if r.required:
+                    for i in w.absent(r, shared) or ():
+                        fail_at.setdefault(i, set()).add(op.instruction)
+    by_op = _key_columns(_Chain(plan, base_refresh), xors, commits, n)
+    first_failed = 0 in fail_at
+    prev: int | None = None if first_failed else 0
+    stages = [(sp.index, [(op, by_op[op.instruction], op.link) for op in sp.ops])
+              for sp in plan.stages]
+    results: list[CommitReplay] = []
+    keysets: dict[int, set[int]] = {}
+    for i in range(1, n):
+        commit = commits[i]
+        changed = w.changed[i - 1]
+        failed = fail_at.get(i)
+        if failed:
+            results.append(CommitReplay(commit.sha, commit.time, (), (), changed, None,
+                                        tuple(sorted(failed))))
+            continue  # the cache still holds the last build that succeeded
+        misses: list[StageMiss] = []
+        rebuilt: list[Op] = []
+        for index, ops in stages:
+            hit_all = True
+            for op, col, link in ops:
+                if (hit_all or link) and prev is not None:
+                    k = col[i]
+                    if k == col[prev]:
+                        continue  # its own key last build: in the cache
+                    pset = keysets.get(prev)
+                    if pset is None:
+                        pset = keysets[prev] = {c[prev] for c in by_op.values()}
+                    if k in pset:
+                        continue  # another operation's key last build (same chain)
+                if hit_all:
+                    misses.append(StageMiss(index, op.line, op.instruction))
+                    hit_all = False
+                rebuilt.append(op)
+        results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
+                                    changed))
+        prev = i
+    return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
+
+
+def _key_columns(chain: _Chain, xors: dict[int, list[int]], commits, n: int
+                 ) -> dict[int, list[int]]:
+    """Every operation's cache key at every index: `_Chain.keys`, a column at a time."""
+    final: dict[int, list[int]] = {}
+    by_op: dict[int, list[int]] = {}
+    epochs: dict[int, list[int | None]] = {}
+    base_refresh = chain.base_refresh
+    shas = None
+    for index, base_stage, base_image, platform, refresh, fixed, ops in chain.stages:
+        key: list[int]
+        if base_stage is not None:
+            key = final.get(base_stage) or [hash(("stage?", base_stage))] * n
+        else:
+            if refresh:
+                epoch: list[int | None] = [c.time // base_refresh for c in commits]
+                key = list(map(hash, zip(repeat("image"), repeat(base_image), repeat(platform),
+                                         epoch)))
+            else:
+                epoch = [None] * n
+                key = [fixed if fixed is not None else
+                       hash(("image", base_image, platform, None))] * n
+            epochs[index] = epoch
+        for ins, definition, reads_context, refs, content_stage, volatile, link, simple \
+                in ops:
+            if simple:
+                if reads_context:
+                    key = list(map(hash, zip(key, repeat(definition), xors[ins])))
+                else:
+                    key = list(map(hash, zip(key, repeat(definition))))
+                by_op[ins] = key
+                continue
+            parts: list = [repeat(definition)]
+            if reads_context:
+                parts.append(xors[ins])
+            for ref in refs:
+                got = final.get(ref)
+                parts.append(got if got is not None else repeat(hash(("stage?", ref))))
+            if content_stage is not None:
+                got_e = epochs.get(content_stage)
+                parts.append(got_e if got_e is not None else repeat(None))
+            if volatile:
+                if shas is None:
+                    shas = [c.sha for c in commits]
+                parts.append(shas)
+            if link:
+                # every part may be constant (a --link copy from a stage not built)
+                own = list(islice(map(hash, zip(repeat("link"), *parts)), n))
+                by_op[ins] = own
+                key = list(map(hash, zip(key, own, strict=True)))
+                continue
+            key = list(map(hash, zip(key, *parts, strict=False)))  # parts may repeat
+            by_op[ins] = key
+        final[index] = key
+    return by_op
