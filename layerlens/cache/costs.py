@@ -11,7 +11,7 @@ are marked as such with their basis; sizes that cannot be known stay unknown (No
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from layerlens.cache.ops import BuildPlan, Op
@@ -123,18 +123,23 @@ def summarize(
     *,
     plan: BuildPlan,
     pullers: int = 1,
+    churn: Callable[[Op], Iterable[tuple[str, int]]] | None = None,
 ) -> CostSummary:
     """Costs per commit and per instruction of `plan` (the current Dockerfile).
 
     `costs` is keyed by operation identity so that operations of older Dockerfile versions
-    that are textually the same as today's get today's figures.
+    that are textually the same as today's get today's figures. `churn(op)`, when given,
+    answers what this would count from `result`: the changed paths `op` reads with the
+    number of commits that changed each, in the order they first changed (a counterfactual
+    replay's window knows it already: layerlens/cache/tracks.py).
     """
     with paused():
-        return _summarize(result, costs, plan, pullers)
+        return _summarize(result, costs, plan, pullers, churn)
 
 
 def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPlan,
-               pullers: int) -> CostSummary:
+               pullers: int, churn_of: Callable[[Op], Iterable[tuple[str, int]]] | None = None
+               ) -> CostSummary:
     pushed_stages = plan.pushed_stages
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
     rebuilds: Counter[str] = Counter()
@@ -170,7 +175,8 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
             ops_of[key] = c.rebuilt_ops
         secs, push, unknown, rebuilt = got
         counted[key] += 1
-        changed.update(c.changed_paths)
+        if churn_of is None:
+            changed.update(c.changed_paths)
         out.append(CommitCost(
             c.sha, c.time, tuple([(m.stage, m.first_line) for m in c.rebuilt]), rebuilt, secs,
             push, push * pullers, unknown, c.error, c.failed,
@@ -179,10 +185,14 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
         for op in ops_of[key]:
             rebuilds[op.identity] += n
     # first-seen order is kept, so most_common breaks ties as a path-by-path count would
-    for path, n in changed.items():
+    if churn_of is None:
+        for path, n in changed.items():
+            for ident, op in context_ops:
+                if op.reads(path):
+                    churn[ident][path] = n
+    else:
         for ident, op in context_ops:
-            if op.reads(path):
-                churn[ident][path] = n
+            churn[ident].update(dict(churn_of(op)))
     # Failed builds (a literal COPY source absent) and commits that had no buildable
     # Dockerfile (as built) are not builds: they are listed, but rates and means are over
     # the builds that ran.

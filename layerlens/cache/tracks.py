@@ -21,7 +21,9 @@ of the previous build's keys whenever it differs from its own previous key.
 from __future__ import annotations
 
 import contextlib
-from itertools import accumulate, islice, repeat
+from collections import Counter
+from collections.abc import Callable
+from itertools import accumulate, chain, islice, repeat
 from operator import add, xor
 
 from layerlens.cache.ops import Op, Reader
@@ -48,7 +50,8 @@ class Window:
     [(index, XOR of old and new hash, presence change)], in commit order; `changed[i - 1]`:
     the included context paths commit i changed, in order (`CommitReplay.changed_paths`)."""
 
-    __slots__ = ("_counts", "_paths", "_reads", "_xors", "changed", "events", "initial", "n")
+    __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_xors", "changed",
+                 "events", "initial", "n")
 
     def __init__(self, history: History, start: int, matcher: Matcher,
                  shared: Matching) -> None:
@@ -113,6 +116,8 @@ class Window:
         self._reads: dict[Reader, list[str]] = {}  # reader -> included paths it reads
         self._xors: dict[tuple[Reader, ...], list[int]] = {}
         self._counts: dict[Reader, set[int] | None] = {}
+        self._churn: dict[tuple[Reader, ...], list[tuple[str, int]]] = {}
+        self._changed_counts: Counter[str] | None = None
 
     def _read(self, reader: Reader, shared: Matching) -> list[str]:
         try:
@@ -159,6 +164,35 @@ class Window:
         with contextlib.suppress(TypeError):
             self._xors[readers] = got
         return got
+
+    def churn(self, readers: tuple[Reader, ...], shared: Matching) -> list[tuple[str, int]]:
+        """(path, replayed commits that changed it) for each changed path any of `readers`
+        reads, in the order paths first changed (`costs.summarize`'s churn, whose ties
+        `most_common` breaks by that order)."""
+        if self._changed_counts is None:
+            self._changed_counts = Counter(chain.from_iterable(self.changed))
+        try:
+            got = self._churn.get(readers)
+        except TypeError:
+            got = None
+        if got is None:
+            read = set()
+            for r in readers:
+                read.update(self._read(r, shared))
+            got = [(p, n) for p, n in self._changed_counts.items() if p in read]
+            with contextlib.suppress(TypeError):
+                self._churn[readers] = got
+        return got
+
+    def mask(self, readers: tuple[Reader, ...], shared: Matching) -> int:
+        """Bit i - 1 set for each replayed commit i that changed a path `readers` read."""
+        bits = 0
+        events = self.events
+        for r in readers:
+            for p in self._read(r, shared):
+                for i, _delta, _count in events.get(p, ()):
+                    bits |= 1 << (i - 1)
+        return bits
 
     def absent(self, reader: Reader, shared: Matching) -> set[int] | None:
         """The indexes at which `reader` (a literal source) matches no included file, or
@@ -231,6 +265,15 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
               for sp in plan.stages]
     results: list[CommitReplay] = []
     keysets: dict[int, set[int]] = {}
+    # Keys found in two operations' columns: only such a key can hit the cache through
+    # another operation's entry (identical chains in two stages), so only then is the
+    # previous build's whole key set asked. Set operations in C, once per replay.
+    seen: set[int] = set()
+    shared_keys: set[int] = set()
+    for col in by_op.values():
+        own = set(col)
+        shared_keys |= seen & own
+        seen |= own
     for i in range(1, n):
         commit = commits[i]
         changed = w.changed[i - 1]
@@ -248,11 +291,12 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                     k = col[i]
                     if k == col[prev]:
                         continue  # its own key last build: in the cache
-                    pset = keysets.get(prev)
-                    if pset is None:
-                        pset = keysets[prev] = {c[prev] for c in by_op.values()}
-                    if k in pset:
-                        continue  # another operation's key last build (same chain)
+                    if k in shared_keys:
+                        pset = keysets.get(prev)
+                        if pset is None:
+                            pset = keysets[prev] = {c[prev] for c in by_op.values()}
+                        if k in pset:
+                            continue  # another operation's key last build (same chain)
                 if hit_all:
                     misses.append(StageMiss(index, op.line, op.instruction))
                     hit_all = False
@@ -263,15 +307,15 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
 
 
-def _key_columns(chain: _Chain, xors: dict[int, list[int]], commits, n: int
+def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int
                  ) -> dict[int, list[int]]:
     """Every operation's cache key at every index: `_Chain.keys`, a column at a time."""
     final: dict[int, list[int]] = {}
     by_op: dict[int, list[int]] = {}
     epochs: dict[int, list[int | None]] = {}
-    base_refresh = chain.base_refresh
+    base_refresh = compiled.base_refresh
     shas = None
-    for index, base_stage, base_image, platform, refresh, fixed, ops in chain.stages:
+    for index, base_stage, base_image, platform, refresh, fixed, ops in compiled.stages:
         key: list[int]
         if base_stage is not None:
             key = final.get(base_stage) or [hash(("stage?", base_stage))] * n
@@ -317,3 +361,13 @@ def _key_columns(chain: _Chain, xors: dict[int, list[int]], commits, n: int
             by_op[ins] = key
         final[index] = key
     return by_op
+
+
+def churn_of(shared: Matching, history: History, start: int, matcher: Matcher
+             ) -> Callable[[Op], list[tuple[str, int]]] | None:
+    """For `costs.summarize(churn=...)`: each operation's changed paths with their counts,
+    from the window's shared tracks (None for an empty history)."""
+    if not history.commits:
+        return None
+    w = window(shared, history, max(0, min(start, len(history.commits) - 1)), matcher)
+    return lambda op: w.churn(op.readers, shared)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_CONTENT = 64 * 1024
 CONTENT_ONLY = "content candidate"  # a name rule's kind: judged by content alone
@@ -105,6 +106,7 @@ def maybe_secret(name: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 16)  # `suggest` asks again for each rewrite of the same context
 def candidate(path: str) -> str | None:
     """The kind the first matching name rule gives PATH, or None."""
     tail = _tail(path)

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from layerlens.analysis import AnalyzeOptions, analyze
+from layerlens.cache.costs import summarize
 from layerlens.cache.replay import Matching, Version, replay
-from layerlens.cache.timeline import HistoryOptions, plan_of
-from layerlens.cache.tracks import replay_fixed
+from layerlens.cache.timeline import HistoryOptions, op_costs, plan_of
+from layerlens.cache.tracks import churn_of, replay_fixed
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import parse
 
@@ -129,6 +130,10 @@ def _check(history, setup, texts: dict[str, str], starts: tuple[int, ...],
                 got = replay_fixed(history, version, start=start, base_refresh=refresh,
                                    shared=shared)
                 assert got == full, (name, start, itext)
+                # priced, with the churn read from the shared window
+                costs = op_costs(plan, {}, {}, {})
+                assert summarize(got, costs, plan=plan, churn=churn_of(
+                    shared, history, start, matcher)) == summarize(full, costs, plan=plan)
                 # asked again: the cached tracks give the same answer
                 assert replay_fixed(history, version, start=start, base_refresh=refresh,
                                     shared=shared) == full
@@ -163,8 +168,6 @@ def test_tracks_equal_full_replay_in_a_subdirectory(tmp_path: Path) -> None:
 
 def test_suggest_measures_with_tracks_as_a_full_replay(tmp_path: Path) -> None:
     # end to end: every figure suggest measured equals a full replay's summary
-    from layerlens.cache.costs import summarize
-    from layerlens.cache.timeline import op_costs
     from layerlens.context.inputs import resolve_all
     from layerlens.suggest.engine import suggest
 
