@@ -164,8 +164,12 @@ class Analysis:
         matcher, ctx = self._for_ignore(it)
         inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
             else resolve_all(df.instructions, ctx)
-        if ctx is not self.context:  # the narrowed context: its files are kept by `matcher`
-            hist.setup.matching.seed(matcher, (f.path for f in ctx.files))
+        if ctx is not self.context:
+            # the narrowed context tested today's files against `matcher`: it kept its
+            # files, and dropped those it excludes that the first scan had kept
+            first = set(self.context.excluded)
+            hist.setup.matching.seed(matcher, (f.path for f in ctx.files),
+                                     (p for p in ctx.excluded if p not in first))
         try:
             return replay_text(hist.setup, df, matcher, inputs)[1]
         except LayerlensError:

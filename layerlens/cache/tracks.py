@@ -41,6 +41,8 @@ from layerlens.context.patterns import Matcher
 from layerlens.gcpause import paused
 from layerlens.history.model import History
 
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
 
 class Window:
     """One mined window seen through one ignore matcher: what reaches the builder.
@@ -186,13 +188,15 @@ class Window:
 
     def mask(self, readers: tuple[Reader, ...], shared: Matching) -> int:
         """Bit i - 1 set for each replayed commit i that changed a path `readers` read."""
-        bits = 0
         events = self.events
+        hit = bytearray(self.n)  # then one int from the digits: no big-int OR per event
         for r in readers:
             for p in self._read(r, shared):
                 for i, _delta, _count in events.get(p, ()):
-                    bits |= 1 << (i - 1)
-        return bits
+                    hit[i] = 1
+        if not any(hit):
+            return 0
+        return int(bytes(hit[:0:-1]).translate(_DIGITS), 2)  # index i -> bit i - 1
 
     def absent(self, reader: Reader, shared: Matching) -> set[int] | None:
         """The indexes at which `reader` (a literal source) matches no included file, or

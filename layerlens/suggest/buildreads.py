@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 from layerlens.dockerfile.model import Dockerfile
@@ -37,6 +36,20 @@ def _read(root: Path, rel: str) -> str:
         return (root / rel).read_text("utf-8", errors="replace")[:200_000]
     except OSError:
         return ""
+
+
+def _toml(root: Path, rel: str) -> dict:
+    """The TOML document at `rel` ({} when absent or unreadable); tomllib is imported only
+    when there is one (most contexts have neither pyproject.toml nor Cargo.toml)."""
+    text = _read(root, rel)
+    if not text:
+        return {}
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
 
 
 def vcs_versioned(root: Path) -> str | None:
@@ -93,10 +106,7 @@ def metadata_files(root: Path) -> dict[str, str]:
             for v in value:
                 add(v, where)
 
-    try:
-        py = tomllib.loads(_read(root, "pyproject.toml"))
-    except tomllib.TOMLDecodeError:
-        py = {}
+    py = _toml(root, "pyproject.toml")
     proj = py.get("project", {}) if isinstance(py.get("project"), dict) else {}
     add(proj.get("readme"), "pyproject.toml [project] readme")
     add(proj.get("license"), "pyproject.toml [project] license")
@@ -123,10 +133,7 @@ def metadata_files(root: Path) -> dict[str, str]:
         lic = pkg.get("license")
         if isinstance(lic, str) and lic.startswith("SEE LICENSE IN "):
             add(lic[len("SEE LICENSE IN "):], "package.json license")
-    try:
-        cargo = tomllib.loads(_read(root, "Cargo.toml"))
-    except tomllib.TOMLDecodeError:
-        cargo = {}
+    cargo = _toml(root, "Cargo.toml")
     pk = cargo.get("package", {}) if isinstance(cargo.get("package"), dict) else {}
     add(pk.get("readme"), "Cargo.toml readme")
     add(pk.get("license-file"), "Cargo.toml license-file")

@@ -10,6 +10,7 @@ caused in the window: commits in which it changed and every other copied change 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
@@ -131,11 +132,20 @@ def ignore_name(subject: Subject) -> str:
     return Path(source).name if source else ".dockerignore"
 
 
+def _excludes(m: Matcher) -> Callable[[str], bool]:
+    """`m.excludes`, by a prefix test when `m` is one literal pattern (`Matcher.literal`)."""
+    lit = m.literal
+    if lit is None:
+        return m.excludes
+    below = lit + "/"
+    return lambda p: p == lit or p.startswith(below)
+
+
 def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     hist = subject.history
     if hist is None:
         return {}
-    matchers = {p: Matcher.from_lines(read_ignore_lines(p)) for p in patterns}
+    matchers = {p: _excludes(Matcher.from_lines(read_ignore_lines(p))) for p in patterns}
     copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
     counts: Counter[str] = Counter()
     excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it (paths recur)
@@ -147,8 +157,8 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
         for p in relevant:
             got = excluding.get(p)
             if got is None:
-                got = excluding[p] = frozenset(pat for pat, m in matchers.items()
-                                               if m.excludes(p))
+                got = excluding[p] = frozenset(pat for pat, excludes in matchers.items()
+                                               if excludes(p))
             by.append(got)
         if all(by):
             counts.update(frozenset().union(*by))
