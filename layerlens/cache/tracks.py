@@ -44,20 +44,15 @@ from layerlens.history.model import History
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
-class Window:
-    """One mined window seen through one ignore matcher: what reaches the builder.
+class Walk:
+    """The window's context tree walked once, whatever the ignore rules: `initial`, every
+    context path's file hash at index 0 (the `.git` marker included when the context is
+    the repository root); `steps[i - 1]`, commit i's changes as (path, XOR of old and new
+    hash, presence change), in order."""
 
-    Index 0 is the warm commit `history.commits[start]`, index i is `commits[start + i]`.
-    `initial`: included context path -> file hash at index 0; `events`: included path ->
-    [(index, XOR of old and new hash, presence change)], in commit order; `changed[i - 1]`:
-    the included context paths commit i changed, in order (`CommitReplay.changed_paths`)."""
+    __slots__ = ("initial", "n", "steps")
 
-    __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_xors", "changed",
-                 "events", "initial", "n")
-
-    def __init__(self, history: History, start: int, matcher: Matcher,
-                 shared: Matching) -> None:
-        excluded = shared.excluded_by(matcher)
+    def __init__(self, history: History, start: int) -> None:
         prefix = history.prefix
         plen = len(prefix)
         state: dict[str, int] = {}  # every context path -> file hash (as replay._replay)
@@ -77,18 +72,10 @@ class Window:
         git_dir = prefix == ""
         if git_dir:
             state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, commits[start].sha))
-
-        def included(rel: str) -> bool:
-            got = excluded.get(rel)
-            if got is None:
-                got = excluded[rel] = bool(matcher) and matcher.excludes(rel)
-            return not got
-
-        self.initial = {rel: h for rel, h in state.items() if included(rel)}
-        events: dict[str, list[tuple[int, int, int]]] = {}
-        changed_all: list[tuple[str, ...]] = []
-        for i, commit in enumerate(commits[start + 1:], 1):
-            changed: list[str] = []
+        self.initial = dict(state)
+        steps: list[list[tuple[str, int, int]]] = []
+        for commit in commits[start + 1:]:
+            step: list[tuple[str, int, int]] = []
             items = [(ch.rel, ch.mode, ch.sha) for ch in commit.changes if ch.rel]
             if git_dir:
                 items.append((GIT_MARKER, 0o100644, commit.sha))
@@ -100,20 +87,62 @@ class Window:
                     new = None
                     if old is not None:
                         del state[rel]
-                if not included(rel):
+                step.append((rel, (0 if old is None else old) ^ (0 if new is None else new),
+                             (new is not None) - (old is not None)))
+            steps.append(step)
+        self.n = len(commits) - start
+        self.steps = steps
+
+
+class Window:
+    """One mined window seen through one ignore matcher: what reaches the builder.
+
+    Index 0 is the warm commit `history.commits[start]`, index i is `commits[start + i]`.
+    `initial`: included context path -> file hash at index 0; `events`: included path ->
+    [(index, XOR of old and new hash, presence change)], in commit order; `changed[i - 1]`:
+    the included context paths commit i changed, in order (`CommitReplay.changed_paths`);
+    `total[i]`: the XOR of every included path's change at i (the digest of a source that
+    reads the whole context moves by it)."""
+
+    __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_xors", "changed",
+                 "events", "initial", "n", "total")
+
+    def __init__(self, walk: Walk, matcher: Matcher, shared: Matching) -> None:
+        excluded = shared.excluded_by(matcher)
+        test = bool(matcher)
+
+        def included(rel: str) -> bool:
+            got = excluded.get(rel)
+            if got is None:
+                got = excluded[rel] = test and matcher.excludes(rel)
+            return not got
+
+        self.initial = {rel: h for rel, h in walk.initial.items() if included(rel)}
+        events: dict[str, list[tuple[int, int, int]]] = {}
+        changed_all: list[tuple[str, ...]] = []
+        total = [0] * walk.n
+        for i, step in enumerate(walk.steps, 1):
+            changed: list[str] = []
+            t = 0
+            for rel, delta, count in step:
+                got = excluded.get(rel)
+                if got is None:
+                    got = not included(rel)
+                if got:
                     continue
                 changed.append(rel)
-                delta = (0 if old is None else old) ^ (0 if new is None else new)
-                count = (new is not None) - (old is not None)
-                got = events.get(rel)
-                if got is None:
+                t ^= delta
+                ev = events.get(rel)
+                if ev is None:
                     events[rel] = [(i, delta, count)]
                 else:
-                    got.append((i, delta, count))
+                    ev.append((i, delta, count))
+            total[i] = t
             changed_all.append(tuple(changed))
-        self.n = len(commits) - start
+        self.n = walk.n
         self.events = events
         self.changed = changed_all
+        self.total = total
         self._paths = list(dict.fromkeys([*self.initial, *events]))
         self._reads: dict[Reader, list[str]] = {}  # reader -> included paths it reads
         self._xors: dict[tuple[Reader, ...], list[int]] = {}
@@ -152,15 +181,21 @@ class Window:
             paths = self._read(readers[0], shared)
         else:
             paths = list(dict.fromkeys(p for r in readers for p in self._read(r, shared)))
-        col = [0] * self.n
         initial, events = self.initial, self.events
-        x0 = 0
-        for p in paths:
-            h = initial.get(p)
-            if h is not None:
+        if len(paths) == len(self._paths):  # the whole context (`COPY . .`)
+            col = list(self.total)
+            x0 = 0
+            for h in initial.values():
                 x0 ^= h
-            for i, delta, _count in events.get(p, ()):
-                col[i] ^= delta
+        else:
+            col = [0] * self.n
+            x0 = 0
+            for p in paths:
+                h = initial.get(p)
+                if h is not None:
+                    x0 ^= h
+                for i, delta, _count in events.get(p, ()):
+                    col[i] ^= delta
         col[0] = x0
         got = list(accumulate(col, xor))
         with contextlib.suppress(TypeError):
@@ -190,10 +225,15 @@ class Window:
         """Bit i - 1 set for each replayed commit i that changed a path `readers` read."""
         events = self.events
         hit = bytearray(self.n)  # then one int from the digits: no big-int OR per event
-        for r in readers:
-            for p in self._read(r, shared):
-                for i, _delta, _count in events.get(p, ()):
+        if any(len(self._read(r, shared)) == len(self._paths) for r in readers):
+            for i, changed in enumerate(self.changed, 1):  # the whole context
+                if changed:
                     hit[i] = 1
+        else:
+            for r in readers:
+                for p in self._read(r, shared):
+                    for i, _delta, _count in events.get(p, ()):
+                        hit[i] = 1
         if not any(hit):
             return 0
         return int(bytes(hit[:0:-1]).translate(_DIGITS), 2)  # index i -> bit i - 1
@@ -228,7 +268,11 @@ def window(shared: Matching, history: History, start: int, matcher: Matcher) -> 
     key = (id(history), start, matcher)
     got = shared.windows.get(key)
     if got is None or got[0] is not history:
-        got = shared.windows[key] = (history, Window(history, start, matcher, shared))
+        wkey = (id(history), start, None)  # the walk: the same for every matcher
+        walk = shared.windows.get(wkey)
+        if walk is None or walk[0] is not history:
+            walk = shared.windows[wkey] = (history, Walk(history, start))
+        got = shared.windows[key] = (history, Window(walk[1], matcher, shared))
     return got[1]
 
 
@@ -264,11 +308,15 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                         fail_at.setdefault(i, set()).add(op.instruction)
     by_op = _key_columns(_Chain(plan, base_refresh), xors, commits, n)
     first_failed = 0 in fail_at
-    prev: int | None = None if first_failed else 0
-    stages = [(sp.index, [(op, by_op[op.instruction], op.link) for op in sp.ops])
-              for sp in plan.stages]
-    results: list[CommitReplay] = []
-    keysets: dict[int, set[int]] = {}
+    # The builds that ran (k-th: index ok[k]) and the build before each (-1: none, the
+    # cache is empty): a failed build leaves the cache as the last good one left it.
+    ok = [i for i in range(1, n) if i not in fail_at]
+    before: list[int] = []
+    last = -1 if first_failed else 0
+    for i in ok:
+        before.append(last)
+        last = i
+    pairs = list(zip(ok, before, strict=True))
     # Keys found in two operations' columns: only such a key can hit the cache through
     # another operation's entry (identical chains in two stages), so only then is the
     # previous build's whole key set asked. Set operations in C, once per replay.
@@ -278,36 +326,74 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
         own = set(col)
         shared_keys |= seen & own
         seen |= own
+    keysets: dict[int, set[int]] = {}
+
+    def missed(col: list[int]) -> list[int]:
+        """The positions k in `ok` at which this key is not in the cache."""
+        got = [k for k, (i, p) in enumerate(pairs) if p < 0 or col[i] != col[p]]
+        if not shared_keys:
+            return got
+        out = []
+        for k in got:
+            i, p = pairs[k]
+            if p >= 0 and col[i] in shared_keys:
+                pset = keysets.get(p)
+                if pset is None:
+                    pset = keysets[p] = {c[p] for c in by_op.values()}
+                if col[i] in pset:
+                    continue  # another operation's key last build (same chain)
+            out.append(k)
+        return out
+
+    # Per stage and build: the first operation not in the cache (its position in the
+    # stage; len(ops) when all hit), and the --link copies after it that miss too (a
+    # --link copy is reused whatever changed before it). Column by column, in C mostly.
+    nk = len(ok)
+    shapes: list[list] = [[] for _ in range(nk)]
+    for sp in plan.stages:
+        first = [len(sp.ops)] * nk
+        link_miss: list[tuple[int, list[int]]] = []
+        for j in range(len(sp.ops) - 1, -1, -1):
+            got = missed(by_op[sp.ops[j].instruction])
+            for k in got:
+                first[k] = j
+            if sp.ops[j].link:
+                link_miss.append((j, got))
+        links: list[list[int]] = [[] for _ in range(nk)] if link_miss else []
+        for j, got in reversed(link_miss):
+            for k in got:
+                if j > first[k]:
+                    links[k].append(j)
+        for k in range(nk):
+            shapes[k].append((first[k], tuple(links[k]) if links else ()))
+    # Builds repeat a few shapes (a stage from its broad COPY on ...): one tuple per shape.
+    made: dict[tuple, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
+    built: dict[int, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
+    for k, i in enumerate(ok):
+        shape = tuple(shapes[k])
+        got2 = made.get(shape)
+        if got2 is None:
+            misses: list[StageMiss] = []
+            rebuilt: list[Op] = []
+            for sp, (f, link_after) in zip(plan.stages, shape, strict=True):
+                if f < len(sp.ops):
+                    op = sp.ops[f]
+                    misses.append(StageMiss(sp.index, op.line, op.instruction))
+                    rebuilt += [o for j, o in enumerate(sp.ops)
+                                if j == f or (j > f and (not o.link or j in link_after))]
+            got2 = made[shape] = (tuple(misses), tuple(rebuilt))
+        built[i] = got2
+    results: list[CommitReplay] = []
+    changed_all = w.changed
     for i in range(1, n):
         commit = commits[i]
-        changed = w.changed[i - 1]
-        failed = fail_at.get(i)
-        if failed:
-            results.append(CommitReplay(commit.sha, commit.time, (), (), changed, None,
-                                        tuple(sorted(failed))))
-            continue  # the cache still holds the last build that succeeded
-        misses: list[StageMiss] = []
-        rebuilt: list[Op] = []
-        for index, ops in stages:
-            hit_all = True
-            for op, col, link in ops:
-                if (hit_all or link) and prev is not None:
-                    k = col[i]
-                    if k == col[prev]:
-                        continue  # its own key last build: in the cache
-                    if k in shared_keys:
-                        pset = keysets.get(prev)
-                        if pset is None:
-                            pset = keysets[prev] = {c[prev] for c in by_op.values()}
-                        if k in pset:
-                            continue  # another operation's key last build (same chain)
-                if hit_all:
-                    misses.append(StageMiss(index, op.line, op.instruction))
-                    hit_all = False
-                rebuilt.append(op)
-        results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
-                                    changed))
-        prev = i
+        got2 = built.get(i)
+        if got2 is None:  # failed: the cache still holds the last build that succeeded
+            results.append(CommitReplay(commit.sha, commit.time, (), (), changed_all[i - 1],
+                                        None, tuple(sorted(fail_at[i]))))
+        else:
+            results.append(CommitReplay(commit.sha, commit.time, got2[0], got2[1],
+                                        changed_all[i - 1]))
     return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
 
 
