@@ -154,8 +154,16 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
     counted: Counter[tuple[int, ...]] = Counter()
     ops_of: dict[tuple[int, ...], tuple[Op, ...]] = {}
     changed: Counter[str] = Counter()
+    # A replay from shared tracks gives every build of one shape the same tuples: look
+    # them up by identity first (the result holds them, so ids are stable meanwhile).
+    by_tuple: dict[tuple[int, int], tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
     for c in result.commits:
-        key = tuple(map(id, c.rebuilt_ops))
+        ident = (id(c.rebuilt_ops), id(c.rebuilt))
+        seen = by_tuple.get(ident)
+        if seen is None:
+            seen = by_tuple[ident] = (tuple(map(id, c.rebuilt_ops)),
+                                      tuple([(m.stage, m.first_line) for m in c.rebuilt]))
+        key, stages = seen
         got = priced.get(key)
         if got is None:
             secs = 0.0
@@ -177,10 +185,8 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
         counted[key] += 1
         if churn_of is None:
             changed.update(c.changed_paths)
-        out.append(CommitCost(
-            c.sha, c.time, tuple([(m.stage, m.first_line) for m in c.rebuilt]), rebuilt, secs,
-            push, push * pullers, unknown, c.error, c.failed,
-        ))
+        out.append(CommitCost(c.sha, c.time, stages, rebuilt, secs, push, push * pullers,
+                              unknown, c.error, c.failed))
     for key, n in counted.items():
         for op in ops_of[key]:
             rebuilds[op.identity] += n

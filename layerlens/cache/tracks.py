@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Callable
-from itertools import accumulate, chain, islice, repeat
-from operator import add, xor
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import add, ne, xor
 
 from layerlens.cache.ops import Op, Reader
 from layerlens.cache.replay import (
@@ -328,9 +328,19 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
         seen |= own
     keysets: dict[int, set[int]] = {}
 
+    positions = range(len(ok))
+    chained = ok == list(range(1, n)) and not first_failed  # each build follows the last
+    before_at = [max(p, 0) for p in before]
+
     def missed(col: list[int]) -> list[int]:
         """The positions k in `ok` at which this key is not in the cache."""
-        got = [k for k, (i, p) in enumerate(pairs) if p < 0 or col[i] != col[p]]
+        if chained:  # in C: where the column differs from the index before
+            got = list(compress(positions, map(ne, islice(col, 1, None), col)))
+        else:
+            got = list(compress(positions, map(ne, map(col.__getitem__, ok),
+                                               map(col.__getitem__, before_at))))
+            if first_failed and ok and 0 not in got[:1]:
+                got.insert(0, 0)  # the first build after a failed warm commit: cache empty
         if not shared_keys:
             return got
         out = []
@@ -349,7 +359,7 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     # stage; len(ops) when all hit), and the --link copies after it that miss too (a
     # --link copy is reused whatever changed before it). Column by column, in C mostly.
     nk = len(ok)
-    shapes: list[list] = [[] for _ in range(nk)]
+    columns: list[list] = []  # per stage: its shape at each build, (first miss, links)
     for sp in plan.stages:
         first = [len(sp.ops)] * nk
         link_miss: list[tuple[int, list[int]]] = []
@@ -359,23 +369,26 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                 first[k] = j
             if sp.ops[j].link:
                 link_miss.append((j, got))
-        links: list[list[int]] = [[] for _ in range(nk)] if link_miss else []
+        if not link_miss:
+            columns.append(first)
+            continue
+        links: list[list[int]] = [[] for _ in range(nk)]
         for j, got in reversed(link_miss):
             for k in got:
                 if j > first[k]:
                     links[k].append(j)
-        for k in range(nk):
-            shapes[k].append((first[k], tuple(links[k]) if links else ()))
+        columns.append(list(zip(first, map(tuple, links), strict=True)))
     # Builds repeat a few shapes (a stage from its broad COPY on ...): one tuple per shape.
     made: dict[tuple, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
     built: dict[int, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
-    for k, i in enumerate(ok):
-        shape = tuple(shapes[k])
+    shapes = zip(*columns, strict=True) if columns else repeat(())  # no stage: no rebuild
+    for i, shape in zip(ok, shapes, strict=False):
         got2 = made.get(shape)
         if got2 is None:
             misses: list[StageMiss] = []
             rebuilt: list[Op] = []
-            for sp, (f, link_after) in zip(plan.stages, shape, strict=True):
+            for sp, cell in zip(plan.stages, shape, strict=True):
+                f, link_after = cell if isinstance(cell, tuple) else (cell, ())
                 if f < len(sp.ops):
                     op = sp.ops[f]
                     misses.append(StageMiss(sp.index, op.line, op.instruction))
