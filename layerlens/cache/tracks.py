@@ -310,13 +310,19 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     first_failed = 0 in fail_at
     # The builds that ran (k-th: index ok[k]) and the build before each (-1: none, the
     # cache is empty): a failed build leaves the cache as the last good one left it.
-    ok = [i for i in range(1, n) if i not in fail_at]
-    before: list[int] = []
-    last = -1 if first_failed else 0
-    for i in ok:
-        before.append(last)
-        last = i
-    pairs = list(zip(ok, before, strict=True))
+    if fail_at:
+        ok = [i for i in range(1, n) if i not in fail_at]
+        before: list[int] = []
+        last = -1 if first_failed else 0
+        for i in ok:
+            before.append(last)
+            last = i
+    else:  # each build follows the one before: the common case, without a loop
+        ok, before = list(range(1, n)), list(range(n - 1))
+    chained = not fail_at
+    nk = len(ok)
+    positions = range(nk)
+    before_at = [max(p, 0) for p in before] if not chained else before
     # Keys found in two operations' columns: only such a key can hit the cache through
     # another operation's entry (identical chains in two stages), so only then is the
     # previous build's whole key set asked. Set operations in C, once per replay.
@@ -327,10 +333,6 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
         shared_keys |= seen & own
         seen |= own
     keysets: dict[int, set[int]] = {}
-
-    positions = range(len(ok))
-    chained = ok == list(range(1, n)) and not first_failed  # each build follows the last
-    before_at = [max(p, 0) for p in before]
 
     def missed(col: list[int]) -> list[int]:
         """The positions k in `ok` at which this key is not in the cache."""
@@ -345,7 +347,7 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
             return got
         out = []
         for k in got:
-            i, p = pairs[k]
+            i, p = ok[k], before[k]
             if p >= 0 and col[i] in shared_keys:
                 pset = keysets.get(p)
                 if pset is None:
@@ -357,30 +359,37 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
 
     # Per stage and build: the first operation not in the cache (its position in the
     # stage; len(ops) when all hit), and the --link copies after it that miss too (a
-    # --link copy is reused whatever changed before it). Column by column, in C mostly.
-    nk = len(ok)
+    # --link copy is reused whatever changed before it). Column by column: set operations
+    # in C, and each build's first miss assigned once.
     columns: list[list] = []  # per stage: its shape at each build, (first miss, links)
     for sp in plan.stages:
         first = [len(sp.ops)] * nk
+        pending = set(positions)
         link_miss: list[tuple[int, list[int]]] = []
-        for j in range(len(sp.ops) - 1, -1, -1):
-            got = missed(by_op[sp.ops[j].instruction])
-            for k in got:
-                first[k] = j
-            if sp.ops[j].link:
+        last_link = max((j for j, op in enumerate(sp.ops) if op.link), default=-1)
+        for j, op in enumerate(sp.ops):
+            if not pending and j > last_link:
+                break  # every build's first miss is known, and no --link copy is left
+            got = missed(by_op[op.instruction])
+            if op.link:
                 link_miss.append((j, got))
+            new = pending.intersection(got)
+            if new:
+                pending -= new
+                for k in new:
+                    first[k] = j
         if not link_miss:
             columns.append(first)
             continue
         links: list[list[int]] = [[] for _ in range(nk)]
-        for j, got in reversed(link_miss):
+        for j, got in link_miss:
             for k in got:
                 if j > first[k]:
                     links[k].append(j)
         columns.append(list(zip(first, map(tuple, links), strict=True)))
     # Builds repeat a few shapes (a stage from its broad COPY on ...): one tuple per shape.
     made: dict[tuple, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
-    built: dict[int, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
+    built: list[tuple[tuple[StageMiss, ...], tuple[Op, ...]] | None] = [None] * n
     shapes = zip(*columns, strict=True) if columns else repeat(())  # no stage: no rebuild
     for i, shape in zip(ok, shapes, strict=False):
         got2 = made.get(shape)
@@ -396,17 +405,11 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                                 if j == f or (j > f and (not o.link or j in link_after))]
             got2 = made[shape] = (tuple(misses), tuple(rebuilt))
         built[i] = got2
-    results: list[CommitReplay] = []
-    changed_all = w.changed
-    for i in range(1, n):
-        commit = commits[i]
-        got2 = built.get(i)
-        if got2 is None:  # failed: the cache still holds the last build that succeeded
-            results.append(CommitReplay(commit.sha, commit.time, (), (), changed_all[i - 1],
-                                        None, tuple(sorted(fail_at[i]))))
-        else:
-            results.append(CommitReplay(commit.sha, commit.time, got2[0], got2[1],
-                                        changed_all[i - 1]))
+    results = [
+        CommitReplay(c.sha, c.time, b[0], b[1], ch) if b is not None else
+        # failed: the cache still holds the last build that succeeded
+        CommitReplay(c.sha, c.time, (), (), ch, None, tuple(sorted(fail_at[i])))
+        for i, c, b, ch in zip(range(1, n), commits[1:], built[1:], w.changed, strict=True)]
     return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
 
 

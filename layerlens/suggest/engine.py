@@ -18,6 +18,7 @@ from layerlens.analysis import Analysis
 from layerlens.cache.costs import CostSummary
 from layerlens.dockerfile import Dockerfile, parse
 from layerlens.errors import LayerlensError
+from layerlens.gcpause import paused
 from layerlens.suggest.model import Savings, Suggestion
 from layerlens.suggest.rule import Rule, Subject, read_ignore_text, sum_known
 
@@ -217,6 +218,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
     return _Combined(cur, cur_sugs, text, itext, applied, steps)
 
 
+@paused()  # rules and replays build many acyclic records: see layerlens/gcpause.py
 def suggest(analysis: Analysis, *, select: set[str] | None = None,
             ignore: set[str] | None = None, max_rounds: int = 12,
             unsafe_fixes: bool = False, headline: bool = True) -> SuggestReport:
