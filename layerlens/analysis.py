@@ -176,7 +176,7 @@ class Analysis:
             return None
 
 
-REPLAY_MEMO = 64  # counterfactual replays kept per analysis (each holds a window's commits)
+REPLAY_MEMO = 16  # counterfactual replays kept per analysis (each holds a window's commits)
 
 
 def _matcher(text: str | None, source: str) -> Matcher:

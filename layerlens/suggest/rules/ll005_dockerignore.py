@@ -65,14 +65,30 @@ def check(subject: Subject) -> list[Suggestion]:
     kept: dict[str, str] = {}  # candidates a build tool reads: never offered, and why
     df_name = Path(df.path).name
     root = Path(subject.context.root)
-    git_why = git_reader(df, root)
-    named = metadata_files(root)
+    analysis = subject.analysis
+
+    def read(rel: str) -> str:  # through the analysis: each file read once, not per round
+        data = analysis.context_file(rel)
+        if data is None:
+            return ""
+        # as Path.read_text: universal newlines
+        text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        return text[:200_000]
+
+    git_why = git_reader(df, root, read)
+    named = metadata_files(root, read)
+    by_top: dict[str, list[str]] = {}  # first path segment -> the copied paths under it
+    for p in every:
+        by_top.setdefault(p.split("/", 1)[0], []).append(p)
     for pat, what in CANDIDATES:
         if pat == "Dockerfile":
             pat = df_name
         m = Matcher.from_lines([pat])
         lit = m.literal
-        if lit is not None:  # the same answer as m.excludes, without a walk per path
+        if lit is not None and "/" not in lit:
+            # the same answer as m.excludes: the path is `lit` or below it
+            paths = by_top.get(lit, [])
+        elif lit is not None:
             below = lit + "/"
             paths = [p for p in every if p == lit or p.startswith(below)]
         else:
