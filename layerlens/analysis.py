@@ -67,6 +67,9 @@ class Analysis:
     # a subject and each replay of it ask for the same one
     _ignore_cache: dict[str | None, tuple[Matcher, Context]] = field(
         default_factory=dict, compare=False, repr=False)
+    # Dockerfile text -> its parse (or the error it raised), bounded (REPLAY_MEMO)
+    _parse_cache: dict[str, Dockerfile | LayerlensError] = field(
+        default_factory=dict, compare=False, repr=False)
     # (Dockerfile text, ignore text) -> its replay: `suggest` measures a rewrite as one
     # rule's "after" and again as the next round's "before"; bounded (REPLAY_MEMO)
     _replay_cache: dict[tuple[str, str | None],
@@ -113,9 +116,23 @@ class Analysis:
         return self.inputs.get(index)
 
     def parse_text(self, text: str) -> Dockerfile:
-        """`text` read as this analysis's Dockerfile (same path, build args, platform)."""
-        o = self.options
-        return parse(text, str(o.dockerfile), build_args=o.build_args, platform=o.platform)
+        """`text` read as this analysis's Dockerfile (same path, build args, platform).
+        Raises `LayerlensError` when it does not parse. Each text is parsed once (a rule's
+        subject and the replay of that text ask for the same one; the result is immutable)."""
+        got = self._parse_cache.get(text)
+        if got is None:
+            o = self.options
+            try:
+                got = parse(text, str(o.dockerfile), build_args=o.build_args,
+                            platform=o.platform)
+            except LayerlensError as exc:
+                got = exc
+            if len(self._parse_cache) >= REPLAY_MEMO:
+                del self._parse_cache[next(iter(self._parse_cache))]  # the oldest
+            self._parse_cache[text] = got
+        if isinstance(got, LayerlensError):
+            raise got.with_traceback(None)
+        return got
 
     def context_for_ignore(self, ignore_text: str | None) -> Context:
         """The context the builder would be sent with `ignore_text` as the ignore file,

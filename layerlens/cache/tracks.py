@@ -74,21 +74,27 @@ class Walk:
             state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, commits[start].sha))
         self.initial = dict(state)
         steps: list[list[tuple[str, int, int]]] = []
+        get = state.get
         for commit in commits[start + 1:]:
             step: list[tuple[str, int, int]] = []
-            items = [(ch.rel, ch.mode, ch.sha) for ch in commit.changes if ch.rel]
-            if git_dir:
-                items.append((GIT_MARKER, 0o100644, commit.sha))
-            for rel, mode, sha in items:
-                old = state.get(rel)
+            append = step.append
+            for rel, _path, mode, sha, _status in (
+                    (*commit.changes, (GIT_MARKER, "", 0o100644, commit.sha, "M"))
+                    if git_dir else commit.changes):
+                if not rel:
+                    continue
+                old = get(rel)
                 if mode:
                     new = state[rel] = hash((rel, mode, sha))
+                    if old is None:
+                        append((rel, new, 1))
+                    else:
+                        append((rel, old ^ new, 0))
+                elif old is not None:
+                    del state[rel]
+                    append((rel, old, -1))
                 else:
-                    new = None
-                    if old is not None:
-                        del state[rel]
-                step.append((rel, (0 if old is None else old) ^ (0 if new is None else new),
-                             (new is not None) - (old is not None)))
+                    append((rel, 0, 0))  # deleted, and absent already
             steps.append(step)
         self.n = len(commits) - start
         self.steps = steps
