@@ -17,7 +17,7 @@ from layerlens.analysis import AnalyzeOptions, analyze
 from layerlens.cache.costs import summarize
 from layerlens.cache.replay import Matching, Version, replay
 from layerlens.cache.timeline import HistoryOptions, op_costs, plan_of
-from layerlens.cache.tracks import churn_of, replay_fixed
+from layerlens.cache.tracks import churn_of, replay_fixed, window
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import parse
 
@@ -151,6 +151,16 @@ def test_tracks_equal_full_replay_at_the_root(tmp_path: Path, seed: int) -> None
                   start=setup.start, base_refresh=None)
     assert sum(1 for c in full.commits if c.failed) > 0  # the lock file's absence is seen
     assert sum(1 for c in full.commits if c.rebuilt_ops) > 10
+    # LL001's change masks from the window: a bit per replayed commit that changed a path
+    # the operation reads, as the full replay's change sets say
+    w = window(setup.matching, h, setup.start, a.matcher)
+    for sp in full.plan.stages:
+        for op in sp.ops:
+            want = 0
+            for bit, c in enumerate(full.commits):
+                if any(op.reads(p) for p in c.changed_paths):
+                    want |= 1 << bit
+            assert w.mask(op.readers, setup.matching) == want, op.definition
     texts = {"current": CURRENT, **REWRITES}
     _check(h, setup, texts, (0, setup.start, 17, 39), None)
     _check(h, setup, {"current": CURRENT, "reorder": REWRITES["reorder"]}, (setup.start,),
