@@ -156,37 +156,39 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
     changed: Counter[str] = Counter()
     # A replay from shared tracks gives every build of one shape the same tuples: look
     # them up by identity first (the result holds them, so ids are stable meanwhile).
-    by_tuple: dict[tuple[int, int], tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
+    by_tuple: dict[tuple[int, int], tuple] = {}
     for c in result.commits:
         ident = (id(c.rebuilt_ops), id(c.rebuilt))
         seen = by_tuple.get(ident)
         if seen is None:
-            seen = by_tuple[ident] = (tuple(map(id, c.rebuilt_ops)),
-                                      tuple([(m.stage, m.first_line) for m in c.rebuilt]))
-        key, stages = seen
-        got = priced.get(key)
-        if got is None:
-            secs = 0.0
-            push = 0
-            unknown = 0
-            for op in c.rebuilt_ops:
-                cost = costs.get(op.identity) or estimate(op, None)
-                estimated |= cost.seconds_source == "estimate"
-                secs += cost.seconds
-                if op.stage in pushed_stages:
-                    if cost.push_bytes is None:
-                        unknown += 1
-                    else:
-                        push += cost.push_bytes
-            got = priced[key] = (secs, push, unknown,
-                                 tuple([op.instruction for op in c.rebuilt_ops]))
-            ops_of[key] = c.rebuilt_ops
-        secs, push, unknown, rebuilt = got
-        counted[key] += 1
+            key = tuple(map(id, c.rebuilt_ops))
+            got = priced.get(key)
+            if got is None:
+                secs = 0.0
+                push = 0
+                unknown = 0
+                for op in c.rebuilt_ops:
+                    cost = costs.get(op.identity) or estimate(op, None)
+                    estimated |= cost.seconds_source == "estimate"
+                    secs += cost.seconds
+                    if op.stage in pushed_stages:
+                        if cost.push_bytes is None:
+                            unknown += 1
+                        else:
+                            push += cost.push_bytes
+                got = priced[key] = (secs, push, unknown,
+                                     tuple([op.instruction for op in c.rebuilt_ops]))
+                ops_of[key] = c.rebuilt_ops
+            seen = by_tuple[ident] = (key, tuple([(m.stage, m.first_line) for m in c.rebuilt]),
+                                      *got, [0])
+        key, stages, secs, push, unknown, rebuilt, tally = seen
+        tally[0] += 1
         if churn_of is None:
             changed.update(c.changed_paths)
         out.append(CommitCost(c.sha, c.time, stages, rebuilt, secs, push, push * pullers,
                               unknown, c.error, c.failed))
+    for key, _stages, _s, _p, _u, _r, tally in by_tuple.values():
+        counted[key] += tally[0]
     for key, n in counted.items():
         for op in ops_of[key]:
             rebuilds[op.identity] += n
