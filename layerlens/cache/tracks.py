@@ -1,21 +1,23 @@
 """Replay one fixed Dockerfile over a mined window from per-commit input tracks shared by
-every replay of that window: `suggest`'s candidates and the current file.
+every replay of that window (`suggest`'s candidates, the TUI's counterfactuals).
 
 A replay (layerlens/cache/replay.py) walks every commit's changes, keeps the context tree
 and each reading operation's XOR digest, then chains the cache keys. A candidate rewrite
 changes a few operations; the tree walk, the ignore matching, the per-commit change sets and
-the digests of every operation whose sources are unchanged are the same. So, per ignore
-matcher, the window is walked once into a `Window`: each included path's value at the warm
-commit and its events (commit index, XOR delta, +1/-1 presence); per operation's sources,
-the digest and the presence counts are then *tracks*, one value per commit, computed once
-(`itertools.accumulate` over the events of only the paths they read) and reused by every
-candidate with equal sources. A candidate replay is left with its cache keys, computed a
-column at a time (one `map(hash, zip(...))` per operation), and the hit/miss walk.
+the digests of every operation whose sources are unchanged are the same. So the window's
+tree is walked once (`Walk`), and per ignore matcher filtered once into a `Window`: each
+included path's value at the warm commit and its events (commit index, XOR delta, +1/-1
+presence). Per operation's sources, the digest and the presence counts are then *tracks*,
+one value per commit, computed once (`itertools.accumulate` over the events of only the
+paths they read) and reused by every candidate with equal sources. A candidate replay is
+left with its cache keys, a column at a time (one `map(hash, zip(...))` per operation), and
+its misses, also a column at a time (comparisons and set operations in C).
 
-Exactly equal to `replay.replay` with a constant version (tests/test_tracks.py checks that
-over real-shaped git histories for reorder, insert, merge and delete rewrites): the keys are
-the same hashes of the same tuples, and an operation's key is tested against the whole set
-of the previous build's keys whenever it differs from its own previous key.
+Exactly equal to `replay.replay` with a constant version (tests/integration/test_tracks.py
+checks that over real-shaped git histories for reorder, insert, merge, delete and failing
+rewrites): the keys are the same hashes of the same tuples, and an operation's key is tested
+against the whole set of the previous build's keys whenever it differs from its own previous
+key and some other operation ever has it.
 """
 
 from __future__ import annotations
