@@ -106,10 +106,13 @@ def maybe_secret(name: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=1 << 16)  # `suggest` asks again for each rewrite of the same context
 def candidate(path: str) -> str | None:
     """The kind the first matching name rule gives PATH, or None."""
-    tail = _tail(path)
+    return _candidate_name(_tail(path))
+
+
+@lru_cache(maxsize=1 << 16)  # names recur (index.js ...) and `suggest` asks again per rewrite
+def _candidate_name(tail: str) -> str | None:
     if not _ANY_NAME.search(tail):
         return None
     for rx, kind in _NAME_RULES:
