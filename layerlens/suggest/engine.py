@@ -16,7 +16,7 @@ from pathlib import Path
 
 from layerlens.analysis import Analysis
 from layerlens.cache.costs import CostSummary
-from layerlens.dockerfile import Dockerfile, parse
+from layerlens.dockerfile import Dockerfile
 from layerlens.errors import LayerlensError
 from layerlens.gcpause import paused
 from layerlens.suggest.model import Savings, Suggestion
@@ -133,8 +133,9 @@ def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
     from layerlens.suggest.verify import config_changes
 
     try:
-        after = parse(sug.dockerfile, subject.df.path, build_args=subject.df_build_args,
-                      platform=subject.df.platform)
+        # as the analysis reads its Dockerfile (path, build args, platform); parsed once
+        # there, when the rule measured the rewrite
+        after = subject.analysis.parse_text(sug.dockerfile)
     except LayerlensError as exc:
         return replace(sug, fixable=False, dockerfile=None, note=f"rewrite rejected: {exc}")
     changed = config_changes(subject.df, after)
