@@ -10,9 +10,11 @@ and the ratio of the CPU medians. Alternating runs keep a shared machine's load 
 favouring one side. `--no-cache` keeps every run cold (no mined history or replay on disk).
 
 Python writes no bytecode when PYTHONDONTWRITEBYTECODE is set (it is on some CI machines
-and sandboxes): then every run compiles every module it imports, and `suggest` imports more
-(its rules). The header says which; `--bytecode` clears the variable for the children (after
-one warm-up run of each command writes the .pyc files), as an installed package runs.
+and sandboxes): then, unless .pyc files are there from before, every run compiles every
+module it imports, and `suggest` imports more (its rules). The header says whether the
+variable is set and whether layerlens has .pyc files; `--bytecode` clears the variable for
+the children (one warm-up run of each command writes the .pyc files), as an installed
+package runs.
 
     .venv/bin/python bench/suggest_cost.py /work/rr/juice-shop/Dockerfile \\
         /tmp/conductor/docker/server/Dockerfile,/tmp/conductor [--repeat 7] [--bytecode]
@@ -60,9 +62,15 @@ def main() -> int:
     env = dict(os.environ)
     if args.bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    print(f"layerlens: {exe}; bytecode cache: "
-          f"{'off' if env.get('PYTHONDONTWRITEBYTECODE') else 'on'}; CPU = user+sys "
-          f"(children); median of {args.repeat} alternating runs")
+    import importlib.util
+
+    spec = importlib.util.find_spec("layerlens")
+    pyc = bool(spec and spec.origin and
+               any((Path(spec.origin).parent / "suggest" / "__pycache__").glob("*.pyc")))
+    print(f"layerlens: {exe}; PYTHONDONTWRITEBYTECODE "
+          f"{'set' if env.get('PYTHONDONTWRITEBYTECODE') else 'unset'}, .pyc files "
+          f"{'present' if pyc else 'absent'} before the runs; CPU = user+sys (children); "
+          f"median of {args.repeat} alternating runs")
     print(f"{'target':<48} {'analyze cpu':>11} {'suggest cpu':>11} {'ratio':>6} "
           f"{'analyze wall':>12} {'suggest wall':>12}")
     worst = 0.0
