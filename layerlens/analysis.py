@@ -70,6 +70,14 @@ class Analysis:
     # a subject and each replay of it ask for the same one
     _ignore_cache: dict[str | None, tuple[Matcher, Context]] = field(
         default_factory=dict, compare=False, repr=False)
+    # Dockerfile text -> its parse (or the error it raised), bounded (REPLAY_MEMO)
+    _parse_cache: dict[str, Dockerfile | LayerlensError] = field(
+        default_factory=dict, compare=False, repr=False)
+    # (Dockerfile text, ignore text) -> its replay: `suggest` measures a rewrite as one
+    # rule's "after" and again as the next round's "before"; bounded (REPLAY_MEMO)
+    _replay_cache: dict[tuple[str, str | None],
+                        tuple[HistoryAnalysis, CostSummary | None]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def context_file(self, rel: str, limit: int = 1 << 20) -> bytes | None:
         """The first `limit` bytes of the context file at slash path `rel`, or None when it
@@ -111,9 +119,23 @@ class Analysis:
         return self.inputs.get(index)
 
     def parse_text(self, text: str) -> Dockerfile:
-        """`text` read as this analysis's Dockerfile (same path, build args, platform)."""
-        o = self.options
-        return parse(text, str(o.dockerfile), build_args=o.build_args, platform=o.platform)
+        """`text` read as this analysis's Dockerfile (same path, build args, platform).
+        Raises `LayerlensError` when it does not parse. Each text is parsed once (a rule's
+        subject and the replay of that text ask for the same one; the result is immutable)."""
+        got = self._parse_cache.get(text)
+        if got is None:
+            o = self.options
+            try:
+                got = parse(text, str(o.dockerfile), build_args=o.build_args,
+                            platform=o.platform)
+            except LayerlensError as exc:
+                got = exc
+            if len(self._parse_cache) >= REPLAY_MEMO:
+                del self._parse_cache[next(iter(self._parse_cache))]  # the oldest
+            self._parse_cache[text] = got
+        if isinstance(got, LayerlensError):
+            raise got.with_traceback(None)
+        return got
 
     def context_for_ignore(self, ignore_text: str | None) -> Context:
         """The context the builder would be sent with `ignore_text` as the ignore file,
@@ -139,22 +161,42 @@ class Analysis:
             return None
         if text == self.dockerfile.source and ignore_text in (None, self.ignore_text):
             return hist.costs
+        it = self.ignore_text if ignore_text is None else ignore_text
+        key = (text, it)
+        memo = self._replay_cache.get(key)
+        if memo is not None and memo[0] is hist:  # `replace` shares the dict: same history
+            return memo[1]
+        got = self._replay_text(text, it)
+        if len(self._replay_cache) >= REPLAY_MEMO:
+            del self._replay_cache[next(iter(self._replay_cache))]  # the oldest
+        self._replay_cache[key] = (hist, got)
+        return got
+
+    def _replay_text(self, text: str, it: str | None) -> CostSummary | None:
+        hist = self.history
+        assert hist is not None
         from layerlens.cache.timeline import replay_text
 
         try:
             df = self.parse_text(text)
         except LayerlensError:
             return None
-        it = self.ignore_text if ignore_text is None else ignore_text
         matcher, ctx = self._for_ignore(it)
         inputs = self.inputs if text == self.dockerfile.source and ctx is self.context \
             else resolve_all(df.instructions, ctx)
-        if ctx is not self.context:  # the narrowed context: its files are kept by `matcher`
-            hist.setup.matching.seed(matcher, (f.path for f in ctx.files))
+        if ctx is not self.context:
+            # the narrowed context tested today's files against `matcher`: it kept its
+            # files, and dropped those it excludes that the first scan had kept
+            first = set(self.context.excluded)
+            hist.setup.matching.seed(matcher, (f.path for f in ctx.files),
+                                     (p for p in ctx.excluded if p not in first))
         try:
             return replay_text(hist.setup, df, matcher, inputs)[1]
         except LayerlensError:
             return None
+
+
+REPLAY_MEMO = 16  # counterfactual replays kept per analysis (each holds a window's commits)
 
 
 def _matcher(text: str | None, source: str) -> Matcher:

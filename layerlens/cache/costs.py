@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import chain
 
@@ -175,18 +175,23 @@ def summarize(
     *,
     plan: BuildPlan,
     pullers: int = 1,
+    churn: Callable[[Op], Iterable[tuple[str, int]]] | None = None,
 ) -> CostSummary:
     """Costs per commit and per instruction of `plan` (the current Dockerfile).
 
     `costs` is keyed by operation identity so that operations of older Dockerfile versions
-    that are textually the same as today's get today's figures.
+    that are textually the same as today's get today's figures. `churn(op)`, when given,
+    answers what this would count from `result`: the changed paths `op` reads with the
+    number of commits that changed each, in the order they first changed (a counterfactual
+    replay's window knows it already: layerlens/cache/tracks.py).
     """
     with paused():
-        return _summarize(result, costs, plan, pullers)
+        return _summarize(result, costs, plan, pullers, churn)
 
 
 def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPlan,
-               pullers: int) -> CostSummary:
+               pullers: int, churn_of: Callable[[Op], Iterable[tuple[str, int]]] | None = None
+               ) -> CostSummary:
     pushed_stages = plan.pushed_stages
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
     # A build RUN after a prefetch layer of its stage costs its compile only. Known per
@@ -208,41 +213,56 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
     counted: Counter[tuple[int, ...]] = Counter()
     ops_of: dict[tuple[int, ...], tuple[Op, ...]] = {}
     changed: Counter[str] = Counter()
+    # A replay from shared tracks gives every build of one shape the same tuples: look
+    # them up by identity first (the result holds them, so ids are stable meanwhile).
+    by_tuple: dict[tuple[int, int], tuple] = {}
     for c in result.commits:
-        key = tuple(map(id, c.rebuilt_ops))
-        got = priced.get(key)
-        if got is None:
-            secs = 0.0
-            push = 0
-            unknown = 0
-            for op in c.rebuilt_ops:
-                cost = lighter.get(id(op)) or costs.get(op.identity) or estimate(op, None)
-                estimated |= cost.seconds_source == "estimate"
-                secs += cost.seconds
-                if op.stage in pushed_stages:
-                    if cost.push_bytes is None:
-                        unknown += 1
-                    else:
-                        push += cost.push_bytes
-            got = priced[key] = (secs, push, unknown,
-                                 tuple([op.instruction for op in c.rebuilt_ops]))
-            ops_of[key] = c.rebuilt_ops
-        secs, push, unknown, rebuilt = got
-        counted[key] += 1
-        out.append(CommitCost(
-            c.sha, c.time, tuple([(m.stage, m.first_line) for m in c.rebuilt]), rebuilt, secs,
-            push, push * pullers, unknown, c.error, c.failed,
-        ))
-    # one count over every commit's paths in C, in the order a commit-by-commit count sees
-    changed.update(chain.from_iterable([c.changed_paths for c in result.commits]))
+        ident = (id(c.rebuilt_ops), id(c.rebuilt))
+        seen = by_tuple.get(ident)
+        if seen is None:
+            key = tuple(map(id, c.rebuilt_ops))
+            got = priced.get(key)
+            if got is None:
+                secs = 0.0
+                push = 0
+                unknown = 0
+                for op in c.rebuilt_ops:
+                    cost = lighter.get(id(op)) or costs.get(op.identity) or \
+                        estimate(op, None)
+                    estimated |= cost.seconds_source == "estimate"
+                    secs += cost.seconds
+                    if op.stage in pushed_stages:
+                        if cost.push_bytes is None:
+                            unknown += 1
+                        else:
+                            push += cost.push_bytes
+                got = priced[key] = (secs, push, unknown,
+                                     tuple([op.instruction for op in c.rebuilt_ops]))
+                ops_of[key] = c.rebuilt_ops
+            seen = by_tuple[ident] = (key, tuple([(m.stage, m.first_line) for m in c.rebuilt]),
+                                      *got, [0])
+        key, stages, secs, push, unknown, rebuilt, tally = seen
+        tally[0] += 1
+        out.append(CommitCost(c.sha, c.time, stages, rebuilt, secs, push, push * pullers,
+                              unknown, c.error, c.failed))
+    for key, _stages, _s, _p, _u, _r, tally in by_tuple.values():
+        counted[key] += tally[0]
+    if churn_of is None:
+        # one count over every commit's paths in C, in the order a commit-by-commit count
+        # sees
+        changed.update(chain.from_iterable([c.changed_paths for c in result.commits]))
     for key, n in counted.items():
         for op in ops_of[key]:
             rebuilds[op.identity] += n
     # first-seen order is kept, so most_common breaks ties as a path-by-path count would
-    for path, n in changed.items():
+    if churn_of is None:
+        for path, n in changed.items():
+            for ident, op in context_ops:
+                if op.reads(path):
+                    churn[ident][path] = n
+    else:
         for ident, op in context_ops:
-            if op.reads(path):
-                churn[ident][path] = n
+            churn[ident].update(dict(churn_of(op)))
     # Failed builds (a literal COPY source absent) and commits that had no buildable
     # Dockerfile (as built) are not builds: they are listed, but rates and means are over
     # the builds that ran.

@@ -71,11 +71,15 @@ class Matching:
     excludes the path, and whether a COPY/ADD source reads it. A candidate rewrite changes a
     few operations; the others keep equal sources, so their answers are reused."""
 
-    __slots__ = ("_excluded", "_reads")
+    __slots__ = ("_excluded", "_reads", "windows")
 
     def __init__(self) -> None:
         self._excluded: dict[Matcher, dict[str, bool]] = {}  # by identity (one per text)
         self._reads: dict[Reader, dict[str, bool]] = {}  # by value (equal sources share)
+        # (history id, start, matcher) -> (history, its tracks.Window): the window as one
+        # ignore matcher sees it, shared by every replay of a fixed Dockerfile over it; with
+        # matcher None, the tracks.Walk every such window is filtered from
+        self.windows: dict[tuple[int, int, Matcher | None], tuple[History, object]] = {}
 
     def excluded_by(self, matcher: Matcher) -> dict[str, bool]:
         """Path -> excluded memo for `matcher`."""

@@ -234,10 +234,16 @@ def replay_text(
     Returns the per-commit replay and its `CostSummary` (seconds, push and pull bytes per
     commit and per instruction). Raises `LayerlensError` for an unknown target stage.
     """
+    from layerlens.cache.tracks import churn_of, replay_fixed
+
     plan = plan_of(df, setup)
-    result = replay_plan(setup, plan, matcher)
+    # a counterfactual of the window: from the tracks shared with every other one
+    result = replay_fixed(setup.history, Version(plan, matcher), start=setup.start,
+                          base_refresh=setup.base_refresh_seconds, shared=setup.matching)
     costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured)
-    return result, summarize(result, costs, plan=plan, pullers=setup.pullers)
+    return result, summarize(result, costs, plan=plan, pullers=setup.pullers,
+                             churn=churn_of(setup.matching, setup.history, setup.start,
+                                            matcher))
 
 
 def restarted(result: ReplayResult, ok: int, history: History) -> ReplayResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_CONTENT = 64 * 1024
 CONTENT_ONLY = "content candidate"  # a name rule's kind: judged by content alone
@@ -107,7 +108,11 @@ def maybe_secret(name: str) -> bool:
 
 def candidate(path: str) -> str | None:
     """The kind the first matching name rule gives PATH, or None."""
-    tail = _tail(path)
+    return _candidate_name(_tail(path))
+
+
+@lru_cache(maxsize=1 << 16)  # names recur (index.js ...) and `suggest` asks again per rewrite
+def _candidate_name(tail: str) -> str | None:
     if not _ANY_NAME.search(tail):
         return None
     for rx, kind in _NAME_RULES:

@@ -195,6 +195,7 @@ def _redirect(node) -> Redirect:
     return Redirect(op, fd, target)
 
 
+@lru_cache(maxsize=4096)  # immutable; `suggest` re-reads the same RUNs in every candidate
 def parse_script(source: str, exec_form: bool = False) -> RunScript:
     """The model of one shell program. Never raises: unreadable parts set `errors`."""
     data = source.encode("utf-8", errors="surrogateescape")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from layerlens.dockerfile.model import Dockerfile
@@ -32,17 +32,43 @@ _GO_VCS = frozenset({"build", "install", "run", "test", "generate", "vet", "list
 _SCRIPT_RUNNERS = frozenset({"make", "just", "task", "rake", "bazel"})
 
 
-def _read(root: Path, rel: str) -> str:
+# Reads a context file's text ("" when absent or unreadable). LL005 passes one that goes
+# through `Analysis.context_file`, so each file is read once per analysis, not once per
+# round of the combined rewrite; the default reads the disk (tests, other callers).
+Reader = Callable[[str], str]
+
+
+def _disk(root: Path) -> Reader:
+    def read(rel: str) -> str:
+        try:
+            return (root / rel).read_text("utf-8", errors="replace")[:200_000]
+        except OSError:
+            return ""
+    return read
+
+
+def _read(root: Path, rel: str, read: Reader | None = None) -> str:
+    return (read or _disk(root))(rel)
+
+
+def _toml(root: Path, rel: str, read: Reader | None = None) -> dict:
+    """The TOML document at `rel` ({} when absent or unreadable); tomllib is imported only
+    when there is one (most contexts have neither pyproject.toml nor Cargo.toml)."""
+    text = _read(root, rel, read)
+    if not text:
+        return {}
+    import tomllib
+
     try:
-        return (root / rel).read_text("utf-8", errors="replace")[:200_000]
-    except OSError:
-        return ""
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
 
 
-def vcs_versioned(root: Path) -> str | None:
+def vcs_versioned(root: Path, read: Reader | None = None) -> str | None:
     """Which VCS versioning backend the Python project in `root` uses, if any."""
     for rel in ("pyproject.toml", "setup.cfg", "setup.py"):
-        m = VCS_VERSIONING.search(_read(root, rel))
+        m = VCS_VERSIONING.search(_read(root, rel, read))
         if m:
             return f"{rel} uses {m.group(0)}"
     if (root / "versioneer.py").exists():
@@ -50,12 +76,12 @@ def vcs_versioned(root: Path) -> str | None:
     return None
 
 
-def git_reader(df: Dockerfile, root: Path) -> str | None:
+def git_reader(df: Dockerfile, root: Path, read: Reader | None = None) -> str | None:
     """Why a RUN of the build may read `.git`, or None when none is known to.
 
     A RUN that runs git, a Go build, a Python build of a VCS-versioned project, or a script
     runner (make, `./script`, `npm run`) whose script may run git."""
-    vcs = vcs_versioned(root)
+    vcs = vcs_versioned(root, read)
     needed = df.needed_stages()
     for ins in df.instructions:
         if ins.keyword != "run" or ins.stage not in needed:
@@ -78,7 +104,7 @@ def git_reader(df: Dockerfile, root: Path) -> str | None:
     return None
 
 
-def metadata_files(root: Path) -> dict[str, str]:
+def metadata_files(root: Path, read: Reader | None = None) -> dict[str, str]:
     """Context-relative files that package metadata names: path -> which metadata."""
     out: dict[str, str] = {}
 
@@ -93,10 +119,7 @@ def metadata_files(root: Path) -> dict[str, str]:
             for v in value:
                 add(v, where)
 
-    try:
-        py = tomllib.loads(_read(root, "pyproject.toml"))
-    except tomllib.TOMLDecodeError:
-        py = {}
+    py = _toml(root, "pyproject.toml", read)
     proj = py.get("project", {}) if isinstance(py.get("project"), dict) else {}
     add(proj.get("readme"), "pyproject.toml [project] readme")
     add(proj.get("license"), "pyproject.toml [project] license")
@@ -108,14 +131,14 @@ def metadata_files(root: Path) -> dict[str, str]:
             add(poetry.get("license"), "pyproject.toml [tool.poetry] license")
     hatch = py.get("tool", {}).get("hatch", {}) if isinstance(py.get("tool"), dict) else {}
     if isinstance(hatch, dict) and "fancy-pypi-readme" in json.dumps(hatch.get("metadata", {})):
-        for m in re.finditer(r"path\s*=\s*\"([^\"]+)\"", _read(root, "pyproject.toml")):
+        for m in re.finditer(r"path\s*=\s*\"([^\"]+)\"", _read(root, "pyproject.toml", read)):
             add(m.group(1), "pyproject.toml hatch-fancy-pypi-readme")
-    for m in re.finditer(r"file:\s*([^\s,]+)", _read(root, "setup.cfg")):
+    for m in re.finditer(r"file:\s*([^\s,]+)", _read(root, "setup.cfg", read)):
         add(m.group(1), "setup.cfg file:")
-    for m in re.finditer(r"open\(\s*[\"']([^\"']+)[\"']", _read(root, "setup.py")):
+    for m in re.finditer(r"open\(\s*[\"']([^\"']+)[\"']", _read(root, "setup.py", read)):
         add(m.group(1), "setup.py opens it")
     try:
-        pkg = json.loads(_read(root, "package.json") or "{}")
+        pkg = json.loads(_read(root, "package.json", read) or "{}")
     except ValueError:
         pkg = {}
     if isinstance(pkg, dict):
@@ -123,10 +146,7 @@ def metadata_files(root: Path) -> dict[str, str]:
         lic = pkg.get("license")
         if isinstance(lic, str) and lic.startswith("SEE LICENSE IN "):
             add(lic[len("SEE LICENSE IN "):], "package.json license")
-    try:
-        cargo = tomllib.loads(_read(root, "Cargo.toml"))
-    except tomllib.TOMLDecodeError:
-        cargo = {}
+    cargo = _toml(root, "Cargo.toml", read)
     pk = cargo.get("package", {}) if isinstance(cargo.get("package"), dict) else {}
     add(pk.get("readme"), "Cargo.toml readme")
     add(pk.get("license-file"), "Cargo.toml license-file")
@@ -136,7 +156,7 @@ def metadata_files(root: Path) -> dict[str, str]:
                 add(cand, "Cargo.toml (default readme)")
                 break
     for gemspec in sorted(root.glob("*.gemspec")):
-        text = _read(root, gemspec.name)
+        text = _read(root, gemspec.name, read)
         for m in re.finditer(r"[\"']((?:README|LICEN[SC]E|CHANGELOG|CHANGES)[^\"']*)[\"']",
                              text, re.I):
             add(m.group(1), f"{gemspec.name}")

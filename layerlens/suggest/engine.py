@@ -16,8 +16,9 @@ from pathlib import Path
 
 from layerlens.analysis import Analysis
 from layerlens.cache.costs import CostSummary
-from layerlens.dockerfile import Dockerfile, parse
+from layerlens.dockerfile import Dockerfile
 from layerlens.errors import LayerlensError
+from layerlens.gcpause import paused
 from layerlens.suggest.model import Savings, Suggestion
 from layerlens.suggest.rule import Rule, Subject, read_ignore_text, sum_known
 
@@ -134,8 +135,9 @@ def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
     from layerlens.suggest.verify import config_changes
 
     try:
-        after = parse(sug.dockerfile, subject.df.path, build_args=subject.df_build_args,
-                      platform=subject.df.platform)
+        # as the analysis reads its Dockerfile (path, build args, platform); parsed once
+        # there, when the rule measured the rewrite
+        after = subject.analysis.parse_text(sug.dockerfile)
     except LayerlensError as exc:
         return replace(sug, fixable=False, dockerfile=None, note=f"rewrite rejected: {exc}")
     changed = config_changes(subject.df, after)
@@ -219,6 +221,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
     return _Combined(cur, cur_sugs, text, itext, applied, steps)
 
 
+@paused()  # rules and replays build many acyclic records: see layerlens/gcpause.py
 def suggest(analysis: Analysis, *, select: set[str] | None = None,
             ignore: set[str] | None = None, max_rounds: int = 12,
             unsafe_fixes: bool = False, headline: bool = True) -> SuggestReport:

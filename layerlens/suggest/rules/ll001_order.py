@@ -32,12 +32,18 @@ def _masks(subject: Subject, stage: int) -> tuple[dict[int, float], dict[int, in
             weight[idx] = st.cost.seconds
         if ins.keyword == "arg" and any(k in hist.volatile_args for k, _ in ins.pairs):
             mask[idx] = (1 << len(hist.replay.commits)) - 1
-    for bit, c in enumerate(hist.replay.commits):
-        for idx, op in ops.items():
-            if op.stage != stage or not op.reads_context:
-                continue
-            if any(op.reads(p) for p in c.changed_paths):
-                mask[idx] = mask.get(idx, 0) | (1 << bit)
+    # bit per replayed commit of the current file's replay that changed a path the
+    # operation reads, from the window's shared tracks (the same matcher's change sets)
+    from layerlens.cache.tracks import window
+
+    setup = hist.setup
+    w = window(setup.matching, setup.history, hist.replay.skipped, subject.analysis.matcher)
+    for idx, op in ops.items():
+        if op.stage != stage or not op.reads_context:
+            continue
+        got = w.mask(op.readers, setup.matching)
+        if got:
+            mask[idx] = mask.get(idx, 0) | got
     return weight, mask
 
 

@@ -10,6 +10,7 @@ caused in the window: commits in which it changed and every other copied change 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
@@ -64,14 +65,30 @@ def check(subject: Subject) -> list[Suggestion]:
     kept: dict[str, str] = {}  # candidates a build tool reads: never offered, and why
     df_name = Path(df.path).name
     root = Path(subject.context.root)
-    git_why = git_reader(df, root)
-    named = metadata_files(root)
+    analysis = subject.analysis
+
+    def read(rel: str) -> str:  # through the analysis: each file read once, not per round
+        data = analysis.context_file(rel)
+        if data is None:
+            return ""
+        # as Path.read_text: universal newlines
+        text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        return text[:200_000]
+
+    git_why = git_reader(df, root, read)
+    named = metadata_files(root, read)
+    by_top: dict[str, list[str]] = {}  # first path segment -> the copied paths under it
+    for p in every:
+        by_top.setdefault(p.split("/", 1)[0], []).append(p)
     for pat, what in CANDIDATES:
         if pat == "Dockerfile":
             pat = df_name
         m = Matcher.from_lines([pat])
         lit = m.literal
-        if lit is not None:  # the same answer as m.excludes, without a walk per path
+        if lit is not None and "/" not in lit:
+            # the same answer as m.excludes: the path is `lit` or below it
+            paths = by_top.get(lit, [])
+        elif lit is not None:
             below = lit + "/"
             paths = [p for p in every if p == lit or p.startswith(below)]
         else:
@@ -133,11 +150,20 @@ def ignore_name(subject: Subject) -> str:
     return Path(source).name if source else ".dockerignore"
 
 
+def _excludes(m: Matcher) -> Callable[[str], bool]:
+    """`m.excludes`, by a prefix test when `m` is one literal pattern (`Matcher.literal`)."""
+    lit = m.literal
+    if lit is None:
+        return m.excludes
+    below = lit + "/"
+    return lambda p: p == lit or p.startswith(below)
+
+
 def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     hist = subject.history
     if hist is None:
         return {}
-    matchers = {p: Matcher.from_lines(read_ignore_lines(p)) for p in patterns}
+    matchers = {p: _excludes(Matcher.from_lines(read_ignore_lines(p))) for p in patterns}
     copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
     counts: Counter[str] = Counter()
     excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it (paths recur)
@@ -149,8 +175,8 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
         for p in relevant:
             got = excluding.get(p)
             if got is None:
-                got = excluding[p] = frozenset(pat for pat, m in matchers.items()
-                                               if m.excludes(p))
+                got = excluding[p] = frozenset(pat for pat, excludes in matchers.items()
+                                               if excludes(p))
             by.append(got)
         if all(by):
             counts.update(frozenset().union(*by))

@@ -23,9 +23,19 @@ def check(subject: Subject) -> list[Suggestion]:
     summary = subject.summary(subject.text) if subject.history is not None else None
     rebuilt: dict[int, set[int]] = {}
     if summary is not None:
+        # builds share a few rebuilt sets (one tuple per shape): group the builds by set
+        # first, then add each group at once
+        groups: dict[int, tuple[tuple[int, ...], list[int]]] = {}
         for n, c in enumerate(summary.commits):
-            for i in c.rebuilt_instructions:
-                rebuilt.setdefault(i, set()).add(n)
+            t = c.rebuilt_instructions
+            got = groups.get(id(t))
+            if got is None:
+                groups[id(t)] = (t, [n])
+            else:
+                got[1].append(n)
+        for t, ns in groups.values():
+            for i in t:
+                rebuilt.setdefault(i, set()).update(ns)
     from layerlens.cache.ops import detect_volatile
 
     # as LL003: the replay's per-build args, or without history the ones their names give away

@@ -1,0 +1,487 @@
+"""Replay one fixed Dockerfile over a mined window from per-commit input tracks shared by
+every replay of that window (`suggest`'s candidates, the TUI's counterfactuals).
+
+A replay (layerlens/cache/replay.py) walks every commit's changes, keeps the context tree
+and each reading operation's XOR digest, then chains the cache keys. A candidate rewrite
+changes a few operations; the tree walk, the ignore matching, the per-commit change sets and
+the digests of every operation whose sources are unchanged are the same. So the window's
+tree is walked once (`Walk`), and per ignore matcher filtered once into a `Window`: each
+included path's value at the warm commit and its events (commit index, XOR delta, +1/-1
+presence). Per operation's sources, the digest and the presence counts are then *tracks*,
+one value per commit, computed once (`itertools.accumulate` over the events of only the
+paths they read) and reused by every candidate with equal sources. A candidate replay is
+left with its cache keys, a column at a time (one `map(hash, zip(...))` per operation), and
+its misses, also a column at a time (comparisons and set operations in C).
+
+Exactly equal to `replay.replay` with a constant version (tests/integration/test_tracks.py
+checks that over real-shaped git histories for reorder, insert, merge, delete and failing
+rewrites): the keys are the same hashes of the same tuples, and an operation's key is tested
+against the whole set of the previous build's keys whenever it differs from its own previous
+key and some other operation ever has it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import add, ne, xor
+
+from layerlens.cache.ops import Op, Reader
+from layerlens.cache.replay import (
+    GIT_MARKER,
+    CommitReplay,
+    Matching,
+    ReplayResult,
+    StageMiss,
+    Version,
+    _Chain,
+    replay,
+)
+from layerlens.context.patterns import Matcher
+from layerlens.gcpause import paused
+from layerlens.history.model import History
+
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+class Walk:
+    """The window's context tree walked once, whatever the ignore rules: `initial`, every
+    context path's file hash at index 0 (the `.git` marker included when the context is
+    the repository root); `steps[i - 1]`, commit i's changes as (path, XOR of old and new
+    hash, presence change), in order."""
+
+    __slots__ = ("initial", "n", "steps")
+
+    def __init__(self, history: History, start: int) -> None:
+        prefix = history.prefix
+        plen = len(prefix)
+        state: dict[str, int] = {}  # every context path -> file hash (as replay._replay)
+        for path, entry in history.base_tree.items():
+            if path.startswith(prefix):
+                rel = path[plen:]
+                state[rel] = hash((rel, entry.mode, entry.sha))
+        commits = history.commits
+        for commit in commits[1:start + 1]:
+            for ch in commit.changes:
+                rel = ch.rel
+                if rel:
+                    if ch.deleted:
+                        state.pop(rel, None)
+                    else:
+                        state[rel] = hash((rel, ch.mode, ch.sha))
+        git_dir = prefix == ""
+        if git_dir:
+            state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, commits[start].sha))
+        self.initial = dict(state)
+        steps: list[list[tuple[str, int, int]]] = []
+        get = state.get
+        for commit in commits[start + 1:]:
+            step: list[tuple[str, int, int]] = []
+            append = step.append
+            for rel, _path, mode, sha, _status in (
+                    (*commit.changes, (GIT_MARKER, "", 0o100644, commit.sha, "M"))
+                    if git_dir else commit.changes):
+                if not rel:
+                    continue
+                old = get(rel)
+                if mode:
+                    new = state[rel] = hash((rel, mode, sha))
+                    if old is None:
+                        append((rel, new, 1))
+                    else:
+                        append((rel, old ^ new, 0))
+                elif old is not None:
+                    del state[rel]
+                    append((rel, old, -1))
+                else:
+                    append((rel, 0, 0))  # deleted, and absent already
+            steps.append(step)
+        self.n = len(commits) - start
+        self.steps = steps
+
+
+class Window:
+    """One mined window seen through one ignore matcher: what reaches the builder.
+
+    Index 0 is the warm commit `history.commits[start]`, index i is `commits[start + i]`.
+    `initial`: included context path -> file hash at index 0; `events`: included path ->
+    [(index, XOR of old and new hash, presence change)], in commit order; `changed[i - 1]`:
+    the included context paths commit i changed, in order (`CommitReplay.changed_paths`);
+    `total[i]`: the XOR of every included path's change at i (the digest of a source that
+    reads the whole context moves by it)."""
+
+    __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_xors", "changed",
+                 "events", "initial", "n", "total")
+
+    def __init__(self, walk: Walk, matcher: Matcher, shared: Matching) -> None:
+        excluded = shared.excluded_by(matcher)
+        test = bool(matcher)
+
+        def included(rel: str) -> bool:
+            got = excluded.get(rel)
+            if got is None:
+                got = excluded[rel] = test and matcher.excludes(rel)
+            return not got
+
+        self.initial = {rel: h for rel, h in walk.initial.items() if included(rel)}
+        events: dict[str, list[tuple[int, int, int]]] = {}
+        changed_all: list[tuple[str, ...]] = []
+        total = [0] * walk.n
+        for i, step in enumerate(walk.steps, 1):
+            changed: list[str] = []
+            t = 0
+            for rel, delta, count in step:
+                got = excluded.get(rel)
+                if got is None:
+                    got = not included(rel)
+                if got:
+                    continue
+                changed.append(rel)
+                t ^= delta
+                ev = events.get(rel)
+                if ev is None:
+                    events[rel] = [(i, delta, count)]
+                else:
+                    ev.append((i, delta, count))
+            total[i] = t
+            changed_all.append(tuple(changed))
+        self.n = walk.n
+        self.events = events
+        self.changed = changed_all
+        self.total = total
+        self._paths = list(dict.fromkeys([*self.initial, *events]))
+        self._reads: dict[Reader, list[str]] = {}  # reader -> included paths it reads
+        self._xors: dict[tuple[Reader, ...], list[int]] = {}
+        self._counts: dict[Reader, set[int] | None] = {}
+        self._churn: dict[tuple[Reader, ...], list[tuple[str, int]]] = {}
+        self._changed_counts: Counter[str] | None = None
+
+    def _read(self, reader: Reader, shared: Matching) -> list[str]:
+        try:
+            got = self._reads.get(reader)
+        except TypeError:  # an unhashable part: no sharing, still correct
+            got = None
+        if got is None:
+            memo = shared.read_by(reader)
+            got = []
+            for p in self._paths:
+                hit = memo.get(p)
+                if hit is None:
+                    hit = memo[p] = reader.reads(p)
+                if hit:
+                    got.append(p)
+            with contextlib.suppress(TypeError):  # unhashable: not kept
+                self._reads[reader] = got
+        return got
+
+    def digest(self, readers: tuple[Reader, ...], shared: Matching) -> list[int]:
+        """Per index: the XOR of the file hashes of the included paths any of `readers`
+        reads (replay._Digests.xor of an operation with these sources)."""
+        try:
+            got = self._xors.get(readers)
+        except TypeError:
+            got = None
+        if got is not None:
+            return got
+        if len(readers) == 1:
+            paths = self._read(readers[0], shared)
+        else:
+            paths = list(dict.fromkeys(p for r in readers for p in self._read(r, shared)))
+        initial, events = self.initial, self.events
+        if len(paths) == len(self._paths):  # the whole context (`COPY . .`)
+            col = list(self.total)
+            x0 = 0
+            for h in initial.values():
+                x0 ^= h
+        else:
+            col = [0] * self.n
+            x0 = 0
+            for p in paths:
+                h = initial.get(p)
+                if h is not None:
+                    x0 ^= h
+                for i, delta, _count in events.get(p, ()):
+                    col[i] ^= delta
+        col[0] = x0
+        got = list(accumulate(col, xor))
+        with contextlib.suppress(TypeError):
+            self._xors[readers] = got
+        return got
+
+    def churn(self, readers: tuple[Reader, ...], shared: Matching) -> list[tuple[str, int]]:
+        """(path, replayed commits that changed it) for each changed path any of `readers`
+        reads, in the order paths first changed (`costs.summarize`'s churn, whose ties
+        `most_common` breaks by that order)."""
+        if self._changed_counts is None:
+            self._changed_counts = Counter(chain.from_iterable(self.changed))
+        try:
+            got = self._churn.get(readers)
+        except TypeError:
+            got = None
+        if got is None:
+            read = set()
+            for r in readers:
+                read.update(self._read(r, shared))
+            got = [(p, n) for p, n in self._changed_counts.items() if p in read]
+            with contextlib.suppress(TypeError):
+                self._churn[readers] = got
+        return got
+
+    def mask(self, readers: tuple[Reader, ...], shared: Matching) -> int:
+        """Bit i - 1 set for each replayed commit i that changed a path `readers` read."""
+        events = self.events
+        hit = bytearray(self.n)  # then one int from the digits: no big-int OR per event
+        if any(len(self._read(r, shared)) == len(self._paths) for r in readers):
+            for i, changed in enumerate(self.changed, 1):  # the whole context
+                if changed:
+                    hit[i] = 1
+        else:
+            for r in readers:
+                for p in self._read(r, shared):
+                    for i, _delta, _count in events.get(p, ()):
+                        hit[i] = 1
+        if not any(hit):
+            return 0
+        return int(bytes(hit[:0:-1]).translate(_DIGITS), 2)  # index i -> bit i - 1
+
+    def absent(self, reader: Reader, shared: Matching) -> set[int] | None:
+        """The indexes at which `reader` (a literal source) matches no included file, or
+        None when there are none."""
+        try:
+            if reader in self._counts:
+                return self._counts[reader]
+        except TypeError:
+            pass
+        paths = self._read(reader, shared)
+        col = [0] * self.n
+        initial, events = self.initial, self.events
+        c0 = 0
+        for p in paths:
+            if p in initial:
+                c0 += 1
+            for i, _delta, count in events.get(p, ()):
+                col[i] += count
+        col[0] = c0
+        counts = list(accumulate(col, add))
+        got = {i for i, c in enumerate(counts) if c == 0} if 0 in counts else None
+        with contextlib.suppress(TypeError):
+            self._counts[reader] = got
+        return got
+
+
+def window(shared: Matching, history: History, start: int, matcher: Matcher) -> Window:
+    """The `Window` of `history` from `start` through `matcher`, built once per `shared`."""
+    key = (id(history), start, matcher)
+    got = shared.windows.get(key)
+    if got is None or got[0] is not history:
+        wkey = (id(history), start, None)  # the walk: the same for every matcher
+        walk = shared.windows.get(wkey)
+        if walk is None or walk[0] is not history:
+            walk = shared.windows[wkey] = (history, Walk(history, start))
+        got = shared.windows[key] = (history, Window(walk[1], matcher, shared))
+    return got[1]
+
+
+def replay_fixed(history: History, version: Version, *, base_refresh: int | None,
+                 start: int, shared: Matching) -> ReplayResult:
+    """`replay.replay(history, lambda _c, _b: version, start=start, base_refresh=...)`,
+    from the tracks `shared` keeps for this window (see the module docstring)."""
+    if not history.commits or version.plan is None:
+        return replay(history, lambda _c, _b: version, start=start,
+                      base_refresh=base_refresh, shared=shared)
+    with paused():
+        return _replay_fixed(history, version, base_refresh, start, shared)
+
+
+def _replay_fixed(history: History, version: Version, base_refresh: int | None, start: int,
+                  shared: Matching) -> ReplayResult:
+    start = max(0, min(start, len(history.commits) - 1))
+    plan = version.plan
+    assert plan is not None
+    w = window(shared, history, start, version.matcher)
+    n = w.n
+    commits = history.commits[start:]
+    xors: dict[int, list[int]] = {}
+    fail_at: dict[int, set[int]] = {}
+    for sp in plan.stages:
+        for op in sp.ops:
+            if not op.readers:
+                continue
+            xors[op.instruction] = w.digest(op.readers, shared)
+            for r in op.readers:
+                if r.required:
+                    for i in w.absent(r, shared) or ():
+                        fail_at.setdefault(i, set()).add(op.instruction)
+    by_op = _key_columns(_Chain(plan, base_refresh), xors, commits, n)
+    first_failed = 0 in fail_at
+    # The builds that ran (k-th: index ok[k]) and the build before each (-1: none, the
+    # cache is empty): a failed build leaves the cache as the last good one left it.
+    if fail_at:
+        ok = [i for i in range(1, n) if i not in fail_at]
+        before: list[int] = []
+        last = -1 if first_failed else 0
+        for i in ok:
+            before.append(last)
+            last = i
+    else:  # each build follows the one before: the common case, without a loop
+        ok, before = list(range(1, n)), list(range(n - 1))
+    chained = not fail_at
+    nk = len(ok)
+    positions = range(nk)
+    before_at = [max(p, 0) for p in before] if not chained else before
+    # Keys found in two operations' columns: only such a key can hit the cache through
+    # another operation's entry (identical chains in two stages), so only then is the
+    # previous build's whole key set asked. Set operations in C, once per replay.
+    seen: set[int] = set()
+    shared_keys: set[int] = set()
+    for col in by_op.values():
+        own = set(col)
+        shared_keys |= seen & own
+        seen |= own
+    keysets: dict[int, set[int]] = {}
+
+    def missed(col: list[int]) -> list[int]:
+        """The positions k in `ok` at which this key is not in the cache."""
+        if chained:  # in C: where the column differs from the index before
+            got = list(compress(positions, map(ne, islice(col, 1, None), col)))
+        else:
+            got = list(compress(positions, map(ne, map(col.__getitem__, ok),
+                                               map(col.__getitem__, before_at))))
+            if first_failed and ok and 0 not in got[:1]:
+                got.insert(0, 0)  # the first build after a failed warm commit: cache empty
+        if not shared_keys:
+            return got
+        out = []
+        for k in got:
+            i, p = ok[k], before[k]
+            if p >= 0 and col[i] in shared_keys:
+                pset = keysets.get(p)
+                if pset is None:
+                    pset = keysets[p] = {c[p] for c in by_op.values()}
+                if col[i] in pset:
+                    continue  # another operation's key last build (same chain)
+            out.append(k)
+        return out
+
+    # Per stage and build: the first operation not in the cache (its position in the
+    # stage; len(ops) when all hit), and the --link copies after it that miss too (a
+    # --link copy is reused whatever changed before it). Column by column: set operations
+    # in C, and each build's first miss assigned once.
+    columns: list[list] = []  # per stage: its shape at each build, (first miss, links)
+    for sp in plan.stages:
+        first = [len(sp.ops)] * nk
+        pending = set(positions)
+        link_miss: list[tuple[int, list[int]]] = []
+        last_link = max((j for j, op in enumerate(sp.ops) if op.link), default=-1)
+        for j, op in enumerate(sp.ops):
+            if not pending and j > last_link:
+                break  # every build's first miss is known, and no --link copy is left
+            got = missed(by_op[op.instruction])
+            if op.link:
+                link_miss.append((j, got))
+            new = pending.intersection(got)
+            if new:
+                pending -= new
+                for k in new:
+                    first[k] = j
+        if not link_miss:
+            columns.append(first)
+            continue
+        links: list[list[int]] = [[] for _ in range(nk)]
+        for j, got in link_miss:
+            for k in got:
+                if j > first[k]:
+                    links[k].append(j)
+        columns.append(list(zip(first, map(tuple, links), strict=True)))
+    # Builds repeat a few shapes (a stage from its broad COPY on ...): one tuple per shape.
+    made: dict[tuple, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
+    built: list[tuple[tuple[StageMiss, ...], tuple[Op, ...]] | None] = [None] * n
+    shapes = zip(*columns, strict=True) if columns else repeat(())  # no stage: no rebuild
+    for i, shape in zip(ok, shapes, strict=False):
+        got2 = made.get(shape)
+        if got2 is None:
+            misses: list[StageMiss] = []
+            rebuilt: list[Op] = []
+            for sp, cell in zip(plan.stages, shape, strict=True):
+                f, link_after = cell if isinstance(cell, tuple) else (cell, ())
+                if f < len(sp.ops):
+                    op = sp.ops[f]
+                    misses.append(StageMiss(sp.index, op.line, op.instruction))
+                    rebuilt += [o for j, o in enumerate(sp.ops)
+                                if j == f or (j > f and (not o.link or j in link_after))]
+            got2 = made[shape] = (tuple(misses), tuple(rebuilt))
+        built[i] = got2
+    results = [
+        CommitReplay(c.sha, c.time, b[0], b[1], ch) if b is not None else
+        # failed: the cache still holds the last build that succeeded
+        CommitReplay(c.sha, c.time, (), (), ch, None, tuple(sorted(fail_at[i])))
+        for i, c, b, ch in zip(range(1, n), commits[1:], built[1:], w.changed, strict=True)]
+    return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
+
+
+def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int
+                 ) -> dict[int, list[int]]:
+    """Every operation's cache key at every index: `_Chain.keys`, a column at a time."""
+    final: dict[int, list[int]] = {}
+    by_op: dict[int, list[int]] = {}
+    epochs: dict[int, list[int | None]] = {}
+    base_refresh = compiled.base_refresh
+    shas = None
+    for index, base_stage, base_image, platform, refresh, fixed, ops in compiled.stages:
+        key: list[int]
+        if base_stage is not None:
+            key = final.get(base_stage) or [hash(("stage?", base_stage))] * n
+        else:
+            if refresh:
+                epoch: list[int | None] = [c.time // base_refresh for c in commits]
+                key = list(map(hash, zip(repeat("image"), repeat(base_image), repeat(platform),
+                                         epoch)))
+            else:
+                epoch = [None] * n
+                key = [fixed if fixed is not None else
+                       hash(("image", base_image, platform, None))] * n
+            epochs[index] = epoch
+        for ins, definition, reads_context, refs, content_stage, volatile, link, simple \
+                in ops:
+            if simple:
+                if reads_context:
+                    key = list(map(hash, zip(key, repeat(definition), xors[ins])))
+                else:
+                    key = list(map(hash, zip(key, repeat(definition))))
+                by_op[ins] = key
+                continue
+            parts: list = [repeat(definition)]
+            if reads_context:
+                parts.append(xors[ins])
+            for ref in refs:
+                got = final.get(ref)
+                parts.append(got if got is not None else repeat(hash(("stage?", ref))))
+            if content_stage is not None:
+                got_e = epochs.get(content_stage)
+                parts.append(got_e if got_e is not None else repeat(None))
+            if volatile:
+                if shas is None:
+                    shas = [c.sha for c in commits]
+                parts.append(shas)
+            if link:
+                # every part may be constant (a --link copy from a stage not built)
+                own = list(islice(map(hash, zip(repeat("link"), *parts)), n))
+                by_op[ins] = own
+                key = list(map(hash, zip(key, own, strict=True)))
+                continue
+            key = list(map(hash, zip(key, *parts, strict=False)))  # parts may repeat
+            by_op[ins] = key
+        final[index] = key
+    return by_op
+
+
+def churn_of(shared: Matching, history: History, start: int, matcher: Matcher
+             ) -> Callable[[Op], list[tuple[str, int]]] | None:
+    """For `costs.summarize(churn=...)`: each operation's changed paths with their counts,
+    from the window's shared tracks (None for an empty history)."""
+    if not history.commits:
+        return None
+    w = window(shared, history, max(0, min(start, len(history.commits) - 1)), matcher)
+    return lambda op: w.churn(op.readers, shared)
