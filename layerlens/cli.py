@@ -409,15 +409,15 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     if ns.write and verification is not None and not verification.identical:
         _say("nothing written: the rewrite is not proven to build the same image", ns)
     elif ns.write:
-        from layerlens.fsutil import atomic_write_text
+        from layerlens.fsutil import write_sources
 
-        if rep.rewritten is not None:
-            atomic_write_text(df_path, rep.rewritten)
-            _say(f"wrote {df_path}", ns)
+        files = [(Path(df_path), rep.rewritten)] if rep.rewritten is not None else []
         if rep.rewritten_ignore is not None:
-            atomic_write_text(rep.ignore_path, rep.rewritten_ignore)
-            _say(f"wrote {rep.ignore_path}", ns)
-        if rep.rewritten is None and rep.rewritten_ignore is None:
+            files.append((Path(rep.ignore_path), rep.rewritten_ignore))
+        write_sources(files)
+        for path, _text in files:
+            _say(f"wrote {path}", ns)
+        if not files:
             _say("nothing to write", ns)
     if ns.exit_zero or not rep.suggestions:
         return EXIT_OK

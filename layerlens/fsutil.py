@@ -48,3 +48,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8", "surrogateescape"))
+
+
+def write_sources(files: list[tuple[Path, str]]) -> None:
+    """Write rewritten project files (a Dockerfile, an ignore file), each atomically, after
+    checking them all: a symlink among them is refused and nothing is written.
+
+    `.dockerignore` linked to `.gitignore` is a real project's layout: writing through the
+    link would change what git ignores too, which no fix may do; the same for a Dockerfile
+    linked from a shared one. Raises LayerlensError naming the link and its target."""
+    for path, _text in files:
+        if Path(path).is_symlink():
+            raise LayerlensError(
+                f"is a symbolic link to {os.readlink(path)}: writing would change that file "
+                "too, so nothing was written (apply the change by hand, e.g. from --diff, "
+                "or replace the link with a file)", path=str(path))
+    for path, text in files:
+        atomic_write_text(Path(path), text)

@@ -307,16 +307,18 @@ class LayerlensApp(App[None]):
     def _apply(self, item: SuggestionItem) -> None:
         """Write the fix's files (atomically), then re-read everything from disk."""
         from layerlens.errors import LayerlensError
-        from layerlens.fsutil import atomic_write_text
+        from layerlens.fsutil import write_sources
 
         assert self.view is not None
         s = item.suggestion
         rep = self.view.report
+        files = []
+        if s.dockerfile is not None:
+            files.append((self.view.analysis.options.dockerfile, s.dockerfile))
+        if s.dockerignore is not None and rep is not None:
+            files.append((rep.ignore_path, s.dockerignore))
         try:
-            if s.dockerfile is not None:
-                atomic_write_text(self.view.analysis.options.dockerfile, s.dockerfile)
-            if s.dockerignore is not None and rep is not None:
-                atomic_write_text(rep.ignore_path, s.dockerignore)
+            write_sources(files)
         except LayerlensError as exc:
             self.notify(str(exc), severity="error")
             return
