@@ -720,6 +720,12 @@ def cmd_tui(ns: argparse.Namespace) -> int:
     options = _options(ns)
     if not options.dockerfile.is_file():
         raise LayerlensError("no such file", path=str(options.dockerfile))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # textual would write its escape codes into a pipe or file and wait for keys that
+        # never come
+        raise LayerlensError("layerlens tui needs a terminal (standard input and output are "
+                             "not one here): use `layerlens analyze` or `layerlens suggest` "
+                             "for text or --format json")
     from layerlens.tui.app import run_tui
 
     run_tui(options)

@@ -239,3 +239,11 @@ def test_duplicate_archive_entries_warn(tmp_path: Path) -> None:
         b.addfile(index, a.extractfile(index))  # the same entry twice
     res = cli("image", str(out))
     assert res.returncode == 0 and "duplicate archive entry 'index.json'" in res.stdout
+
+
+def test_tui_without_a_terminal_is_one_line(tmp_path: Path) -> None:
+    # a pipe for stdin and stdout: textual would write escape codes and wait forever
+    (tmp_path / "Dockerfile").write_text("FROM a\n")
+    res = subprocess.run([sys.executable, "-m", "layerlens", "tui", str(tmp_path)],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    one_line_error(res, "needs a terminal")
