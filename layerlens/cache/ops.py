@@ -408,7 +408,26 @@ def _topo(plans: dict[int, StagePlan]) -> list[int]:
     return out
 
 
+_VCS_WORDS = frozenset({"GIT", "VCS", "SOURCE", "HEAD", "SCM"})
+_REV_WORDS = frozenset({"SHA", "SHA1", "REV", "REVISION", "HASH", "REF"})
+_BUILD_WORDS = frozenset({"DATE", "TIME", "TIMESTAMP", "NUMBER", "ID", "SHA", "NUM"})
+
+
+def volatile_name(name: str) -> bool:
+    """Whether an ARG's name says it changes on every build: one of `VOLATILE_ARG_NAMES`,
+    or by its words (split at `_` and `-`): any `COMMIT` (BUILD_COMMIT_SHA, as maybe's
+    CI passes `${{ github.sha }}`), a VCS word with a revision word (APP_GIT_REV), or
+    BUILD with a date, time, number or id word (DOCKER_BUILD_DATE). Names of pinned
+    versions (NODE_VERSION) are not: a version changes when someone edits it."""
+    upper = name.upper()
+    if upper in VOLATILE_ARG_NAMES:
+        return True
+    words = frozenset(w for w in re.split(r"[_\-]+", upper) if w)
+    return ("COMMIT" in words or bool(words & _VCS_WORDS and words & _REV_WORDS)
+            or ("BUILD" in words and bool(words & _BUILD_WORDS)))
+
+
 def detect_volatile(df: Dockerfile) -> frozenset[str]:
-    """Declared build args whose names say they change on every build."""
+    """Declared build args whose names say they change on every build (`volatile_name`)."""
     names = {k for ins in df.instructions if ins.keyword == "arg" for k, _ in ins.pairs}
-    return frozenset(n for n in names if n.upper() in VOLATILE_ARG_NAMES)
+    return frozenset(n for n in names if volatile_name(n))
