@@ -18,7 +18,8 @@ Class (seconds): rationale.
 
 * step overhead (0.5): start a container and snapshot its layer; a buildah
   `RUN busybox sleep 1` on vfs took 2.3 s here, BuildKit on overlayfs takes less.
-* trivial: echo, mkdir, chmod, ln, useradd, cd, ... (0.05 each): a few syscalls.
+* trivial: echo, mkdir, chmod, ln, useradd, cd, a2enmod, ... (0.05 each): a few syscalls
+  or a few files linked or edited.
 * sleep N (N): exact.
 * index refresh: apt-get update, apk update, yum makecache (8): some MiB of indexes.
 * OS packages: apt-get/apk/yum/dnf/zypper install or upgrade (10 + 2 per named
@@ -94,6 +95,11 @@ TRIVIAL = frozenset({
     "npm-cache-clean", "setcap", "chsh", "mkfifo", "sync",
     # line-ending and text filters over a few files (kuard's `dos2unix build/build.sh`)
     "dos2unix", "unix2dos", "awk", "cut", "tr",
+    # system configuration that links or edits a few files (FreshRSS's seven a2enmod and
+    # a2dismod calls were priced as 140 s of unknown commands)
+    "a2enmod", "a2dismod", "a2ensite", "a2dissite", "a2enconf", "a2disconf", "phpenmod",
+    "phpdismod", "update-alternatives", "rc-update", "passwd", "chpasswd", "ulimit",
+    "sysctl", "timedatectl", "dpkg-reconfigure", "update-locale",
 })
 OS_MANAGERS = {
     # manager -> (index refresh subcommands, install subcommands)

@@ -22,6 +22,15 @@ def test_trivial_commands_cost_the_step_overhead_only() -> None:
     assert "trivial" in got.basis and "mkdir" in got.basis
 
 
+def test_apache_module_switches_are_trivial() -> None:
+    # FreshRSS: seven a2enmod/a2dismod calls were seven unknown commands, 140 s
+    got = _run("a2dismod -q -f alias autoindex negotiation status && a2enmod -q deflate "
+               "expires headers mime remoteip setenvif && a2disconf -q '*' "
+               "&& a2dissite -q '*' && a2ensite -q FreshRSS && a2enconf -q x")
+    assert got is not None
+    assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + 6 * rc.TRIVIAL_SECONDS)
+
+
 def test_package_install_counts_named_packages() -> None:
     got = _run("apt-get update && apt-get install -y --no-install-recommends curl git "
                "&& rm -rf /var/lib/apt/lists/*")
