@@ -440,21 +440,29 @@ def _pointer_notices(history: History, toplevel: Path, context: Path) -> list[st
     return out
 
 
-def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
-    """BuildKit keys `COPY --from=stage` (and a bind mount from a stage) on the content of
+def upper_bound_counts(result: ReplayResult) -> dict[int, int]:
+    """Instruction -> commits at which it missed because a stage it takes from rebuilt.
+
+    BuildKit keys `COPY --from=stage` (and a bind mount from a stage) on the content of
     what it takes (opsutils.NewContentHashFunc); the replay cannot see that content, so it
-    counts a miss whenever the stage rebuilt. Say where that makes the figures upper bounds."""
+    counts a miss whenever the stage rebuilt: from those lines on, the figures are upper
+    bounds. Only where the stage reference itself is the first miss of its stage."""
     counts: dict[int, int] = {}
     if result.plan is None or not any(op.stage_refs or op.content_upper
                                       for sp in result.plan.stages for op in sp.ops):
-        return []  # one plan (the current file), and nothing in it takes from a stage
+        return counts  # one plan (the current file), and nothing in it takes from a stage
     for c in result.commits:
         first = {m.first_instruction for m in c.rebuilt}
         for op in c.rebuilt_ops:
-            # only where the stage reference itself is the miss, not an earlier line
             if (op.stage_refs or op.content_upper) and op.instruction in first \
                     and op.instruction >= 0:
                 counts[op.instruction] = counts.get(op.instruction, 0) + 1
+    return counts
+
+
+def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
+    """Say where COPY --from makes the figures upper bounds (`upper_bound_counts`)."""
+    counts = upper_bound_counts(result)
     if len(counts) > 1:  # one notice for all of them: a line each would repeat the reason
         items = sorted(counts.items())
         lines = ",".join(str(df.instructions[ins].start_line) for ins, _ in items)

@@ -48,6 +48,10 @@ class LayerRow:
 class Headline:
     figures: tuple[Figures, ...]  # current, safe, unsafe (in VARIANTS order)
     layers: tuple[LayerRow, ...]  # in today's file order, then layers new in the rewrites
+    # today's file's lines whose COPY --from (or bind mount from a stage) counted as rebuilt
+    # because its stage rebuilt: the figures from the first on are upper bounds
+    # (cache/timeline.py upper_bound_counts)
+    upper_bound_lines: tuple[int, ...] = ()
 
     def by(self, variant: str) -> Figures:
         return self.figures[VARIANTS.index(variant)]
@@ -101,4 +105,12 @@ def headline(rep) -> Headline | None:
                           tuple(k[key][0] if key in k else None for k in keyed),
                           tuple(k[key][1] if key in k else None for k in keyed))
                  for key in order)
-    return Headline(figures, rows)
+    hist = rep.variants[0].subject.analysis.history
+    upper: tuple[int, ...] = ()
+    if hist is not None:
+        from layerlens.cache.timeline import upper_bound_counts
+
+        df = rep.variants[0].subject.analysis.dockerfile
+        upper = tuple(sorted(df.instructions[i].start_line
+                             for i in upper_bound_counts(hist.replay)))
+    return Headline(figures, rows, upper)

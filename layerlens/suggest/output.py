@@ -203,6 +203,7 @@ def headline_json(rep: SuggestReport) -> dict[str, Any] | None:
         return None
     return {
         "builds": h.by("current").builds,
+        "upper_bounds_from_line": h.upper_bound_lines[0] if h.upper_bound_lines else None,
         "variants": {f.variant: {
             "fixes": list(f.rules),
             "rebuild_seconds_per_commit": f.seconds_per_commit,
@@ -272,6 +273,12 @@ def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list
                        f"{plural(f.builds, 'build')} both make)")
     if any(f.unknown_push_layers for f in h.figures):
         out.append("  (push: the known part; some layer sizes are unknown without --image)")
+    if h.upper_bound_lines:
+        lines = ",".join(map(str, h.upper_bound_lines))
+        out.append(f"  (upper bounds from line {h.upper_bound_lines[0]} on: the COPY --from at "
+                   f"line{'s' if len(h.upper_bound_lines) > 1 else ''} {lines} counts as "
+                   "rebuilt whenever its stage rebuilds; BuildKit reuses it when the files "
+                   "it takes are unchanged)")
     rows = [r for r in h.layers if any(s for s in r.shares if s)]
     if rows:
         out.append("  share of builds that rebuild each layer: now -> safe"

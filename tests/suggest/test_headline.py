@@ -81,3 +81,21 @@ def test_a_rewrite_that_fails_at_old_commits_is_compared_over_the_rest(tmp_path)
     assert unsafe["current_rebuild_seconds_per_commit"] == pytest.approx(sum(both) / 4)
     text = report_text(rep, "Dockerfile", None)
     assert "(the --unsafe-fixes rewrite fails to build at 1 commit where today's file" in text
+
+
+def test_copy_from_a_rebuilt_stage_makes_the_headline_an_upper_bound(tmp_path) -> None:
+    # healthchecks and lemmy: the headline counted a COPY --from as rebuilt at every commit
+    # without the "upper bounds" notice analyze gives
+    df = ("FROM a AS build\nWORKDIR /src\nCOPY . .\nRUN make\n"
+          "FROM b\nCOPY --from=build /src/out /out\n")
+    rep = with_history(tmp_path, df, {"a.c": "0", ".dockerignore": ".git\n"},
+                       [("a.c", "1"), ("a.c", "2")])
+    assert headline_json(rep)["upper_bounds_from_line"] == 6
+    text = report_text(rep, "Dockerfile", None)
+    assert "(upper bounds from line 6 on: the COPY --from at line 6 counts as rebuilt" in text
+
+
+def test_no_upper_bound_without_a_stage_reference(tmp_path) -> None:
+    rep = with_history(tmp_path, DF, FILES, EDITS)
+    assert headline_json(rep)["upper_bounds_from_line"] is None
+    assert "upper bounds" not in report_text(rep, "Dockerfile", None)
