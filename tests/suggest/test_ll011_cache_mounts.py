@@ -48,3 +48,13 @@ def test_only_runs_that_rebuild_in_the_window(tmp_path) -> None:
     edits = [("app.py", f"v = {i}\n") for i in range(1, 4)]
     rep = with_history(tmp_path, df, {"app.py": "v = 0\n"}, edits, select={"LL011"})
     assert [s.lines for s in by_rule(rep, "LL011")] == [(4,)]
+
+
+def test_bundler_cache_follows_bundle_path(tmp_path) -> None:
+    # maybe: ENV BUNDLE_PATH=/bundle, so gems are cached under /bundle/ruby/<version>/cache
+    [s] = by_rule(static(tmp_path, "FROM ruby:3.3\nENV BUNDLE_PATH=/bundle\n"
+                                   "RUN bundle install\n"), "LL011")
+    assert "--mount=type=cache,target=/bundle/ruby/<Ruby ABI version" in s.note
+    assert "/usr/local/bundle/cache" not in s.note
+    [d] = by_rule(static(tmp_path / "d", "FROM ruby:3.3\nRUN bundle install\n"), "LL011")
+    assert "--mount=type=cache,target=/usr/local/bundle/cache" in d.note

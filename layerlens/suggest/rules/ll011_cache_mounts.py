@@ -63,6 +63,20 @@ def _tools(ins) -> list[str]:
     return found
 
 
+def _cache_dirs(tool: str, ins) -> tuple[tuple[str, ...], str]:
+    """The tool's cache directories for this RUN, and the source of the rule. Bundler with
+    BUNDLE_PATH set (in the RUN's environment) downloads gems into
+    `$BUNDLE_PATH/ruby/<Ruby ABI version>/cache`, not the ruby images' /usr/local/bundle/cache
+    (bundle-config(1), BUNDLE_PATH; maybe's Dockerfile sets it)."""
+    if tool == "bundle":
+        path = dict(ins.env).get("BUNDLE_PATH", "").rstrip("/")
+        if path and path != "/usr/local/bundle":
+            return ((f"{path}/ruby/<Ruby ABI version, e.g. 3.3.0>/cache",),
+                    "bundle-config(1): with BUNDLE_PATH, gems are cached in "
+                    "$BUNDLE_PATH/ruby/<version>/cache")
+    return CACHES[tool]
+
+
 def _bind_hint(df, stage: int, run) -> str | None:
     """When the RUN directly follows a COPY of a few files it names (a manifest COPY), the
     bind-mount form of that COPY: the files are read, not stored in a layer."""
@@ -102,9 +116,10 @@ def check(subject: Subject) -> list[Suggestion]:
             st = summary.instructions.get(idx) if summary is not None else None
             if summary is not None and (st is None or not st.rebuilds):
                 continue  # never rebuilt in the window: a warm cache would not be used
+            dirs = {t: _cache_dirs(t, ins) for t in tools}
             mounts = " ".join(f"--mount=type=cache,target={d}" + (
                 ",sharing=locked" if t in ("apt-get", "apk") else "")
-                for t in tools for d in CACHES[t][0])
+                for t in tools for d in dirs[t][0])
             extra = []
             if "apt-get" in tools:
                 extra.append("on Debian/Ubuntu images also remove "
@@ -114,7 +129,7 @@ def check(subject: Subject) -> list[Suggestion]:
             bind = _bind_hint(df, stage, ins)
             if bind:
                 extra.append(bind)
-            sources = "; ".join(f"{t}: {CACHES[t][1]}" for t in tools)
+            sources = "; ".join(f"{t}: {dirs[t][1]}" for t in tools)
             note = (f"RUN {mounts} ... ({sources}). Not applied: the cached files leave the "
                     "image, `--mount` needs BuildKit, and the replay cannot price a warm cache"
                     + ("; " + "; ".join(extra) if extra else ""))
