@@ -151,9 +151,21 @@ def file_finding(path: str, data: bytes | None) -> str | None:
 
     A template (`.env.example`, TEMPLATE_SUFFIXES) is a secret only when a value in it
     looks real. One table for the image reader and LL006's build-context check."""
-    if path.lower().endswith(TEMPLATE_SUFFIXES) and not looks_real(data):
+    if is_template(path) and not looks_real(data):
         return None
     return _file_kind(path, data)
+
+
+def is_template(path: str) -> bool:
+    """A template by its name: a TEMPLATE_SUFFIXES ending (`.env.example`), or a template
+    word as the name before `.env` (`example.env`, `sample.env`: FreshRSS ships
+    `Docker/freshrss/example.env` with `ADMIN_PASSWORD=freshrss`)."""
+    name = path.lower().rsplit("/", 1)[-1]
+    if name.endswith(TEMPLATE_SUFFIXES):
+        return True
+    stem = name.removesuffix(".env")
+    return stem != name and stem.rsplit(".", 1)[-1].lstrip("._-") in {
+        s.lstrip(".") for s in TEMPLATE_SUFFIXES}
 
 
 def _file_kind(path: str, data: bytes | None) -> str | None:
