@@ -306,9 +306,16 @@ def chain_violations(doc: dict[str, Any]) -> tuple[int, list[Violation]]:
 
 
 def suggest_before(doc: dict[str, Any]) -> float | None:
-    """suggest's measured "before": rebuild seconds per commit of today's file."""
+    """suggest's measured "before": rebuild seconds per commit of today's file, from the
+    headline, else from a saving measured over the whole window (one whose rewrite fails
+    at no commit: a saving is paired over the commits at which both texts build, so its
+    "before" leaves out the commits where the rewrite fails)."""
+    head = ((doc.get("headline") or {}).get("variants") or {}).get("current") or {}
+    if head.get("rebuild_seconds_per_commit") is not None:
+        return float(head["rebuild_seconds_per_commit"])
     for sav in [doc.get("total_savings"), *(s.get("savings") for s in doc.get("suggestions", ()))]:
-        if sav and sav.get("rebuild_seconds_per_commit_before") is not None:
+        if sav and sav.get("rebuild_seconds_per_commit_before") is not None \
+                and not sav.get("rewrite_failed_builds"):
             return float(sav["rebuild_seconds_per_commit_before"])
     return None
 
