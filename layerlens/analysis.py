@@ -232,7 +232,7 @@ def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
     hist, hist_notices = analyze_history(
         df, options.dockerfile, options.context_dir, a.inputs, a.matcher, hist_opts,
         build_args=options.build_args, target=options.target, log_seconds=log_seconds,
-        measured=measured, progress=say, scanned=a.context)
+        measured=measured, progress=say, scanned=a.context, read=a.context_file)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)
