@@ -256,7 +256,8 @@ def _follow_make(df: Dockerfile, ins: Instruction, read: Reader,
         scripts, doubts, first = got
         label = f"make {' '.join(targets) or first} ({rel})"
         return Followed(idx, rel, label, scripts,
-                        directory if directory not in (None, ".") else None, doubts)
+                        directory=directory if directory not in (None, ".") else None,
+                        doubts=doubts)
     return None
 
 
