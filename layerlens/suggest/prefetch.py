@@ -578,10 +578,20 @@ def suggestions(subject: Subject, rule: Rule,
                 via_note, via_doubt = followed_doubt(pf, run)
                 note = via_note
                 doubt = doubt or via_doubt
+            set_wd: list[str] = []
             if note is None and _workdir_at(df, copy) != wd:
-                note = (f"the working directory becomes {wd} after {copy.upper} at line "
-                        f"{copy.start_line}: set it before, then copy the manifests and "
-                        "prefetch there")
+                cpos = members.index(copy)
+                # `COPY . /src` then `WORKDIR /src`: the same WORKDIR set before the copy
+                # changes the directory of no other instruction (only the inserted ones run
+                # between the two); as root it creates the directory the COPY would create
+                if members[cpos + 1].keyword == "workdir" and \
+                        _workdir_at(df, members[cpos + 2]) == wd and \
+                        _user_at(df, copy) is None and "$" not in wd and "\n" not in wd:
+                    set_wd = [f"WORKDIR {wd}"]
+                else:
+                    note = (f"the working directory becomes {wd} after {copy.upper} at line "
+                            f"{copy.start_line}: set it before, then copy the manifests and "
+                            "prefetch there")
             title, lines = rule.title, (copy.start_line, run.start_line)
             where = f" (in {pf.via.label})" if pf.via is not None else ""
             msg = (f"{pf.ecosystem} build at line {run.start_line}{where} downloads its "
@@ -599,7 +609,7 @@ def suggestions(subject: Subject, rule: Rule,
                 if doubt is None:
                     doubt = final_image_doubt(df, stage, subject.pushed_stages, needed,
                                               caches, wd)
-            new_text = insert_before(df, copy, [*_manifest_copies(copy, files),
+            new_text = insert_before(df, copy, [*set_wd, *_manifest_copies(copy, files),
                                                 f"RUN {pf.command}"])
             savings = subject.measure(new_text)
             out.append(Suggestion(

@@ -132,10 +132,21 @@ def test_maven_wrapper_copies_the_script(tmp_path) -> None:
         "RUN ./mvnw -B dependency:go-offline\n" in s.dockerfile
 
 
-def test_workdir_set_after_the_copy_is_a_hint(tmp_path) -> None:
-    # rclone's shape: COPY . /abs, then WORKDIR /abs: the manifests would land elsewhere
+def test_workdir_set_right_after_the_copy_is_set_before_the_prefetch(tmp_path) -> None:
+    # rclone's shape: COPY . /abs, then WORKDIR /abs: the same WORKDIR goes first
     df = MULTI.replace("WORKDIR /src\nCOPY . .\n", "COPY . /src/\nWORKDIR /src\n")
     s = _one(tmp_path, df)
+    assert s.fix_class == "safe", s.unsafe_reason
+    assert "WORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . /src/\n" \
+        "WORKDIR /src\n" in s.dockerfile
+
+
+@pytest.mark.parametrize("change", [
+    "COPY . /src/\nRUN ls\nWORKDIR /src\n",  # another instruction would move with it
+    "USER 1000\nENV HOME=/h\nCOPY . /src/\nWORKDIR /src\n",  # not root: its own mkdir
+])
+def test_workdir_set_later_after_the_copy_is_a_hint(tmp_path, change) -> None:
+    s = _one(tmp_path, MULTI.replace("WORKDIR /src\nCOPY . .\n", change))
     assert s.fix_class == "hint" and "working directory" in s.note
 
 
