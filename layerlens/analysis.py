@@ -218,7 +218,7 @@ def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
     if a.image is not None:
         from layerlens.image.costs import image_op_costs
 
-        known = image_op_costs(a.image, df, a.layer_sources)
+        known = image_op_costs(a.image, df, a.layer_sources, a.context_file, a.inputs)
         hist_opts = replace(hist_opts, op_costs={**known, **hist_opts.op_costs})
     log_seconds = None
     if hist_opts.enabled and hist_opts.build_log is not None:
