@@ -37,7 +37,10 @@ Class (seconds): rationale.
 * download: curl, wget, git clone (5): one archive or repository, warm network.
 * unpack: tar, unzip, gunzip (2): local I/O on a downloaded archive.
 * any other command: a project script, an unknown tool (20): the flat default
-  layerlens used for every RUN before.
+  layerlens used for every RUN before. A project script or `make [target]` whose file is
+  in today's build context is followed one level instead (runmodel/follow.py) and
+  priced by the commands it runs, today's version of the file standing for every
+  replayed commit, as today's Dockerfile does.
 
 Builds that download (issue 16). `go build`/`install`/`test`, `mvn package` (and
 install, verify, compile, test), `gradle build` (and assemble, installDist, bootJar, jar,

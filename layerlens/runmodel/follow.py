@@ -273,7 +273,7 @@ def _text(node) -> str:
     return node.text.decode("utf-8", errors="replace")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # keyed by the file's bytes (at most MAX_BYTES each)
 def make_recipes(data: bytes, targets: tuple[str, ...],
                  overrides: tuple[tuple[str, str], ...] = ()
                  ) -> tuple[tuple[RunScript, ...], tuple[str, ...], str] | None:
