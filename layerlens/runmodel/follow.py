@@ -194,7 +194,10 @@ def _follow(df: Dockerfile, ins: Instruction, read: Reader, inputs: Mapping[int,
     if text.startswith("#!") and not re.match(r"#!\s*(/usr)?/bin/(env\s+)?(ba|da|a|z)?sh\b",
                                               text):
         return None  # a Python or Perl script: not a shell program
-    sc = parse_script(text)
+    try:
+        sc = parse_script(text)
+    except RecursionError:  # nesting deeper than Python's stack: not a build script
+        return None
     if sc.errors or len(sc.commands) > MAX_COMMANDS:
         return None
     return Followed(idx, rel, rel, (sc,))
@@ -250,7 +253,10 @@ def _follow_make(df: Dockerfile, ins: Instruction, read: Reader,
         data = read(rel)
         if data is None or len(data) >= MAX_BYTES:
             return None
-        got = make_recipes(data, tuple(targets), tuple(sorted(overrides.items())))
+        try:
+            got = make_recipes(data, tuple(targets), tuple(sorted(overrides.items())))
+        except RecursionError:  # conditionals nested deeper than Python's stack
+            return None
         if got is None:
             return None
         scripts, doubts, first = got

@@ -151,7 +151,7 @@ def _prefetch_of(w: list[str]) -> Prefetch | None:
     return None
 
 
-def followed_doubt(pf: Prefetch, ins: Instruction) -> tuple[str | None, str | None]:
+def followed_doubt(pf: Prefetch) -> tuple[str | None, str | None]:
     """(hint note, unsafe doubt) for a prefetch whose build runs inside a project script or
     Makefile (`pf.via`): the file is followed one level only, so anything it does that the
     inserted prefetch would not (run elsewhere, set the tool's variables, fetch by itself,
@@ -575,7 +575,7 @@ def suggestions(subject: Subject, rule: Rule,
                     "local directories" in doubt or "multi-module" in doubt):
                 note = doubt  # the prefetch would fail: a hint, not a fix
             if note is None and pf.via is not None:
-                via_note, via_doubt = followed_doubt(pf, run)
+                via_note, via_doubt = followed_doubt(pf)
                 note = via_note
                 doubt = doubt or via_doubt
             set_wd: list[str] = []
