@@ -263,7 +263,7 @@ def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
     if a.image is not None:
         from layerlens.image.costs import image_op_costs
 
-        known = image_op_costs(a.image, df, a.layer_sources)
+        known = image_op_costs(a.image, df, a.layer_sources, a.context_file, a.inputs)
         hist_opts = replace(hist_opts, op_costs={**known, **hist_opts.op_costs})
     log_seconds = None
     if hist_opts.enabled and hist_opts.build_log is not None:
@@ -277,7 +277,7 @@ def with_history(a: Analysis, progress: Progress | None = None) -> Analysis:
     hist, hist_notices = analyze_history(
         df, options.dockerfile, options.context_dir, a.inputs, a.matcher, hist_opts,
         build_args=options.build_args, target=options.target, log_seconds=log_seconds,
-        measured=measured, progress=say, scanned=a.context)
+        measured=measured, progress=say, scanned=a.context, read=a.context_file)
     notices.extend(hist_notices)
     if hist is not None:
         notices.extend(hist.notices)

@@ -20,6 +20,7 @@ from layerlens.cache.ops import BuildPlan, Op
 from layerlens.cache.replay import ReplayResult
 from layerlens.dockerfile.model import Instruction
 from layerlens.gcpause import paused
+from layerlens.runmodel.follow import Followed
 
 # Documented defaults, used only when nothing better is known (marked "estimate").
 # A RUN the RUN model cannot read (cache/runcost.py prices the others by their commands).
@@ -95,9 +96,11 @@ class CostSummary:
         return self.unknown_push_layers == 0
 
 
-def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None) -> OpCost:
+def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None,
+             followed: tuple[Followed, ...] = ()) -> OpCost:
     """The estimated cost of `op` (marked "estimate", with its basis). `ins`, the RUN's
-    instruction, lets the RUN model price it by what it does; without it (or when the model
+    instruction, lets the RUN model price it by what it does (`followed`: the project
+    scripts and Makefiles it runs, runmodel/follow.py); without it (or when the model
     finds no command) a RUN costs `DEFAULT_RUN_SECONDS`. COPY/ADD cost a base plus their
     bytes at `COPY_BYTES_PER_SECOND` (bytes unknown: the base alone)."""
     download: tuple[tuple[str, float], ...] = ()
@@ -108,7 +111,7 @@ def estimate(op: Op, size_bytes: int | None, ins: Instruction | None = None) -> 
         if ins is not None:
             from layerlens.cache.runcost import estimate_run
 
-            got = estimate_run(ins)
+            got = estimate_run(ins, followed)
             if got is not None:
                 seconds, basis = got.seconds, got.basis
                 download, prefetches = got.download, got.prefetches

@@ -38,7 +38,10 @@ Class (seconds): rationale.
 * download: curl, wget, git clone (5): one archive or repository, warm network.
 * unpack: tar, unzip, gunzip (2): local I/O on a downloaded archive.
 * any other command: a project script, an unknown tool (20): the flat default
-  layerlens used for every RUN before.
+  layerlens used for every RUN before. A project script or `make [target]` whose file is
+  in today's build context is followed one level instead (runmodel/follow.py) and
+  priced by the commands it runs, today's version of the file standing for every
+  replayed commit, as today's Dockerfile does.
 
 Builds that download (issue 16). `go build`/`install`/`test`, `mvn package` (and
 install, verify, compile, test), `gradle build` (and assemble, installDist, bootJar, jar,
@@ -71,6 +74,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from layerlens.dockerfile.model import Instruction
+from layerlens.runmodel.follow import Followed
+from layerlens.runmodel.shell import Command
 
 RUN_OVERHEAD_SECONDS = 0.5
 TRIVIAL_SECONDS = 0.05
@@ -183,8 +188,15 @@ def dependency_role(name: str, args: list[str | None]) -> tuple[str, str] | None
     if eco == "go":
         if pos[:2] == ["mod", "download"]:
             return "prefetch", eco
-        if pos[:1] and pos[0] in BUILD_GOALS[eco] and not any(
-                a is None or "@" in a for a in pos[1:]):
+        # `go build`/`test` refuse path@version (only `go install` takes it), so an
+        # unknown word there (`go build $(LDFLAGS)` in a Makefile) names no other module
+        # `go install` takes path@version only when every package argument has one, so a
+        # local package (`./cmd/...`) beside unknown words (`$GO_FLAGS`) still builds here
+        rest = pos[1:]
+        if pos[:1] and pos[0] in BUILD_GOALS[eco] and (
+                pos[0] != "install" or not any(a is None or "@" in a for a in rest) or (
+                    not any(a and "@" in a for a in rest)
+                    and any(a and a.startswith(".") for a in rest))):
             return "build", eco
         return None
     if eco == "cargo":
@@ -221,7 +233,7 @@ def classify(name: str, args: list[str | None]) -> tuple[str, float]:
             return "sleep", float(sub or 0)
         except ValueError:
             return "other", UNKNOWN_COMMAND_SECONDS
-    if base in TRIVIAL:
+    if base in TRIVIAL or (base == "go" and sub in ("env", "version")):
         return "trivial", TRIVIAL_SECONDS
     if base in OS_MANAGERS:
         refresh, install = OS_MANAGERS[base]
@@ -231,6 +243,9 @@ def classify(name: str, args: list[str | None]) -> tuple[str, float]:
             n = sum(1 for a in pos[1:] if a)
             return f"OS packages ({n} named)", OS_INSTALL_SECONDS + OS_PER_PACKAGE_SECONDS * n
         return "trivial", TRIVIAL_SECONDS  # clean, autoremove, remove: local bookkeeping
+    if base == "go" and sub == "install" and any(a and a.startswith(".") for a in pos[1:]) \
+            and dependency_role(name, args) == ("build", "go"):
+        return "compile or bundle", COMPILE_SECONDS  # `go install ./cmd/...`: a local build
     if base in COMPILE and (COMPILE[base] is None or sub in COMPILE[base]):
         if base not in SCRIPT_RUNNERS or sub not in ("run", "run-script") or (
                 len(pos) > 1 and pos[1] and BUILD_SCRIPT.search(pos[1])):
@@ -263,41 +278,42 @@ def classify(name: str, args: list[str | None]) -> tuple[str, float]:
 
 
 @lru_cache(maxsize=4096)
-def estimate_run(ins: Instruction) -> RunEstimate | None:
+def estimate_run(ins: Instruction, followed: tuple[Followed, ...] = ()) -> RunEstimate | None:
     """The estimated build seconds of RUN `ins` from its commands, with the basis; None when
-    the RUN model finds no command in it (the caller keeps its flat default)."""
+    the RUN model finds no command in it (the caller keeps its flat default).
+
+    `followed` (runmodel/follow.py, from today's build context) replaces a command that runs
+    a project script or `make` by the commands it runs: `RUN make` costs the `go build` in
+    the Makefile's recipe, download part included. Today's version of the file prices every
+    replayed commit, as today's Dockerfile does."""
     from layerlens.runmodel.effects import scripts_of
 
     parts: list[tuple[str, str, float]] = []  # (command, class, seconds)
     download: list[tuple[str, float]] = []
     prefetched: set[str] = set()  # by an earlier command of this RUN
-    moved = False  # a `cd` ran: later commands may read other manifests
+    by_command = {f.command: f for f in followed}
+    moved = False  # a `cd` of the RUN's shell ran: later commands may read other manifests
+    n = 0
     for script in scripts_of(ins):
+        cds: list[Command] = []  # `cd`s of this script so far
         for cmd in script.commands:
-            name = cmd.name
-            if name is None:
-                if cmd.words:
-                    parts.append((cmd.words[0].raw, "other", UNKNOWN_COMMAND_SECONDS))
+            f = by_command.get(n)
+            n += 1
+            here = moved or _after_cd(cmd, cds)
+            if f is None:
+                _price(cmd, here, parts, download, prefetched, None)
+                if _is_cd(cmd):
+                    cds.append(cmd)
+                    moved = moved or cmd.subshell is None
                 continue
-            args = [w.value for w in cmd.args]
-            cls, secs = classify(name, args)
-            role = dependency_role(name, args)
-            if _basename(name) in ("cd", "pushd", "popd"):
-                moved = True
-            elif role is not None and role[0] == "prefetch":
-                secs = DEPENDENCY_DOWNLOAD_SECONDS[role[1]]
-                cls = f"{role[1]} dependency download"
-                if not moved:
-                    prefetched.add(role[1])
-            elif role is not None and cls == "compile or bundle":
-                part = DEPENDENCY_DOWNLOAD_SECONDS[role[1]]
-                if role[1] in prefetched:  # `go mod download && go build` in one RUN
-                    secs -= part
-                    cls = "compile or bundle (dependencies prefetched)"
-                elif not moved:
-                    download.append((role[1], part))
-            parts.append((_basename(name) if _basename(name) not in MULTICALL or not args
-                          else f"{_basename(name)} {args[0]}", cls, secs))
+            for sc in f.scripts:
+                # the file runs in a shell of its own (each make recipe line in its own)
+                inner: list[Command] = []
+                for c in sc.commands:
+                    _price(c, here or f.directory is not None or _after_cd(c, inner),
+                           parts, download, prefetched, f.label)
+                    if _is_cd(c):
+                        inner.append(c)
     if not parts:
         return None
     total = RUN_OVERHEAD_SECONDS + sum(s for _, _, s in parts)
@@ -311,3 +327,43 @@ def estimate_run(ins: Instruction) -> RunEstimate | None:
     split = "".join(f"; of which {eco} dependency download {s:g}s" for eco, s in download)
     return RunEstimate(total, f"RUN model: {shown}{split}; step overhead "
                        f"{RUN_OVERHEAD_SECONDS:g}s", tuple(download), frozenset(prefetched))
+
+
+def _is_cd(cmd: Command) -> bool:
+    return _basename(cmd.name or "") in ("cd", "pushd", "popd")
+
+
+def _after_cd(cmd: Command, cds: list[Command]) -> bool:
+    """A `cd` of the same script before `cmd` moved it: one of the script's own shell, or
+    one in a subshell that `cmd` is inside of."""
+    return any(d.subshell is None or d.subshell[0] <= cmd.start < d.subshell[1] for d in cds)
+
+
+def _price(cmd: Command, moved: bool, parts: list[tuple[str, str, float]],
+           download: list[tuple[str, float]], prefetched: set[str], via: str | None) -> None:
+    """Price one simple command into `parts` (and its dependency download, or prefetch);
+    `moved`: it runs after a `cd`, maybe by other manifests. `via` names the followed file
+    the command comes from."""
+    name = cmd.name
+    if name is None:
+        if cmd.words:
+            parts.append((cmd.words[0].raw, "other", UNKNOWN_COMMAND_SECONDS))
+        return
+    args = [w.value for w in cmd.args]
+    cls, secs = classify(name, args)
+    role = dependency_role(name, args)
+    if role is not None and role[0] == "prefetch":
+        secs = DEPENDENCY_DOWNLOAD_SECONDS[role[1]]
+        cls = f"{role[1]} dependency download"
+        if not moved:
+            prefetched.add(role[1])
+    elif role is not None and cls == "compile or bundle":
+        part = DEPENDENCY_DOWNLOAD_SECONDS[role[1]]
+        if role[1] in prefetched:  # `go mod download && go build` in one RUN
+            secs -= part
+            cls = "compile or bundle (dependencies prefetched)"
+        elif not moved:
+            download.append((role[1], part))
+    shown = _basename(name) if _basename(name) not in MULTICALL or not args \
+        else f"{_basename(name)} {args[0]}"
+    parts.append((shown if via is None else f"{shown} in {via}", cls, secs))

@@ -79,6 +79,10 @@ class ReplaySetup:
     measured: Mapping[str, tuple[float, str]] = field(default_factory=dict)
     # path-matching answers shared by every replay over this history (suggest's candidates)
     matching: Matching = field(default_factory=Matching, compare=False, repr=False)
+    # reads a file of today's build context (`Analysis.context_file`): the project scripts
+    # and Makefiles a RUN runs are priced from today's version (runmodel/follow.py)
+    read: Callable[[str], bytes | None] | None = field(default=None, compare=False,
+                                                        repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +154,12 @@ def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
              known: Mapping[str, OpCost],
              log_seconds: Mapping[str, float] | None = None,
              df: Dockerfile | None = None,
-             measured: Mapping[str, tuple[float, str]] | None = None) -> dict[str, OpCost]:
+             measured: Mapping[str, tuple[float, str]] | None = None,
+             read: Callable[[str], bytes | None] | None = None) -> dict[str, OpCost]:
     """Today's cost of each operation, by identity: known figures first (an image), else
     context sizes and estimates (a RUN priced by the RUN model when `df`, the plan's
-    Dockerfile, is given). Real seconds replace the image's or the estimate's: a build
+    Dockerfile, is given; with `read`, today's context reader, through the project
+    scripts and Makefiles it runs). Real seconds replace the image's or the estimate's: a build
     log's first, then a `layerlens measure` build's (`measured`: seconds and basis)."""
     out: dict[str, OpCost] = {}
     for sp in plan.stages:
@@ -169,7 +175,12 @@ def op_costs(plan: BuildPlan, inputs: Mapping[int, CopyInputs],
                         size = inp.bytes
                 ins = df.instructions[op.instruction] if df is not None and \
                     op.instruction >= 0 else None
-                cost = estimate(op, size, ins)
+                followed = ()
+                if ins is not None and read is not None and op.keyword == "run":
+                    from layerlens.runmodel.follow import follow_run
+
+                    followed = follow_run(df, ins, read, inputs)  # type: ignore[arg-type]
+                cost = estimate(op, size, ins, followed)
             if log_seconds and op.identity in log_seconds:
                 cost = OpCost(log_seconds[op.identity], "log", cost.size_bytes, cost.push_bytes,
                               cost.push_source, "BuildKit build log (--build-log)")
@@ -240,7 +251,8 @@ def replay_text(
     # a counterfactual of the window: from the tracks shared with every other one
     result = replay_fixed(setup.history, Version(plan, matcher), start=setup.start,
                           base_refresh=setup.base_refresh_seconds, shared=setup.matching)
-    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured)
+    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured,
+                     setup.read)
     return result, summarize(result, costs, plan=plan, pullers=setup.pullers,
                              churn=churn_of(setup.matching, setup.history, setup.start,
                                             matcher))
@@ -293,6 +305,7 @@ def analyze_history(
     measured: Mapping[str, tuple[float, str]] | None = None,
     progress: Callable[[str], None] | None = None,
     scanned: Context | None = None,
+    read: Callable[[str], bytes | None] | None = None,
 ) -> tuple[HistoryAnalysis | None, tuple[str, ...]]:
     """Mine the window once and replay the current Dockerfile `df` over it.
 
@@ -300,7 +313,8 @@ def analyze_history(
     COPY/ADD of `df` brings in now; `log_seconds` (a build log's) and `measured` (`layerlens
     measure`'s, with their basis) are real step seconds by operation identity; `scanned`, the
     context scanned with `matcher`, spares the replay testing today's files against it
-    again. Returns (None, notices) when there is no usable history.
+    again; `read` reads a file of today's context (`Analysis.context_file`), for the
+    scripts and Makefiles RUNs run. Returns (None, notices) when there is no usable history.
     Raises `LayerlensError` when git itself fails.
     """
     say = progress or (lambda _m: None)
@@ -354,7 +368,7 @@ def analyze_history(
             f"build and {'is' if start == 1 else 'are'} not in the figures")
     setup = ReplaySetup(history, start, dict(build_args), df.platform, target, volatile,
                         options.base_refresh_seconds, options.pullers, dict(options.op_costs),
-                        dict(log_seconds or {}), dict(measured or {}))
+                        dict(log_seconds or {}), dict(measured or {}), read=read)
     if scanned is not None:
         setup.matching.seed(matcher, (f.path for f in scanned.files), scanned.excluded)
     say(f"replaying {len(history.commits) - start} commits")
@@ -381,7 +395,7 @@ def analyze_history(
             setup = replace(setup, start=new_start)
             result = restarted(result, ok, history)
     summary = summarize(result, op_costs(plan, inputs, setup.known_costs, setup.log_seconds,
-                                         df, setup.measured),
+                                         df, setup.measured, setup.read),
                         plan=plan, pullers=setup.pullers)
     notices += _failed_notices(df, summary)
     notices += _from_stage_notices(df, result)
@@ -547,7 +561,8 @@ def _as_built(setup: ReplaySetup, df_path: str | None, ignore_paths: tuple[str, 
     result = replay(setup.history, versions, watched=watched,
                     base_refresh=setup.base_refresh_seconds)
     plan = plan_of(df, setup)
-    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured)
+    costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured,
+                     setup.read)
     summary = summarize(result, costs, plan=plan, pullers=setup.pullers)
     notices = []
     broken = [c for c in result.commits if c.error]

@@ -60,6 +60,9 @@ class Command:
     start: int  # byte offsets into the script source
     end: int
     nested: bool  # inside a compound statement or a substitution
+    # byte range of the innermost `( ... )` subshell or substitution around it (None: the
+    # script's own shell): a `cd` there does not move the commands after that range
+    subshell: tuple[int, int] | None = None
 
     @property
     def name(self) -> str | None:
@@ -205,8 +208,10 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
     operators: list[tuple[int, str]] = []  # (offset, operator): sorted by position below
     compound: list[str] = []
 
-    def visit(n, nested: bool) -> None:
+    def visit(n, nested: bool, scope: tuple[int, int] | None = None) -> None:
         t = n.type
+        if t in ("subshell", "command_substitution", "process_substitution"):
+            scope = (n.start_byte, n.end_byte)
         if t == "comment":
             comments.append(Comment(n.start_byte, n.end_byte, _text(n)))
             return
@@ -214,7 +219,7 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
             compound.append(t)
             nested = True
         if t in ("command", "declaration_command", "unset_command"):
-            commands.append(_command(n, nested))
+            commands.append(_command(n, nested, scope))
             for c in n.children:  # substitutions inside the words run commands too
                 _visit_words(c)
             return
@@ -228,9 +233,9 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
                         if cc.type == "file_redirect":
                             reds.append(_redirect(cc))
             if body is not None and body.type in ("command", "declaration_command"):
-                cmd = _command(body, nested)
+                cmd = _command(body, nested, scope)
                 commands.append(Command(cmd.words, cmd.assignments, cmd.redirects + tuple(reds),
-                                        n.start_byte, n.end_byte, nested))
+                                        n.start_byte, n.end_byte, nested, scope))
                 for c in body.children:
                     _visit_words(c)
                 for c in n.children:
@@ -239,24 +244,26 @@ def parse_script(source: str, exec_form: bool = False) -> RunScript:
                 return
             if body is not None:
                 # a redirect on a compound statement: keep it on a placeholder command
-                visit(body, nested)
-                commands.append(Command((), (), tuple(reds), n.start_byte, n.end_byte, True))
+                visit(body, nested, scope)
+                commands.append(Command((), (), tuple(reds), n.start_byte, n.end_byte, True,
+                                        scope))
                 return
         if t in ("list", "pipeline", "program"):
             for c in n.children:
                 if not c.is_named and _text(c) in ("&&", "||", ";", "|", "&", "|&", ";;"):
                     operators.append((c.start_byte, _text(c)))
         if t == "variable_assignment":  # a bare `A=b` statement
-            commands.append(Command((), (_assignment(n),), (), n.start_byte, n.end_byte, nested))
+            commands.append(Command((), (_assignment(n),), (), n.start_byte, n.end_byte, nested,
+                                    scope))
             _visit_words(n)
             return
         for c in n.children:
-            visit(c, nested)
+            visit(c, nested, scope)
 
     def _visit_words(n) -> None:
         if n.type in ("command_substitution", "process_substitution"):
             for c in n.children:
-                visit(c, True)
+                visit(c, True, (n.start_byte, n.end_byte))
             return
         for c in n.children:
             _visit_words(c)
@@ -274,7 +281,7 @@ def _assignment(n) -> tuple[str, Word | None]:
             _word(value) if value is not None else Word("", "", frozenset(), False, False))
 
 
-def _command(n, nested: bool) -> Command:
+def _command(n, nested: bool, scope: tuple[int, int] | None = None) -> Command:
     words: list[Word] = []
     assigns: list[tuple[str, Word | None]] = []
     reds: list[Redirect] = []
@@ -295,7 +302,8 @@ def _command(n, nested: bool) -> Command:
         elif (not c.is_named and n.type in ("declaration_command", "unset_command")) or \
                 t == "variable_name":
             words.append(Word(_text(c), _text(c), frozenset(), False, False))
-    return Command(tuple(words), tuple(assigns), tuple(reds), n.start_byte, n.end_byte, nested)
+    return Command(tuple(words), tuple(assigns), tuple(reds), n.start_byte, n.end_byte, nested,
+                   scope)
 
 
 def _vars(n) -> frozenset[str]:

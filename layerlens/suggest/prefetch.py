@@ -58,13 +58,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from layerlens.context.inputs import has_wildcard
 from layerlens.context.patterns import go_clean
 from layerlens.dockerfile.model import Dockerfile, Instruction, find_stage
 from layerlens.runmodel import scripts_of
+from layerlens.runmodel.follow import Followed, follow_run
 
 if TYPE_CHECKING:
     from layerlens.suggest.model import Suggestion
@@ -79,17 +80,43 @@ class Prefetch:
     command: str | None  # the prefetch RUN's command; None: a hint only
     hint: str | None = None  # why there is no automatic fix, or the recipe
     already: tuple[str, ...] = ()  # a RUN containing one of these already prefetches
+    via: Followed | None = None  # the build is in this project script or Makefile
 
 
-def _argv(ins: Instruction) -> list[list[str]]:
-    return [[w.value if w.value is not None else w.raw for w in c.words]
-            for sc in scripts_of(ins) for c in sc.commands if c.words]
+def _argv(ins: Instruction, followed: tuple[Followed, ...] = ()
+          ) -> list[tuple[list[str], Followed | None]]:
+    """Each simple command of RUN `ins` as words (raw text where unknown), a command that
+    runs a followed project script or Makefile replaced by the commands it runs."""
+    by = {f.command: f for f in followed}
+    out: list[tuple[list[str], Followed | None]] = []
+    n = 0
+    for sc in scripts_of(ins):
+        for c in sc.commands:
+            f = by.get(n)
+            n += 1
+            if f is not None:
+                out += [([w.value if w.value is not None else w.raw for w in cc.words], f)
+                        for s in f.scripts for cc in s.commands if cc.words]
+            elif c.words:
+                out.append(([w.value if w.value is not None else w.raw for w in c.words],
+                            None))
+    return out
 
 
-def prefetch(run: Instruction) -> Prefetch | None:
+def prefetch(run: Instruction, followed: tuple[Followed, ...] = ()) -> Prefetch | None:
     """The prefetch a build RUN would profit from, or None when it is no build layerlens
-    knows (or already is a prefetch)."""
-    for w in _argv(run):
+    knows (or already is a prefetch). `followed` (runmodel/follow.py): the project scripts
+    and Makefiles the RUN runs, whose builds count as the RUN's (`Prefetch.via`)."""
+    for w, via in _argv(run, followed):
+        got = _prefetch_of(w)
+        if got is not None:
+            return replace(got, via=via) if via is not None else got
+    return None
+
+
+def _prefetch_of(w: list[str]) -> Prefetch | None:
+    """The prefetch for the one command `w` (its words), or None."""
+    if w:
         tool = w[0].rsplit("/", 1)[-1]
         rest = [a for a in w[1:] if not a.startswith("-")]
         if tool == "go" and rest[:1] in (["build"], ["install"], ["test"]):
@@ -122,6 +149,48 @@ def prefetch(run: Instruction) -> Prefetch | None:
                             "`gradle dependencies`) before the broad COPY",
                             already=("dependencies", "downloadRepos"))
     return None
+
+
+def followed_doubt(pf: Prefetch) -> tuple[str | None, str | None]:
+    """(hint note, unsafe doubt) for a prefetch whose build runs inside a project script or
+    Makefile (`pf.via`): the file is followed one level only, so anything it does that the
+    inserted prefetch would not (run elsewhere, set the tool's variables, fetch by itself,
+    lines layerlens cannot evaluate) is a doubt, and a build in another directory a hint."""
+    f = pf.via
+    if f is None:
+        return None, None
+    if f.directory is not None:
+        return (f"`{f.label}` builds in {f.directory} (make -C): copy that directory's "
+                "manifests and prefetch there"), None
+    from layerlens.cache.runcost import dependency_role
+    from layerlens.runmodel.follow import assigned_names
+
+    for sc in f.scripts:
+        cds = []
+        for c in sc.commands:
+            words = [w.value for w in c.args]
+            role = dependency_role(c.name, words) if c.name else None
+            moved = any(d.subshell is None or d.subshell[0] <= c.start < d.subshell[1]
+                        for d in cds)
+            if role is not None and role[1] == pf.ecosystem and moved:
+                return (f"`{f.label}` changes directory before its {pf.ecosystem} build: "
+                        "copy the manifests it reads and prefetch there"), None
+            if (c.name or "").rsplit("/", 1)[-1] in ("cd", "pushd", "popd"):
+                cds.append(c)
+    for sc in f.scripts:
+        for c in sc.commands:
+            role = dependency_role(c.name, [w.value for w in c.args]) if c.name else None
+            if role == ("prefetch", pf.ecosystem):
+                return None, f"`{f.label}` downloads the {pf.ecosystem} dependencies itself"
+    names = [*f.env, *assigned_names(f.scripts)]
+    # GO_FLAGS and the like are the script's own: no Go variable has an underscore there
+    hit = next((k for k in names if _TOOL_VARS.match(k) and not k.startswith("GO_")), None)
+    if hit is not None:
+        return None, (f"`{f.label}` runs with {hit} set, which changes how the tool runs and "
+                      "the inserted prefetch would not see")
+    if f.doubts:
+        return None, f"`{f.label}`: {f.doubts[0]}"
+    return None, None
 
 
 # Variables that change where the tool puts its cache or what it downloads: set between
@@ -180,7 +249,7 @@ def cache_dirs(ecosystem: str, at: Instruction, run: Instruction, user: str | No
         out.append(env.get("GOCACHE") or home + "/.cache/go-build")
     elif ecosystem == "maven":
         if "maven.repo.local" in (env.get("MAVEN_OPTS") or "") + " ".join(
-                w for c in _argv(run) for w in c):
+                w for c, _ in _argv(run) for w in c):
             return (), "the Maven local repository is moved with maven.repo.local"
         out += [home + "/.m2", "/root/.m2"] + ([env["MAVEN_CONFIG"]] if env.get("MAVEN_CONFIG")
                                                else [])
@@ -466,7 +535,8 @@ def suggestions(subject: Subject, rule: Rule,
         for pos, run in enumerate(members):
             if run.keyword != "run" or skip(run):
                 continue
-            pf = prefetch(run)
+            pf = prefetch(run, follow_run(df, run, subject.analysis.context_file,
+                                          subject.inputs))
             if pf is None:
                 continue
             before = members[:pos + 1]
@@ -504,12 +574,28 @@ def suggestions(subject: Subject, rule: Rule,
             if note is None and doubt is not None and (
                     "local directories" in doubt or "multi-module" in doubt):
                 note = doubt  # the prefetch would fail: a hint, not a fix
+            if note is None and pf.via is not None:
+                via_note, via_doubt = followed_doubt(pf)
+                note = via_note
+                doubt = doubt or via_doubt
+            set_wd: list[str] = []
             if note is None and _workdir_at(df, copy) != wd:
-                note = (f"the working directory becomes {wd} after {copy.upper} at line "
-                        f"{copy.start_line}: set it before, then copy the manifests and "
-                        "prefetch there")
+                cpos = members.index(copy)
+                # `COPY . /src` then `WORKDIR /src`: the same WORKDIR set before the copy
+                # changes the directory of no other instruction (only the inserted ones run
+                # between the two); as root it creates the directory the COPY would create
+                if members[cpos + 1].keyword == "workdir" and \
+                        _workdir_at(df, members[cpos + 2]) == wd and \
+                        _user_at(df, copy) is None and "$" not in wd and "\n" not in wd:
+                    set_wd = [f"WORKDIR {wd}"]
+                else:
+                    note = (f"the working directory becomes {wd} after {copy.upper} at line "
+                            f"{copy.start_line}: set it before, then copy the manifests and "
+                            "prefetch there")
             title, lines = rule.title, (copy.start_line, run.start_line)
-            msg = (f"{pf.ecosystem} build at line {run.start_line} downloads its dependencies "
+            where = f" (in {pf.via.label})" if pf.via is not None else ""
+            msg = (f"{pf.ecosystem} build at line {run.start_line}{where} downloads its "
+                   "dependencies "
                    f"after {copy.upper} at line {copy.start_line}: fetch them in a layer of "
                    "their own, from the manifests, before it")
             if note is not None or pf.command is None:
@@ -523,7 +609,7 @@ def suggestions(subject: Subject, rule: Rule,
                 if doubt is None:
                     doubt = final_image_doubt(df, stage, subject.pushed_stages, needed,
                                               caches, wd)
-            new_text = insert_before(df, copy, [*_manifest_copies(copy, files),
+            new_text = insert_before(df, copy, [*set_wd, *_manifest_copies(copy, files),
                                                 f"RUN {pf.command}"])
             savings = subject.measure(new_text)
             out.append(Suggestion(

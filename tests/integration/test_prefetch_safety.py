@@ -48,8 +48,10 @@ FILES = {
 EDITS = ["pkg/lib/lib.go", "cmd/app/main.go", "pkg/lib/lib.go", "pkg/lib/lib.go"]
 
 
-def _suggest(tmp_path: Path, dockerfile: str, *flags: str) -> dict:
-    repo = make_project(tmp_path / "p", {**FILES, "Dockerfile": dockerfile}, EDITS)
+def _suggest(tmp_path: Path, dockerfile: str, *flags: str,
+             files: dict[str, str] | None = None) -> dict:
+    repo = make_project(tmp_path / "p", {**FILES, **(files or {}), "Dockerfile": dockerfile},
+                        EDITS)
     env = {**os.environ, "LAYERLENS_VERIFY_STORAGE": str(tmp_path / "store")}
     res = subprocess.run([sys.executable, "-m", "layerlens", "suggest", str(repo.root),
                           "--format", "json", "--write", "--verify", *flags],
@@ -72,6 +74,25 @@ def test_prefetch_in_a_builder_stage_keeps_the_final_image(tmp_path: Path) -> No
     v = doc["verify"]
     assert v is not None and v["identical"], v
     # the replay shows the saving: source edits no longer pay the download
+    assert doc["applied"][0]["savings"]["rebuild_seconds_per_commit"] > 0
+
+
+@pytest.mark.parametrize(("dockerfile", "inserted"), [
+    # the build runs through a project script (runmodel/follow.py follows it)
+    (BUILDER.replace("RUN go build -o /out/app ./cmd/app", "RUN sh build.sh"),
+     "COPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN sh build.sh\n"),
+    # rclone's shape: COPY . /abs, then WORKDIR /abs: the same WORKDIR goes first
+    (BUILDER.replace("WORKDIR /src\nCOPY . .\n", "COPY . /src/\nWORKDIR /src\n"),
+     "WORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . /src/\n"),
+], ids=["script", "workdir-after-copy"])
+def test_prefetch_for_a_script_build_keeps_the_final_image(
+        tmp_path: Path, dockerfile: str, inserted: str) -> None:
+    doc = _suggest(tmp_path, dockerfile + FINAL.format(src="/out/app", dest="/app"),
+                   files={"build.sh": "set -e\ngo build -o /out/app ./cmd/app\n"})
+    assert _applied(doc) == ["LL002:safe"], doc["applied"]
+    assert inserted in doc["_written"]
+    v = doc["verify"]
+    assert v is not None and v["identical"], v
     assert doc["applied"][0]["savings"]["rebuild_seconds_per_commit"] > 0
 
 

@@ -132,10 +132,21 @@ def test_maven_wrapper_copies_the_script(tmp_path) -> None:
         "RUN ./mvnw -B dependency:go-offline\n" in s.dockerfile
 
 
-def test_workdir_set_after_the_copy_is_a_hint(tmp_path) -> None:
-    # rclone's shape: COPY . /abs, then WORKDIR /abs: the manifests would land elsewhere
+def test_workdir_set_right_after_the_copy_is_set_before_the_prefetch(tmp_path) -> None:
+    # rclone's shape: COPY . /abs, then WORKDIR /abs: the same WORKDIR goes first
     df = MULTI.replace("WORKDIR /src\nCOPY . .\n", "COPY . /src/\nWORKDIR /src\n")
     s = _one(tmp_path, df)
+    assert s.fix_class == "safe", s.unsafe_reason
+    assert "WORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . /src/\n" \
+        "WORKDIR /src\n" in s.dockerfile
+
+
+@pytest.mark.parametrize("change", [
+    "COPY . /src/\nRUN ls\nWORKDIR /src\n",  # another instruction would move with it
+    "USER 1000\nENV HOME=/h\nCOPY . /src/\nWORKDIR /src\n",  # not root: its own mkdir
+])
+def test_workdir_set_later_after_the_copy_is_a_hint(tmp_path, change) -> None:
+    s = _one(tmp_path, MULTI.replace("WORKDIR /src\nCOPY . .\n", change))
     assert s.fix_class == "hint" and "working directory" in s.note
 
 
@@ -220,3 +231,57 @@ def test_cargo_doubts(tmp_path, change, why) -> None:
         else SONIC
     s = _one(tmp_path, df, files)
     assert s.fix_class == "unsafe" and why in s.unsafe_reason, s.unsafe_reason
+
+
+# A build run through a project script or `make` (runmodel/follow.py): the prefetch is
+# offered for the build inside, with the same proof, and anything the file does that the
+# inserted prefetch would not makes it unsafe (or a hint).
+SCRIPTED = MULTI.replace("RUN CGO_ENABLED=0 go build -o /out/app ./cmd", "RUN ./build.sh")
+SCRIPT = "#!/bin/sh\nset -e\n(cd web && echo assets)\ngo build -o /out/app ./cmd\n"
+
+
+def test_a_build_inside_a_project_script_gets_the_safe_prefetch(tmp_path) -> None:
+    s = _one(tmp_path, SCRIPTED, {**FILES, "build.sh": SCRIPT})
+    assert s.fix_class == "safe", s.unsafe_reason
+    assert "(in build.sh)" in s.message
+    assert "COPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN ./build.sh\n" in \
+        s.dockerfile
+
+
+def test_a_build_inside_a_make_target_gets_the_prefetch(tmp_path) -> None:
+    files = {**FILES, "Makefile": "all: app\napp:\n\tgo build -o /out/app ./cmd\n"}
+    s = _one(tmp_path, SCRIPTED.replace("./build.sh", "make"), files)
+    assert s.fix_class == "safe", s.unsafe_reason
+    assert "(in make all (Makefile))" in s.message
+
+
+def test_without_the_file_nothing_is_offered(tmp_path) -> None:
+    assert by_rule(static(tmp_path, SCRIPTED, FILES), "LL002") == []
+
+
+@pytest.mark.parametrize(("script", "why"), [
+    ("export GOFLAGS=-mod=mod\ngo build ./cmd\n", "runs with GOFLAGS set"),
+    ("GOPATH=/tmp/gp go build ./cmd\n", "runs with GOPATH set"),
+    ("go mod download\ngo build ./cmd\n", "downloads the go dependencies itself"),
+])
+def test_a_script_that_changes_the_tool_is_unsafe(tmp_path, script, why) -> None:
+    s = _one(tmp_path, SCRIPTED, {**FILES, "build.sh": script})
+    assert s.fix_class == "unsafe" and why in (s.unsafe_reason or "")
+
+
+def test_conditional_recipe_lines_and_command_variables_are_unsafe(tmp_path) -> None:
+    mk = "all:\n\tgo build ./cmd\nifeq ($(OS),x)\n\tgo env -w GOFLAGS=-x\nendif\n"
+    s = _one(tmp_path, SCRIPTED.replace("./build.sh", "make"), {**FILES, "Makefile": mk})
+    assert s.fix_class == "unsafe" and "conditional" in (s.unsafe_reason or "")
+    s = _one(tmp_path / "e", SCRIPTED.replace("./build.sh", "GOFLAGS=-x make"),
+             {**FILES, "Makefile": "all:\n\tgo build ./cmd\n"})
+    assert s.fix_class == "unsafe" and "GOFLAGS" in (s.unsafe_reason or "")
+
+
+@pytest.mark.parametrize(("run", "files", "why"), [
+    ("./build.sh", {"build.sh": "cd cmd\ngo build .\n"}, "changes directory"),
+    ("make -C tools", {"tools/Makefile": "all:\n\tgo build .\n"}, "builds in tools"),
+])
+def test_a_build_in_another_directory_is_a_hint(tmp_path, run, files, why) -> None:
+    s = _one(tmp_path, SCRIPTED.replace("./build.sh", run), {**FILES, **files})
+    assert s.fix_class == "hint" and why in (s.note or "")

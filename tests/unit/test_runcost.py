@@ -192,3 +192,71 @@ def test_a_prefetch_elsewhere_drops_nothing() -> None:
             _priced(text.replace(prefetch, ""), "COPY . ."))
     assert _priced(GO_PREFETCHED, "COPY . .") < _priced(
         GO_PREFETCHED.replace("RUN go mod download\n", ""), "COPY . .")
+
+
+def _priced_ctx(tmp_path, text: str, files: dict[str, str], rebuilt_from: str,
+                read: bool = True) -> float:
+    """As `_priced`, with a build context on disk whose scripts and Makefiles the RUN model
+    follows through the Analysis' reader (runmodel/follow.py)."""
+    from layerlens.analysis import AnalyzeOptions, analyze_static
+    from layerlens.cache.costs import summarize
+    from layerlens.cache.replay import CommitReplay, ReplayResult
+    from layerlens.cache.timeline import op_costs
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    for rel, body in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(body)
+    (tmp_path / "Dockerfile").write_text(text)
+    a = analyze_static(AnalyzeOptions(tmp_path / "Dockerfile"))
+    df = a.dockerfile
+    plan = build_plan(df)
+    ops = [op for sp in plan.stages for op in sp.ops]
+    first = next(k for k, op in enumerate(ops)
+                 if df.instructions[op.instruction].original.startswith(rebuilt_from))
+    result = ReplayResult((CommitReplay("b" * 40, 1, (), tuple(ops[first:]), ()),),
+                          "a" * 40, plan)
+    costs = op_costs(plan, a.inputs, {}, df=df, read=a.context_file if read else None)
+    return summarize(result, costs, plan=plan).commits[0].rebuild_seconds
+
+
+def test_a_build_inside_make_is_priced_and_dropped_after_a_prefetch(tmp_path) -> None:
+    text = GO_PREFETCHED.replace("RUN go build -o /app .", "RUN make")
+    files = {"Makefile": "all:\n\tgo build -o /app .\n", "go.mod": "module x\n", "go.sum": ""}
+    plain = text.replace("COPY go.mod go.sum ./\nRUN go mod download\n", "")
+    inside = _priced_ctx(tmp_path / "a", plain, files, "COPY . .")
+    unread = _priced_ctx(tmp_path / "b", plain, files, "COPY . .", read=False)
+    # `make` alone is a compile; followed, it is the `go build` in the recipe, download
+    # included, and a prefetch layer before the broad COPY drops that download
+    assert inside == pytest.approx(unread)
+    prefetched = _priced_ctx(tmp_path / "c", text, files, "COPY . .")
+    assert inside - prefetched == pytest.approx(rc.DEPENDENCY_DOWNLOAD_SECONDS["go"])
+    assert _priced_ctx(tmp_path / "d", text, files, "COPY . .", read=False) == \
+        pytest.approx(unread)  # unfollowed: nothing to drop
+
+
+def test_a_script_is_priced_by_its_commands(tmp_path) -> None:
+    base = "FROM scratch\nWORKDIR /src\nCOPY . .\nRUN ./build.sh\n"
+    script = "#!/bin/sh\nset -e\n(\n  cd web\n  npm ci\n)\ngo build -o /app .\n"
+    secs = _priced_ctx(tmp_path / "a", base, {"build.sh": script}, "RUN")
+    assert secs == pytest.approx(rc.RUN_OVERHEAD_SECONDS + 2 * rc.TRIVIAL_SECONDS
+                                 + rc.LANG_MANIFEST_SECONDS + rc.COMPILE_SECONDS)
+    unknown = _priced_ctx(tmp_path / "b", base, {}, "RUN")
+    assert unknown == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.UNKNOWN_COMMAND_SECONDS)
+
+
+def test_a_cd_inside_a_followed_script_moves_only_what_follows_it() -> None:
+    from layerlens.runmodel.follow import Followed
+    from layerlens.runmodel.shell import parse_script
+
+    ins = parse("FROM scratch\nRUN ./b.sh\n").instructions[1]
+
+    def download(script: str, directory: str | None = None):
+        f = Followed(0, "b.sh", "b.sh", (parse_script(script),), directory=directory)
+        got = rc.estimate_run(ins, (f,))
+        assert got is not None and "in b.sh" in got.basis
+        return got.download
+
+    assert download("(cd web && npm ci)\ngo build .\n") == (("go", 60.0),)
+    assert download("cd cmd\ngo build .\n") == ()  # other manifests, maybe
+    assert download("go build .\n", directory="sub") == ()  # `make -C sub`

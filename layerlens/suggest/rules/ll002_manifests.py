@@ -596,5 +596,7 @@ RULE = Rule(
     "manifests and writes nothing the broad COPY replaces (`npm ci` with a lockfile and no "
     "install scripts, index-only pip requirements, frozen Bundler, Composer --no-scripts "
     "--no-autoloader ...), and for a Go, Maven or Cargo prefetch layer whose download cache "
-    "provably stays out of the final image (layerlens/suggest/prefetch.py); unsafe otherwise",
+    "provably stays out of the final image (layerlens/suggest/prefetch.py), also when the "
+    "build runs inside a project script or `make` target of the context (followed one level, "
+    "layerlens/runmodel/follow.py); unsafe otherwise",
     check)
