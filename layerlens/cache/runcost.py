@@ -37,9 +37,10 @@ Class (seconds): rationale.
   is split into a download part and a compile part; the two add up to the 120.
 * download: curl, wget, git clone (5): one archive or repository, warm network.
 * unpack: tar, unzip, gunzip (2): local I/O on a downloaded archive.
-* any other command: a project script, an unknown tool (20): the flat default
-  layerlens used for every RUN before. A project script or `make [target]` whose file is
-  in today's build context is followed one level instead (runmodel/follow.py) and
+* any other command: a project script, an unknown tool, `go generate` (which runs
+  whatever generators the source names, usually small ones such as stringer) (20): the
+  flat default layerlens used for every RUN before. A project script or `make [target]`
+  whose file is in today's build context is followed one level instead (runmodel/follow.py) and
   priced by the commands it runs, today's version of the file standing for every
   replayed commit, as today's Dockerfile does.
 
@@ -134,7 +135,7 @@ LANG_NAMED = {
 COMPILE = {
     "make": None, "cmake": None, "ninja": None, "gcc": None, "g++": None, "cc": None,
     "c++": None, "clang": None, "javac": None, "tsc": None, "webpack": None, "vite": None,
-    "esbuild": None, "rollup": None, "ng": {"build"}, "go": {"build", "generate", "test"},
+    "esbuild": None, "rollup": None, "ng": {"build"}, "go": {"build", "test"},
     "cargo": {"build", "test", "install"}, "mvn": None, "mvnw": None, "./mvnw": None,
     "gradle": None, "gradlew": None, "./gradlew": None, "dotnet": {"build", "publish", "test"},
     "npm": {"run", "run-script", "build", "test"}, "yarn": {"build", "run", "test"},

@@ -260,3 +260,11 @@ def test_a_cd_inside_a_followed_script_moves_only_what_follows_it() -> None:
     assert download("(cd web && npm ci)\ngo build .\n") == (("go", 60.0),)
     assert download("cd cmd\ngo build .\n") == ()  # other manifests, maybe
     assert download("go build .\n", directory="sub") == ()  # `make -C sub`
+
+
+def test_go_generate_is_an_unknown_command_not_a_compile() -> None:
+    # kuard's build.sh runs `go generate` before `go install`: a 120 s compile each was
+    # double counting
+    got = _run("go generate ./...")
+    assert got is not None
+    assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.UNKNOWN_COMMAND_SECONDS)
