@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerlens.analysis import Analysis
@@ -56,6 +56,9 @@ class SuggestReport:
     # today's file, the safe rewrite, and the rewrite with unsafe fixes too (made and
     # measured whether or not --unsafe-fixes applies it); the headline reads their replays
     variants: tuple[Variant, ...] = ()
+    # listed fixes of the classes applied that `--write` does not apply: measured after the
+    # fixes before them, they save less than the threshold or no longer apply
+    not_applied: tuple[Suggestion, ...] = ()
 
     @property
     def total_savings(self) -> Savings | None:
@@ -168,7 +171,7 @@ def _worth_it(sug: Suggestion) -> Suggestion:
         return sug
     if s.seconds_per_commit >= MIN_SECONDS_PER_COMMIT or \
             (s.push_bytes_per_commit or 0) >= MIN_BYTES_PER_COMMIT or \
-            (s.image_bytes or 0) >= MIN_IMAGE_BYTES or s.rebuilds_avoided:
+            (s.image_bytes or 0) >= MIN_IMAGE_BYTES:
         return sug
     from layerlens.units import duration, size
 
@@ -190,19 +193,36 @@ class _Combined:
     itext: str | None
     applied: list[str]
     steps: list[Suggestion]
+    ids: list[tuple] = field(default_factory=list)  # each step's `identity`
+
+
+def identity(subject: Subject, sug: Suggestion) -> tuple[str, tuple[str, ...]]:
+    """What a suggestion is about, the same across rounds of the combined rewrite: its rule
+    and the text of the instructions at its lines (lines move when an earlier fix reorders;
+    the instructions' text does not)."""
+    at = set(sug.lines)
+    return sug.rule, tuple(sorted(" ".join(ins.original.split())
+                                  for ins in subject.df.instructions if ins.start_line in at))
 
 
 def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, ignore: set[str],
-             max_rounds: int, unsafe: bool) -> _Combined:
-    """Apply the best fix of the classes asked for, re-read, repeat until none is left."""
+             max_rounds: int, unsafe: bool, held: frozenset = frozenset()) -> _Combined:
+    """Apply the best fix of the classes asked for, re-read, repeat until none is left.
+
+    `held`: the `identity` of each suggestion the report lists as a hint (measured on today's
+    file, below the threshold or rejected): never applied, even when, measured after the
+    fixes before it, it would clear the threshold. The list says it is not offered, so
+    `--write` and the headline must not apply it (a new-user trial found the list saying
+    "not offered" over an LL005 entry `--write --unsafe-fixes` wrote)."""
     from layerlens.suggest.rules import RULES
 
     text, itext = start.text, start.itext
-    applied, steps = list(start.applied), list(start.steps)
+    applied, steps, ids = list(start.applied), list(start.steps), list(start.ids)
     cur, cur_sugs = start.subject, start.sugs
     for _ in range(max_rounds):
         fix = next((s for s in cur_sugs if s.applies(unsafe) and (
-            s.savings is None or s.savings.seconds_per_commit >= 0)), None)
+            s.savings is None or s.savings.seconds_per_commit >= 0)
+            and identity(cur, s) not in held), None)
         if fix is None:
             break
         if fix.dockerfile is not None:
@@ -211,6 +231,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
             itext = fix.dockerignore
         applied.append(fix.rule)
         steps.append(fix)
+        ids.append(identity(cur, fix))
         try:
             cur = Subject(analysis, text, itext)
             cur.df  # noqa: B018 - the rewrite must parse; a rule bug must not slip through
@@ -218,7 +239,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
             raise LayerlensError(
                 f"internal error: rewrite by {fix.rule} does not parse: {exc}") from None
         cur_sugs = run_rules(cur, RULES, select, ignore)
-    return _Combined(cur, cur_sugs, text, itext, applied, steps)
+    return _Combined(cur, cur_sugs, text, itext, applied, steps, ids)
 
 
 @paused()  # rules and replays build many acyclic records: see layerlens/gcpause.py
@@ -242,12 +263,15 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     subject = Subject(analysis, analysis.dockerfile.source, ignore_text)
     first = run_rules(subject, RULES, select, ignore)
     start = _Combined(subject, first, subject.text, ignore_text, [], [])
-    safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False)
+    held = frozenset(identity(subject, s) for s in first if not s.fixable)
+    safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False, held=held)
     unsafe = safe
     if (headline or unsafe_fixes) and any(s.applies(True) and not s.applies(False)
                                           for s in safe.sugs):
-        unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True)
+        unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True, held=held)
     done = unsafe if unsafe_fixes else safe
+    not_applied = tuple(s for s in first if s.applies(unsafe_fixes)
+                        and identity(subject, s) not in done.ids)
     text, itext = done.text, done.itext
     changed_df = text != subject.text
     changed_ig = itext != ignore_text
@@ -259,7 +283,7 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     return SuggestReport(tuple(first), text if changed_df else None,
                          itext if changed_ig else None, ignore_path, tuple(done.applied),
                          tuple(done.steps), unsafe_fixes, analysis.history is not None,
-                         variants)
+                         variants, not_applied)
 
 
 def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):

@@ -47,6 +47,8 @@ def report_json(rep: SuggestReport) -> dict[str, Any]:
         "applied": [{"rule": s.rule, "lines": list(s.lines), "fix": s.fix_class,
                      "unsafe_reason": s.unsafe_reason, "savings": savings_json(s.savings)}
                     for s in rep.steps],
+        "not_applied": [{"rule": s.rule, "lines": list(s.lines), "fix": s.fix_class}
+                        for s in rep.not_applied],
         "unsafe_fixes": rep.unsafe_fixes,
         "total_savings": savings_json(rep.total_savings),
         "headline": headline_json(rep),
@@ -147,6 +149,11 @@ def _plan_block(rep: SuggestReport, width: int) -> list[str]:
                         indent=" " * 11)
     out += wrap(f"all together: {_saving_text(rep.total_savings, 'see above')}", width,
                 first="  ", indent="    ")
+    if rep.not_applied:
+        out += wrap("listed as fixes but not applied (measured after the fixes before them, "
+                    "they save less than the threshold or no longer apply): " + ", ".join(
+                        f"{s.rule} at line {line_ranges(s.lines)}" for s in rep.not_applied),
+                    width, first="  ", indent="    ")
     return out
 
 
