@@ -78,3 +78,30 @@ def test_message_names_the_ignore_file_it_edits(tmp_path) -> None:
     assert rep.ignore_path.name == "Dockerfile.dockerignore"
     rep = static(tmp_path / "plain", DF, {"src/a.c": "1", "docs/x.md": "d"}, select={"LL005"})
     assert by_rule(rep, "LL005")[0].message.startswith("add to .dockerignore: ")
+
+
+def test_caused_counts_what_reached_a_copy_at_that_commit(tmp_path) -> None:
+    # lemmy: `.git` "caused 156 rebuilds" of 5 avoided. Commits that changed a file since
+    # deleted changed something copied at that commit, though today's copied set lacks it.
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import suggest
+
+    from ..integration.harness import Repo
+
+    repo = Repo(tmp_path)
+    repo.write("Dockerfile", "FROM a\nCOPY . /app\n")
+    repo.write(".dockerignore", "Dockerfile\n.dockerignore\n")
+    repo.write("app.py", "1")
+    repo.write("old.py", "1")
+    repo.commit()
+    for k in range(2, 5):
+        repo.write("old.py", str(k))
+        repo.commit()
+    (tmp_path / "old.py").unlink()
+    repo.commit()
+    repo.commit(allow_empty=True)  # only .git changes: the one rebuild it causes
+    rep = suggest(analyze(AnalyzeOptions(tmp_path / "Dockerfile")), select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert ".git (version control metadata" in s.message
+    assert "caused 1 rebuild)" in s.message, s.message
+    assert s.savings is not None and s.savings.rebuilds_avoided == 1

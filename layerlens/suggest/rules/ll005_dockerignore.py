@@ -160,25 +160,39 @@ def _excludes(m: Matcher) -> Callable[[str], bool]:
 
 
 def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
+    """Pattern -> the replayed commits that rebuilt something and at which every changed path
+    that reached a COPY/ADD was one the pattern set excludes (entries that changed together
+    share a commit).
+
+    What reached a COPY is judged at that commit, by the replay: the paths it changed that
+    reached the builder (`CommitReplay.changed_paths`) and that a COPY/ADD source of the
+    plan reads, not today's list of copied files. A file since deleted or renamed is not in
+    today's list, and counting only today's files made every commit that changed one look
+    like a `.git`-only commit (lemmy: `.git` "caused 156 rebuilds" of 5 avoided)."""
     hist = subject.history
-    if hist is None:
+    if hist is None or hist.replay is None or hist.replay.plan is None:
         return {}
     matchers = {p: _excludes(Matcher.from_lines(read_ignore_lines(p))) for p in patterns}
-    copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
+    readers = [op for sp in hist.replay.plan.stages for op in sp.ops if op.readers]
+    reaches: dict[str, bool] = {}  # path -> does a COPY/ADD read it (paths recur)
     counts: Counter[str] = Counter()
-    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it (paths recur)
+    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it
     for c in hist.replay.commits:
-        relevant = [p for p in c.changed_paths if p in copied or p.startswith(".git/")]
-        if not relevant:
-            continue
+        if not c.rebuilt_ops or c.failed:
+            continue  # it rebuilt nothing, or its build failed: no rebuild to attribute
         by = []
-        for p in relevant:
+        for p in c.changed_paths:
+            r = reaches.get(p)
+            if r is None:
+                r = reaches[p] = any(op.reads(p) for op in readers)
+            if not r:
+                continue
             got = excluding.get(p)
             if got is None:
                 got = excluding[p] = frozenset(pat for pat, excludes in matchers.items()
                                                if excludes(p))
             by.append(got)
-        if all(by):
+        if by and all(by):
             counts.update(frozenset().union(*by))
     return {p: counts.get(p, 0) for p in patterns}
 
