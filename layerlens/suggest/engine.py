@@ -119,14 +119,45 @@ def _filter(sugs: Iterable[Suggestion], df: Dockerfile, select: set[str] | None,
 
 def run_rules(subject: Subject, rules: Iterable[Rule], select: set[str] | None,
               ignore: set[str]) -> list[Suggestion]:
-    found: list[Suggestion] = []
+    """The rules' suggestions on `subject`, verified, thresholded and ranked."""
+    return _run_rules(subject, rules, select, ignore)[0]
+
+
+def _run_rules(subject: Subject, rules: Iterable[Rule], select: set[str] | None,
+               ignore: set[str]) -> tuple[list[Suggestion], dict[int, Suggestion]]:
+    """`run_rules`, and for each suggestion the threshold made a hint (by its index in
+    the list) the fix it was."""
+    found: list[tuple[Suggestion, Suggestion]] = []
     for rule in rules:
         if select is not None and rule.id not in select:
             continue
         if rule.id in ignore:
             continue
-        found += [_worth_it(_verified(subject, s)) for s in rule.check(subject)]
-    return sorted(_filter(found, subject.df, select, ignore), key=lambda s: s.rank_key)
+        for s in rule.check(subject):
+            fix = _verified(subject, s)
+            found.append((_worth_it(fix), fix))
+    kept = {id(s) for s in _filter([s for s, _ in found], subject.df, select, ignore)}
+    ranked = sorted((p for p in found if id(p[0]) in kept), key=lambda p: p[0].rank_key)
+    return ([s for s, _ in ranked],
+            {k: fix for k, (s, fix) in enumerate(ranked) if s is not fix})
+
+
+def _offered_after(fix: Suggestion, before: list[Suggestion], hint: bool = False,
+                   ) -> Suggestion:
+    """The fix a listed hint was, noted: below the threshold on today's file alone, it is
+    applied after the fixes `before` it, measured after which it clears the threshold.
+    With `hint`, it stays the hint (only --unsafe-fixes applies it, and this run does not)."""
+    from dataclasses import replace
+
+    after = ", ".join(x.rule for x in before)
+    if hint:
+        why = (f"{_below()} on today's file; with --unsafe-fixes it is applied after {after}, "
+               "measured after which it clears the threshold")
+        return replace(fix, fixable=False, dockerfile=None, dockerignore=None,
+                       note=f"{why}; {fix.note}" if fix.note else why)
+    why = (f"offered after {after}: on today's file alone its replayed saving is below the "
+           "threshold, measured after them it clears it")
+    return replace(fix, note=f"{why}; {fix.note}" if fix.note else why)
 
 
 def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
@@ -173,13 +204,18 @@ def _worth_it(sug: Suggestion) -> Suggestion:
             (s.push_bytes_per_commit or 0) >= MIN_BYTES_PER_COMMIT or \
             (s.image_bytes or 0) >= MIN_IMAGE_BYTES:
         return sug
-    from layerlens.units import duration, size
-
-    why = (f"not offered as a fix: the replayed saving is below the threshold "
-           f"({duration(MIN_SECONDS_PER_COMMIT)} or {size(MIN_BYTES_PER_COMMIT)} pushed per "
-           f"commit, or {size(MIN_IMAGE_BYTES)} of image)")
+    why = _below()
     return replace(sug, fixable=False, dockerfile=None, dockerignore=None,
                    note=f"{why}; {sug.note}" if sug.note else why)
+
+
+def _below() -> str:
+    """Why a fix under the threshold is a hint, with the threshold (README, "Suggestions")."""
+    from layerlens.units import duration, size
+
+    return (f"not offered as a fix: the replayed saving is below the threshold "
+            f"({duration(MIN_SECONDS_PER_COMMIT)} of rebuild and {size(MIN_BYTES_PER_COMMIT)} "
+            f"pushed per commit, and {size(MIN_IMAGE_BYTES)} of image)")
 
 
 @dataclass
@@ -206,14 +242,8 @@ def identity(subject: Subject, sug: Suggestion) -> tuple[str, tuple[str, ...]]:
 
 
 def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, ignore: set[str],
-             max_rounds: int, unsafe: bool, held: frozenset = frozenset()) -> _Combined:
-    """Apply the best fix of the classes asked for, re-read, repeat until none is left.
-
-    `held`: the `identity` of each suggestion the report lists as a hint (measured on today's
-    file, below the threshold or rejected): never applied, even when, measured after the
-    fixes before it, it would clear the threshold. The list says it is not offered, so
-    `--write` and the headline must not apply it (a new-user trial found the list saying
-    "not offered" over an LL005 entry `--write --unsafe-fixes` wrote)."""
+             max_rounds: int, unsafe: bool) -> _Combined:
+    """Apply the best fix of the classes asked for, re-read, repeat until none is left."""
     from layerlens.suggest.rules import RULES
 
     text, itext = start.text, start.itext
@@ -221,8 +251,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
     cur, cur_sugs = start.subject, start.sugs
     for _ in range(max_rounds):
         fix = next((s for s in cur_sugs if s.applies(unsafe) and (
-            s.savings is None or s.savings.seconds_per_commit >= 0)
-            and identity(cur, s) not in held), None)
+            s.savings is None or s.savings.seconds_per_commit >= 0)), None)
         if fix is None:
             break
         if fix.dockerfile is not None:
@@ -261,15 +290,27 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     ignore = ignore or set()
     ignore_text = read_ignore_text(analysis)
     subject = Subject(analysis, analysis.dockerfile.source, ignore_text)
-    first = run_rules(subject, RULES, select, ignore)
+    first, below = _run_rules(subject, RULES, select, ignore)
     start = _Combined(subject, first, subject.text, ignore_text, [], [])
-    held = frozenset(identity(subject, s) for s in first if not s.fixable)
-    safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False, held=held)
+    safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False)
     unsafe = safe
     if (headline or unsafe_fixes) and any(s.applies(True) and not s.applies(False)
                                           for s in safe.sugs):
-        unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True, held=held)
+        unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True)
     done = unsafe if unsafe_fixes else safe
+    # A listed hint the combined rewrite applies after other fixes (below the threshold on
+    # today's file, above it measured after them: an ARG that rebuilds every RUN hides what
+    # an ignore entry saves) is listed as the fix it is, with today's rewrite and a note, so
+    # that the list, the headline and `--write` agree (FreshRSS: a "not offered" LL005 that
+    # --write applied).
+    now = {key: i for i, key in enumerate(done.ids)}
+    fullest = {key: i for i, key in enumerate(unsafe.ids)}
+    for k in below:
+        key = identity(subject, first[k])
+        if key in now:
+            first[k] = _offered_after(below[k], done.steps[:now[key]])
+        elif key in fullest:  # the headline's --unsafe-fixes line applies it
+            first[k] = _offered_after(below[k], unsafe.steps[:fullest[key]], hint=True)
     not_applied = tuple(s for s in first if s.applies(unsafe_fixes)
                         and identity(subject, s) not in done.ids)
     text, itext = done.text, done.itext

@@ -25,10 +25,12 @@ def test_rebuilds_avoided_alone_do_not_make_a_fix(tmp_path) -> None:
                                               [x.rule for x in v.steps] for v in rep.variants)
 
 
-def test_a_listed_hint_is_never_applied_in_a_later_round(tmp_path, monkeypatch) -> None:
-    # FreshRSS: LL005 was a hint on today's file, became a fix after LL001 and LL003 (measured
-    # on their rewrite) and `--write --unsafe-fixes` wrote it. The threshold is judged on
-    # today's file: a listed hint stays a hint.
+def test_a_hint_applied_after_other_fixes_is_listed_as_that_fix(tmp_path, monkeypatch) -> None:
+    # FreshRSS: LL005 was listed as a hint "not offered as a fix" on today's file, became a
+    # fix after LL001 and LL003 (measured on their rewrite) and `--write --unsafe-fixes`
+    # wrote it. The list, the headline and --write must agree: the list now shows the fix it
+    # is, with today's rewrite and a note saying after which fixes it is offered.
+    from layerlens.analysis import AnalyzeOptions, analyze
     from layerlens.suggest import engine
 
     files = {"app.py": "1", "docs/x.md": "d", ".dockerignore": ".git\n"}
@@ -36,30 +38,28 @@ def test_a_listed_hint_is_never_applied_in_a_later_round(tmp_path, monkeypatch) 
     # a RUN after the broad COPY that names nothing of it: LL001's safe fix, applied first
     df = "FROM a\nWORKDIR /app\nCOPY . .\nRUN mkdir /data\n"
     rep = with_history(tmp_path, df, files, edits, unsafe_fixes=True)
-    assert by_rule(rep, "LL005")[0].fix_class == "hint"
-    assert rep.applied == ("LL001",)
-    # lower the threshold for every round but the first: the entry now clears it there
+    [hint] = by_rule(rep, "LL005")
+    assert hint.fix_class == "hint" and rep.applied == ("LL001",)
+    # lower the threshold for every round but the first: the entry clears it there
     calls = {"n": 0}
     real = engine.run_rules
 
     def later_rounds_cheap(subject, rules, select, ignore):
         calls["n"] += 1
-        if calls["n"] == 1:
-            return real(subject, rules, select, ignore)
         monkeypatch.setattr(engine, "MIN_SECONDS_PER_COMMIT", 0.0)
         try:
             return real(subject, rules, select, ignore)
         finally:
             monkeypatch.setattr(engine, "MIN_SECONDS_PER_COMMIT", 0.1)
 
-    from layerlens.analysis import AnalyzeOptions, analyze
-
     monkeypatch.setattr(engine, "run_rules", later_rounds_cheap)
     rep = engine.suggest(analyze(AnalyzeOptions(tmp_path / "Dockerfile")), unsafe_fixes=True)
-    assert by_rule(rep, "LL005")[0].fix_class == "hint"
-    assert "LL005" not in rep.applied and rep.rewritten_ignore is None
-    assert calls["n"] > 1  # a later round ran, where the entry clears the threshold
-    assert rep.applied == ("LL001",)
+    assert calls["n"] > 0 and rep.applied == ("LL001", "LL005")
+    [s] = by_rule(rep, "LL005")
+    assert s.fix_class == "unsafe" and s.note.startswith("offered after LL001: on today's")
+    assert s.dockerignore is not None and s.savings == hint.savings  # today's measurement
+    assert rep.rewritten_ignore is not None
+    assert rep.variants[2].steps[-1].rule == "LL005"
 
 
 def test_a_listed_fix_left_out_after_earlier_fixes_is_named(tmp_path) -> None:
