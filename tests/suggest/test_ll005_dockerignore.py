@@ -105,3 +105,29 @@ def test_caused_counts_what_reached_a_copy_at_that_commit(tmp_path) -> None:
     assert ".git (version control metadata" in s.message
     assert "caused 1 rebuild)" in s.message, s.message
     assert s.savings is not None and s.savings.rebuilds_avoided == 1
+
+
+@pytest.mark.parametrize(("run", "why"), [
+    ("RUN git -C /app describe > /v", ".git (the RUN at line 3 runs git)"),
+    # healthchecks, errbit: an instruction names .git (there, to delete it)
+    ("RUN rm -rf /tmp/x/.git", ".git (the RUN at line 3 names .git)"),
+])
+def test_withheld_git_says_why_also_when_alone(tmp_path, run, why) -> None:
+    files = {"app.py": "1", ".dockerignore": "Dockerfile\n.dockerignore\n"}
+    rep = with_history(tmp_path, f"FROM a\nCOPY . /app\n{run}\n", files,
+                       [("app.py", "2")], select={"LL005"}, unsafe_fixes=True)
+    [s] = by_rule(rep, "LL005")
+    assert s.fix_class == "hint" and s.dockerignore is None and s.lines == (2,)
+    assert ".git (version control metadata" in s.message and "not offered" in s.message
+    assert s.note == f"not offered, since the build may read them: {why}"
+    assert rep.rewritten_ignore is None
+
+
+def test_withheld_git_beside_offered_entries_says_why(tmp_path) -> None:
+    files = {"app.py": "1", "docs/a.md": "d", ".dockerignore": "Dockerfile\n.dockerignore\n"}
+    rep = with_history(tmp_path, "FROM a\nCOPY . /app\nRUN ./build.sh\n", files,
+                       [("docs/a.md", "d2")], select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert "docs" in s.message and ".git (" not in s.message
+    assert "not offered, since the build may read them: .git (the RUN at line 3 runs a " \
+           "script (./build.sh) that may run git)" in s.note

@@ -43,15 +43,19 @@ CANDIDATES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _named(subject: Subject, name: str) -> bool:
-    """Does any instruction mention the candidate (then it may be needed)?"""
+def _naming(subject: Subject, name: str):
+    """The first instruction that mentions the candidate (then it may be needed), or None."""
     for ins in subject.df.instructions:
         if ins.keyword in ("from", "arg", "label", "expose", "stopsignal", "maintainer"):
             continue
         text = ins.original + "".join(h.content for h in ins.heredocs)
         if name in text:
-            return True
-    return False
+            return ins
+    return None
+
+
+def _named(subject: Subject, name: str) -> bool:
+    return _naming(subject, name) is not None
 
 
 def check(subject: Subject) -> list[Suggestion]:
@@ -93,7 +97,13 @@ def check(subject: Subject) -> list[Suggestion]:
             paths = [p for p in every if p == lit or p.startswith(below)]
         else:
             paths = [p for p in every if m.excludes(p)]
-        if not paths or _named(subject, pat):
+        if not paths:
+            continue
+        naming = _naming(subject, pat)
+        if naming is not None:
+            if pat == ".git":  # churns at every commit: never left out without a word
+                kept[pat] = (f"the {naming.keyword.upper()} at line {naming.start_line} "
+                             "names .git")
             continue
         if pat == ".git" and git_why:
             kept[pat] = git_why
@@ -105,10 +115,10 @@ def check(subject: Subject) -> list[Suggestion]:
         hit = set(paths)  # every COPY's paths are among `every`: no second match needed
         by = [i for i, ps in copies.items() if not hit.isdisjoint(ps)]
         chosen[pat] = (what, paths, by)
-    if not chosen:
-        return []
-    kept_note = ("not offered, since the build reads them: " + "; ".join(
+    kept_note = ("not offered, since the build may read them: " + "; ".join(
         f"{k} ({v})" for k, v in kept.items())) if kept else None
+    if not chosen:
+        return _git_withheld(subject, copies, kept_note) if ".git" in kept else []
     # A new .dockerignore would itself be copied by a COPY of the whole context: ignore it too,
     # or the next run would propose exactly that.
     if subject.ignore_text is None and ".dockerignore" not in chosen and not _named(
@@ -140,6 +150,22 @@ def check(subject: Subject) -> list[Suggestion]:
         unsafe_reason="every .dockerignore entry removes files from the image and from what "
         "the build can read",
     )]
+
+
+def _git_withheld(subject: Subject, copies: dict[int, set[str]],
+                  note: str | None) -> list[Suggestion]:
+    """The hint when `.git`, copied and changing at every commit, is the only candidate and
+    is withheld: a silent rule would leave the reader wondering why the churn they see in
+    `analyze` has no entry (healthchecks, errbit)."""
+    df = subject.df
+    by = [i for i, ps in copies.items() if any(p.startswith(".git/") for p in ps)]
+    n = sum(1 for p in set().union(*copies.values()) if p.startswith(".git/"))
+    return [Suggestion(
+        "LL005", RULE.title,
+        f"{ignore_name(subject)}: .git (version control metadata, {plural(n, 'file')}) is "
+        "copied and changes at every commit, but is not offered",
+        RULE.reason, tuple(sorted(df.instructions[i].start_line for i in by)), False,
+        note=note)]
 
 
 def ignore_name(subject: Subject) -> str:
