@@ -131,3 +131,13 @@ def test_withheld_git_beside_offered_entries_says_why(tmp_path) -> None:
     assert "docs" in s.message and ".git (" not in s.message
     assert "not offered, since the build may read them: .git (the RUN at line 3 runs a " \
            "script (./build.sh) that may run git)" in s.note
+
+
+def test_a_new_ignore_file_lists_itself_and_says_why(tmp_path) -> None:
+    # healthchecks: no .dockerignore, and a COPY of the whole context: the file the fix
+    # creates would itself be copied (and the next run would propose exactly that)
+    rep = static(tmp_path, "FROM a\nCOPY . /app\n", {"docs/x.md": "d"}, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert ".dockerignore (the new ignore file itself: the COPY of the whole context " \
+           "would copy it)" in s.message
+    assert s.dockerignore.splitlines()[-1] == ".dockerignore"

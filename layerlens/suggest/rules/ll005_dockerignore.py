@@ -125,7 +125,8 @@ def check(subject: Subject) -> list[Suggestion]:
             subject, ".dockerignore") and any(
             go_clean("/" + s)[1:] == "" for ins in df.instructions if ins.index in copies
             for s in ins.expanded[:-1]):
-        chosen[".dockerignore"] = ("the ignore file itself", [], [])
+        chosen[".dockerignore"] = (
+            "the new ignore file itself: the COPY of the whole context would copy it", [], [])
     patterns = tuple(chosen)
     caused = _caused(subject, patterns)
     old = subject.ignore_text or ""
