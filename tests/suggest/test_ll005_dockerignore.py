@@ -141,3 +141,31 @@ def test_a_new_ignore_file_lists_itself_and_says_why(tmp_path) -> None:
     assert ".dockerignore (the new ignore file itself: the COPY of the whole context " \
            "would copy it)" in s.message
     assert s.dockerignore.splitlines()[-1] == ".dockerignore"
+
+
+@pytest.mark.parametrize(("build_copy", "offered"), [
+    ("COPY app.py /src/", True),  # the builder stage cannot see .git: its script cannot read it
+    ("COPY . /src/", False),  # it can: withheld, and the note says why
+])
+def test_a_script_in_a_stage_without_git_does_not_withhold_it(tmp_path, build_copy,
+                                                              offered) -> None:
+    df = (f"FROM a AS build\n{build_copy}\nRUN ./build.sh\n"
+          "FROM a\nCOPY --from=build /src /src\nCOPY . /app\n")
+    files = {"app.py": "1", "build.sh": "b", ".dockerignore": "Dockerfile\n.dockerignore\n"}
+    rep = with_history(tmp_path, df, files, [("app.py", "2")], select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert s.message.startswith("add to .dockerignore: .git (") is offered
+    assert ("the RUN at line 3 runs a script (./build.sh)" in (s.note or "")) is not offered
+
+
+def test_git_stages_follow_bases_copies_and_mounts() -> None:
+    from layerlens.dockerfile import parse
+    from layerlens.suggest.buildreads import git_stages
+
+    df = parse("FROM a AS src\nCOPY . /s\n"
+               "FROM src AS child\nRUN x\n"
+               "FROM a AS taker\nCOPY --from=src /s /s\n"
+               "FROM a AS mounter\nRUN --mount=type=bind,target=/c x\n"
+               "FROM a AS clean\nCOPY app.py /\nRUN x\n")
+    assert git_stages(df, {1}) == frozenset({0, 1, 2, 3})
+    assert git_stages(df, set()) == frozenset({3})

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
-from layerlens.suggest.buildreads import git_reader, metadata_files
+from layerlens.suggest.buildreads import git_reader, git_stages, metadata_files
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rule import Rule, Subject
 from layerlens.units import plural
@@ -79,7 +79,8 @@ def check(subject: Subject) -> list[Suggestion]:
         text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
         return text[:200_000]
 
-    git_why = git_reader(df, root, read)
+    copy_git = {i for i, ps in copies.items() if any(p.startswith(".git/") for p in ps)}
+    git_why = git_reader(df, root, read, git_stages(df, copy_git))
     named = metadata_files(root, read)
     by_top: dict[str, list[str]] = {}  # first path segment -> the copied paths under it
     for p in every:
