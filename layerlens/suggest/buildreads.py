@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from layerlens.dockerfile.model import Dockerfile
+from layerlens.dockerfile.model import Dockerfile, find_stage
 from layerlens.runmodel import scripts_of
 
 VCS_VERSIONING = re.compile(r"setuptools[_-]scm|hatch-vcs|versioneer|setuptools-git-versioning|"
@@ -76,15 +76,52 @@ def vcs_versioned(root: Path, read: Reader | None = None) -> str | None:
     return None
 
 
-def git_reader(df: Dockerfile, root: Path, read: Reader | None = None) -> str | None:
+def git_stages(df: Dockerfile, copy_git: set[int]) -> frozenset[int]:
+    """The stages whose RUNs may see the context's `.git`: a stage that copies it (`copy_git`:
+    the COPY/ADD instructions whose context files include it), binds the context into a RUN
+    (`--mount=type=bind` without `from`, taken to include it), is based on such a stage, or
+    takes files `--from` (COPY or mount) one. Conservative: a stage that copies .git and
+    deletes it still counts, and so do the stages that copy from it. Not seen: an ONBUILD
+    trigger of an outside base image that copies the context (deprecated `*-onbuild`
+    images)."""
+    sees: set[int] = set()
+    changed = True
+    while changed:  # a fixpoint: `--from` may name a later stage
+        changed = False
+        for st in df.stages:
+            if st.index in sees:
+                continue
+            hit = st.base_stage is not None and st.base_stage in sees
+            for i in st.instructions:
+                if hit:
+                    break
+                ins = df.instructions[i]
+                hit = i in copy_git or (ins.from_stage is not None and ins.from_stage in sees)
+                for m in ins.mounts:
+                    if m.type == "bind" and not m.from_:
+                        hit = True
+                    elif m.from_:
+                        ref = find_stage(df.stages, m.from_)
+                        hit = hit or (ref is not None and ref in sees)
+            if hit:
+                sees.add(st.index)
+                changed = True
+    return frozenset(sees)
+
+
+def git_reader(df: Dockerfile, root: Path, read: Reader | None = None,
+               stages: frozenset[int] | None = None) -> str | None:
     """Why a RUN of the build may read `.git`, or None when none is known to.
 
     A RUN that runs git, a Go build, a Python build of a VCS-versioned project, or a script
-    runner (make, `./script`, `npm run`) whose script may run git."""
+    runner (make, `./script`, `npm run`) whose script may run git. With `stages` (from
+    `git_stages`), only a RUN in one of them counts: the others cannot see `.git`."""
     vcs = vcs_versioned(root, read)
     needed = df.needed_stages()
     for ins in df.instructions:
         if ins.keyword != "run" or ins.stage not in needed:
+            continue
+        if stages is not None and ins.stage not in stages:
             continue
         for sc in scripts_of(ins):
             for cmd in sc.commands:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerlens.analysis import Analysis
@@ -56,6 +56,9 @@ class SuggestReport:
     # today's file, the safe rewrite, and the rewrite with unsafe fixes too (made and
     # measured whether or not --unsafe-fixes applies it); the headline reads their replays
     variants: tuple[Variant, ...] = ()
+    # listed fixes of the classes applied that `--write` does not apply: measured after the
+    # fixes before them, they save less than the threshold or no longer apply
+    not_applied: tuple[Suggestion, ...] = ()
 
     @property
     def total_savings(self) -> Savings | None:
@@ -116,14 +119,45 @@ def _filter(sugs: Iterable[Suggestion], df: Dockerfile, select: set[str] | None,
 
 def run_rules(subject: Subject, rules: Iterable[Rule], select: set[str] | None,
               ignore: set[str]) -> list[Suggestion]:
-    found: list[Suggestion] = []
+    """The rules' suggestions on `subject`, verified, thresholded and ranked."""
+    return _run_rules(subject, rules, select, ignore)[0]
+
+
+def _run_rules(subject: Subject, rules: Iterable[Rule], select: set[str] | None,
+               ignore: set[str]) -> tuple[list[Suggestion], dict[int, Suggestion]]:
+    """`run_rules`, and for each suggestion the threshold made a hint (by its index in
+    the list) the fix it was."""
+    found: list[tuple[Suggestion, Suggestion]] = []
     for rule in rules:
         if select is not None and rule.id not in select:
             continue
         if rule.id in ignore:
             continue
-        found += [_worth_it(_verified(subject, s)) for s in rule.check(subject)]
-    return sorted(_filter(found, subject.df, select, ignore), key=lambda s: s.rank_key)
+        for s in rule.check(subject):
+            fix = _verified(subject, s)
+            found.append((_worth_it(fix), fix))
+    kept = {id(s) for s in _filter([s for s, _ in found], subject.df, select, ignore)}
+    ranked = sorted((p for p in found if id(p[0]) in kept), key=lambda p: p[0].rank_key)
+    return ([s for s, _ in ranked],
+            {k: fix for k, (s, fix) in enumerate(ranked) if s is not fix})
+
+
+def _offered_after(fix: Suggestion, before: list[Suggestion], hint: bool = False,
+                   ) -> Suggestion:
+    """The fix a listed hint was, noted: below the threshold on today's file alone, it is
+    applied after the fixes `before` it, measured after which it clears the threshold.
+    With `hint`, it stays the hint (only --unsafe-fixes applies it, and this run does not)."""
+    from dataclasses import replace
+
+    after = ", ".join(x.rule for x in before)
+    if hint:
+        why = (f"{_below()} on today's file; with --unsafe-fixes it is applied after {after}, "
+               "measured after which it clears the threshold")
+        return replace(fix, fixable=False, dockerfile=None, dockerignore=None,
+                       note=f"{why}; {fix.note}" if fix.note else why)
+    why = (f"offered after {after}: on today's file alone its replayed saving is below the "
+           "threshold, measured after them it clears it")
+    return replace(fix, note=f"{why}; {fix.note}" if fix.note else why)
 
 
 def _verified(subject: Subject, sug: Suggestion) -> Suggestion:
@@ -168,15 +202,20 @@ def _worth_it(sug: Suggestion) -> Suggestion:
         return sug
     if s.seconds_per_commit >= MIN_SECONDS_PER_COMMIT or \
             (s.push_bytes_per_commit or 0) >= MIN_BYTES_PER_COMMIT or \
-            (s.image_bytes or 0) >= MIN_IMAGE_BYTES or s.rebuilds_avoided:
+            (s.image_bytes or 0) >= MIN_IMAGE_BYTES:
         return sug
-    from layerlens.units import duration, size
-
-    why = (f"not offered as a fix: the replayed saving is below the threshold "
-           f"({duration(MIN_SECONDS_PER_COMMIT)} or {size(MIN_BYTES_PER_COMMIT)} pushed per "
-           f"commit, or {size(MIN_IMAGE_BYTES)} of image)")
+    why = _below()
     return replace(sug, fixable=False, dockerfile=None, dockerignore=None,
                    note=f"{why}; {sug.note}" if sug.note else why)
+
+
+def _below() -> str:
+    """Why a fix under the threshold is a hint, with the threshold (README, "Suggestions")."""
+    from layerlens.units import duration, size
+
+    return (f"not offered as a fix: the replayed saving is below the threshold "
+            f"({duration(MIN_SECONDS_PER_COMMIT)} of rebuild and {size(MIN_BYTES_PER_COMMIT)} "
+            f"pushed per commit, and {size(MIN_IMAGE_BYTES)} of image)")
 
 
 @dataclass
@@ -190,6 +229,16 @@ class _Combined:
     itext: str | None
     applied: list[str]
     steps: list[Suggestion]
+    ids: list[tuple] = field(default_factory=list)  # each step's `identity`
+
+
+def identity(subject: Subject, sug: Suggestion) -> tuple[str, tuple[str, ...]]:
+    """What a suggestion is about, the same across rounds of the combined rewrite: its rule
+    and the text of the instructions at its lines (lines move when an earlier fix reorders;
+    the instructions' text does not)."""
+    at = set(sug.lines)
+    return sug.rule, tuple(sorted(" ".join(ins.original.split())
+                                  for ins in subject.df.instructions if ins.start_line in at))
 
 
 def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, ignore: set[str],
@@ -198,7 +247,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
     from layerlens.suggest.rules import RULES
 
     text, itext = start.text, start.itext
-    applied, steps = list(start.applied), list(start.steps)
+    applied, steps, ids = list(start.applied), list(start.steps), list(start.ids)
     cur, cur_sugs = start.subject, start.sugs
     for _ in range(max_rounds):
         fix = next((s for s in cur_sugs if s.applies(unsafe) and (
@@ -211,6 +260,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
             itext = fix.dockerignore
         applied.append(fix.rule)
         steps.append(fix)
+        ids.append(identity(cur, fix))
         try:
             cur = Subject(analysis, text, itext)
             cur.df  # noqa: B018 - the rewrite must parse; a rule bug must not slip through
@@ -218,7 +268,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
             raise LayerlensError(
                 f"internal error: rewrite by {fix.rule} does not parse: {exc}") from None
         cur_sugs = run_rules(cur, RULES, select, ignore)
-    return _Combined(cur, cur_sugs, text, itext, applied, steps)
+    return _Combined(cur, cur_sugs, text, itext, applied, steps, ids)
 
 
 @paused()  # rules and replays build many acyclic records: see layerlens/gcpause.py
@@ -240,7 +290,7 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     ignore = ignore or set()
     ignore_text = read_ignore_text(analysis)
     subject = Subject(analysis, analysis.dockerfile.source, ignore_text)
-    first = run_rules(subject, RULES, select, ignore)
+    first, below = _run_rules(subject, RULES, select, ignore)
     start = _Combined(subject, first, subject.text, ignore_text, [], [])
     safe = _combine(analysis, start, select, ignore, max_rounds, unsafe=False)
     unsafe = safe
@@ -248,6 +298,21 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
                                           for s in safe.sugs):
         unsafe = _combine(analysis, safe, select, ignore, max_rounds, unsafe=True)
     done = unsafe if unsafe_fixes else safe
+    # A listed hint the combined rewrite applies after other fixes (below the threshold on
+    # today's file, above it measured after them: an ARG that rebuilds every RUN hides what
+    # an ignore entry saves) is listed as the fix it is, with today's rewrite and a note, so
+    # that the list, the headline and `--write` agree (FreshRSS: a "not offered" LL005 that
+    # --write applied).
+    now = {key: i for i, key in enumerate(done.ids)}
+    fullest = {key: i for i, key in enumerate(unsafe.ids)}
+    for k in below:
+        key = identity(subject, first[k])
+        if key in now:
+            first[k] = _offered_after(below[k], done.steps[:now[key]])
+        elif key in fullest:  # the headline's --unsafe-fixes line applies it
+            first[k] = _offered_after(below[k], unsafe.steps[:fullest[key]], hint=True)
+    not_applied = tuple(s for s in first if s.applies(unsafe_fixes)
+                        and identity(subject, s) not in done.ids)
     text, itext = done.text, done.itext
     changed_df = text != subject.text
     changed_ig = itext != ignore_text
@@ -259,7 +324,7 @@ def suggest(analysis: Analysis, *, select: set[str] | None = None,
     return SuggestReport(tuple(first), text if changed_df else None,
                          itext if changed_ig else None, ignore_path, tuple(done.applied),
                          tuple(done.steps), unsafe_fixes, analysis.history is not None,
-                         variants)
+                         variants, not_applied)
 
 
 def verify_report(analysis: Analysis, rep: SuggestReport, builder=None):

@@ -47,6 +47,8 @@ def report_json(rep: SuggestReport) -> dict[str, Any]:
         "applied": [{"rule": s.rule, "lines": list(s.lines), "fix": s.fix_class,
                      "unsafe_reason": s.unsafe_reason, "savings": savings_json(s.savings)}
                     for s in rep.steps],
+        "not_applied": [{"rule": s.rule, "lines": list(s.lines), "fix": s.fix_class}
+                        for s in rep.not_applied],
         "unsafe_fixes": rep.unsafe_fixes,
         "total_savings": savings_json(rep.total_savings),
         "headline": headline_json(rep),
@@ -59,9 +61,20 @@ def _saving_text(s: Savings | None, why_none: str = "no git history") -> str:
     if s is None:
         return f"saving: not measured ({why_none})"
     parts = []
+    over = plural(s.commits, "commit")
+    sec = s.seconds_per_commit
+    # duration() shows what it can: under 0.005 s it would print "0.0s", a "saving" that
+    # reads as a bug (shiori: "saves 0.0s (0.0s over 61 commits)") and a loss it would hide
+    if s.commits and sec >= 0.005:
+        parts.append(f"saves {duration(sec)} of rebuild per commit "
+                     f"({duration(s.seconds_window)} over {over})")
+    elif s.commits and sec <= -0.005:
+        parts.append(f"adds {duration(-sec)} of rebuild per commit "
+                     f"({duration(-s.seconds_window)} over {over})")
+    elif s.commits and s.seconds_window >= 0.05:
+        parts.append(f"saves under 0.01s of rebuild per commit "
+                     f"({duration(s.seconds_window)} over {over})")
     if s.commits:
-        parts.append(f"saves {duration(max(s.seconds_per_commit, 0))} of rebuild per commit "
-                     f"({duration(max(s.seconds_window, 0))} over {plural(s.commits, 'commit')})")
         if s.push_bytes_per_commit is not None and s.push_bytes_per_commit > 0:
             parts.append(f"push {size(int(s.push_bytes_per_commit))}/commit")
         if s.rebuilds_avoided:
@@ -72,7 +85,8 @@ def _saving_text(s: Savings | None, why_none: str = "no git history") -> str:
                      "there)")
     if s.image_bytes:
         parts.append(f"{size(s.image_bytes)} less in the image")
-    text = ", ".join(parts) or "no measurable saving"
+    text = ", ".join(parts) or (f"no measurable saving over {plural(s.commits, 'replayed commit')}"
+                                if s.commits else "no measurable saving")
     return text + (" (estimated costs)" if s.estimated and s.commits else "")
 
 
@@ -147,6 +161,11 @@ def _plan_block(rep: SuggestReport, width: int) -> list[str]:
                         indent=" " * 11)
     out += wrap(f"all together: {_saving_text(rep.total_savings, 'see above')}", width,
                 first="  ", indent="    ")
+    if rep.not_applied:
+        out += wrap("listed as fixes but not applied (measured after the fixes before them, "
+                    "they save less than the threshold or no longer apply): " + ", ".join(
+                        f"{s.rule} at line {line_ranges(s.lines)}" for s in rep.not_applied),
+                    width, first="  ", indent="    ")
     return out
 
 

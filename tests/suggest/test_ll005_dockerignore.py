@@ -78,3 +78,94 @@ def test_message_names_the_ignore_file_it_edits(tmp_path) -> None:
     assert rep.ignore_path.name == "Dockerfile.dockerignore"
     rep = static(tmp_path / "plain", DF, {"src/a.c": "1", "docs/x.md": "d"}, select={"LL005"})
     assert by_rule(rep, "LL005")[0].message.startswith("add to .dockerignore: ")
+
+
+def test_caused_counts_what_reached_a_copy_at_that_commit(tmp_path) -> None:
+    # lemmy: `.git` "caused 156 rebuilds" of 5 avoided. Commits that changed a file since
+    # deleted changed something copied at that commit, though today's copied set lacks it.
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.engine import suggest
+
+    from ..integration.harness import Repo
+
+    repo = Repo(tmp_path)
+    repo.write("Dockerfile", "FROM a\nCOPY . /app\n")
+    repo.write(".dockerignore", "Dockerfile\n.dockerignore\n")
+    repo.write("app.py", "1")
+    repo.write("old.py", "1")
+    repo.commit()
+    for k in range(2, 5):
+        repo.write("old.py", str(k))
+        repo.commit()
+    (tmp_path / "old.py").unlink()
+    repo.commit()
+    repo.commit(allow_empty=True)  # only .git changes: the one rebuild it causes
+    rep = suggest(analyze(AnalyzeOptions(tmp_path / "Dockerfile")), select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert ".git (version control metadata" in s.message
+    assert "caused 1 rebuild)" in s.message, s.message
+    assert s.savings is not None and s.savings.rebuilds_avoided == 1
+
+
+@pytest.mark.parametrize(("run", "why"), [
+    ("RUN git -C /app describe > /v", ".git (the RUN at line 3 runs git)"),
+    # healthchecks, errbit: an instruction names .git (there, to delete it)
+    ("RUN rm -rf /tmp/x/.git", ".git (the RUN at line 3 names .git)"),
+])
+def test_withheld_git_says_why_also_when_alone(tmp_path, run, why) -> None:
+    files = {"app.py": "1", ".dockerignore": "Dockerfile\n.dockerignore\n"}
+    rep = with_history(tmp_path, f"FROM a\nCOPY . /app\n{run}\n", files,
+                       [("app.py", "2")], select={"LL005"}, unsafe_fixes=True)
+    [s] = by_rule(rep, "LL005")
+    assert s.fix_class == "hint" and s.dockerignore is None and s.lines == (2,)
+    assert ".git (version control metadata" in s.message and "not offered" in s.message
+    assert s.note == f"not offered, since the build may read them: {why}"
+    assert rep.rewritten_ignore is None
+
+
+def test_withheld_git_beside_offered_entries_says_why(tmp_path) -> None:
+    files = {"app.py": "1", "docs/a.md": "d", ".dockerignore": "Dockerfile\n.dockerignore\n"}
+    rep = with_history(tmp_path, "FROM a\nCOPY . /app\nRUN ./build.sh\n", files,
+                       [("docs/a.md", "d2")], select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert "docs" in s.message and ".git (" not in s.message
+    assert "not offered, since the build may read them: .git (the RUN at line 3 runs a " \
+           "script (./build.sh) that may run git)" in s.note
+
+
+def test_a_new_ignore_file_lists_itself_and_says_why(tmp_path) -> None:
+    # healthchecks: no .dockerignore, and a COPY of the whole context: the file the fix
+    # creates would itself be copied (and the next run would propose exactly that)
+    rep = static(tmp_path, "FROM a\nCOPY . /app\n", {"docs/x.md": "d"}, select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert ".dockerignore (the new ignore file itself: the COPY of the whole context " \
+           "would copy it)" in s.message
+    assert s.dockerignore.splitlines()[-1] == ".dockerignore"
+
+
+@pytest.mark.parametrize(("build_copy", "offered"), [
+    ("COPY app.py /src/", True),  # the builder stage cannot see .git: its script cannot read it
+    ("COPY . /src/", False),  # it can: withheld, and the note says why
+])
+def test_a_script_in_a_stage_without_git_does_not_withhold_it(tmp_path, build_copy,
+                                                              offered) -> None:
+    df = (f"FROM a AS build\n{build_copy}\nRUN ./build.sh\n"
+          "FROM a\nCOPY --from=build /src /src\nCOPY . /app\n")
+    files = {"app.py": "1", "build.sh": "b", ".dockerignore": "Dockerfile\n.dockerignore\n"}
+    rep = with_history(tmp_path, df, files, [("app.py", "2")], select={"LL005"})
+    [s] = by_rule(rep, "LL005")
+    assert s.message.startswith("add to .dockerignore: .git (") is offered
+    assert ("the RUN at line 3 runs a script (./build.sh)" in (s.note or "")) is not offered
+
+
+def test_git_stages_follow_bases_copies_and_mounts() -> None:
+    from layerlens.dockerfile import parse
+    from layerlens.suggest.buildreads import git_stages
+
+    df = parse("FROM a AS src\nCOPY . /s\n"
+               "FROM src AS child\nRUN x\n"
+               "FROM a AS taker\nCOPY --from=src /s /s\n"
+               "FROM a AS mounter\nRUN --mount=type=bind,target=/c x\n"
+               "FROM a AS clean\nCOPY app.py /\nRUN x\n")
+    assert git_stages(df, {1}) == frozenset({0, 1, 2, 3})
+    assert git_stages(df, set()) == frozenset({3})

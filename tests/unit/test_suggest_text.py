@@ -61,3 +61,19 @@ def test_the_diff_is_appended_whole() -> None:
     diff = "--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1 +1 @@\n-" + "x" * 200 + "\n+y\n"
     text = report_text(_report(0), "Dockerfile", diff, 60)
     assert text.endswith("\n" + diff)
+
+
+@pytest.mark.parametrize(("seconds", "window", "text"), [
+    # shiori: a hint printed "saves 0.0s of rebuild per commit (0.0s over 61 commits)"
+    (0.0, 0.0, "no measurable saving over 61 replayed commits (estimated costs)"),
+    (0.001, 0.061, "saves under 0.01s of rebuild per commit (0.06s over 61 commits) "
+                   "(estimated costs)"),
+    (0.05, 3.05, "saves 0.05s of rebuild per commit (3.0s over 61 commits) (estimated costs)"),
+    (-0.2, -12.2, "adds 0.2s of rebuild per commit (12s over 61 commits) (estimated costs)"),
+])
+def test_a_saving_never_prints_as_zero_seconds(seconds, window, text) -> None:
+    from layerlens.suggest.output import _saving_text
+
+    s = Savings(61, seconds, None, None, window, None, None, 19.5, 19.5 - seconds, True)
+    assert _saving_text(s) == text
+    assert "0.0s" not in _saving_text(s)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
-from layerlens.suggest.buildreads import git_reader, metadata_files
+from layerlens.suggest.buildreads import git_reader, git_stages, metadata_files
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rule import Rule, Subject
 from layerlens.units import plural
@@ -43,15 +43,19 @@ CANDIDATES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _named(subject: Subject, name: str) -> bool:
-    """Does any instruction mention the candidate (then it may be needed)?"""
+def _naming(subject: Subject, name: str):
+    """The first instruction that mentions the candidate (then it may be needed), or None."""
     for ins in subject.df.instructions:
         if ins.keyword in ("from", "arg", "label", "expose", "stopsignal", "maintainer"):
             continue
         text = ins.original + "".join(h.content for h in ins.heredocs)
         if name in text:
-            return True
-    return False
+            return ins
+    return None
+
+
+def _named(subject: Subject, name: str) -> bool:
+    return _naming(subject, name) is not None
 
 
 def check(subject: Subject) -> list[Suggestion]:
@@ -75,7 +79,8 @@ def check(subject: Subject) -> list[Suggestion]:
         text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
         return text[:200_000]
 
-    git_why = git_reader(df, root, read)
+    copy_git = {i for i, ps in copies.items() if any(p.startswith(".git/") for p in ps)}
+    git_why = git_reader(df, root, read, git_stages(df, copy_git))
     named = metadata_files(root, read)
     by_top: dict[str, list[str]] = {}  # first path segment -> the copied paths under it
     for p in every:
@@ -93,7 +98,13 @@ def check(subject: Subject) -> list[Suggestion]:
             paths = [p for p in every if p == lit or p.startswith(below)]
         else:
             paths = [p for p in every if m.excludes(p)]
-        if not paths or _named(subject, pat):
+        if not paths:
+            continue
+        naming = _naming(subject, pat)
+        if naming is not None:
+            if pat == ".git":  # churns at every commit: never left out without a word
+                kept[pat] = (f"the {naming.keyword.upper()} at line {naming.start_line} "
+                             "names .git")
             continue
         if pat == ".git" and git_why:
             kept[pat] = git_why
@@ -105,17 +116,18 @@ def check(subject: Subject) -> list[Suggestion]:
         hit = set(paths)  # every COPY's paths are among `every`: no second match needed
         by = [i for i, ps in copies.items() if not hit.isdisjoint(ps)]
         chosen[pat] = (what, paths, by)
-    if not chosen:
-        return []
-    kept_note = ("not offered, since the build reads them: " + "; ".join(
+    kept_note = ("not offered, since the build may read them: " + "; ".join(
         f"{k} ({v})" for k, v in kept.items())) if kept else None
+    if not chosen:
+        return _git_withheld(subject, copies, kept_note) if ".git" in kept else []
     # A new .dockerignore would itself be copied by a COPY of the whole context: ignore it too,
     # or the next run would propose exactly that.
     if subject.ignore_text is None and ".dockerignore" not in chosen and not _named(
             subject, ".dockerignore") and any(
             go_clean("/" + s)[1:] == "" for ins in df.instructions if ins.index in copies
             for s in ins.expanded[:-1]):
-        chosen[".dockerignore"] = ("the ignore file itself", [], [])
+        chosen[".dockerignore"] = (
+            "the new ignore file itself: the COPY of the whole context would copy it", [], [])
     patterns = tuple(chosen)
     caused = _caused(subject, patterns)
     old = subject.ignore_text or ""
@@ -142,6 +154,22 @@ def check(subject: Subject) -> list[Suggestion]:
     )]
 
 
+def _git_withheld(subject: Subject, copies: dict[int, set[str]],
+                  note: str | None) -> list[Suggestion]:
+    """The hint when `.git`, copied and changing at every commit, is the only candidate and
+    is withheld: a silent rule would leave the reader wondering why the churn they see in
+    `analyze` has no entry (healthchecks, errbit)."""
+    df = subject.df
+    by = [i for i, ps in copies.items() if any(p.startswith(".git/") for p in ps)]
+    n = sum(1 for p in set().union(*copies.values()) if p.startswith(".git/"))
+    return [Suggestion(
+        "LL005", RULE.title,
+        f"{ignore_name(subject)}: .git (version control metadata, {plural(n, 'file')}) is "
+        "copied and changes at every commit, but is not offered",
+        RULE.reason, tuple(sorted(df.instructions[i].start_line for i in by)), False,
+        note=note)]
+
+
 def ignore_name(subject: Subject) -> str:
     """The name of the ignore file the fix edits: the one in force (`Dockerfile.dockerignore`
     beside the Dockerfile wins over the context's `.dockerignore`, BuildKit's dockerui rule),
@@ -160,25 +188,39 @@ def _excludes(m: Matcher) -> Callable[[str], bool]:
 
 
 def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
+    """Pattern -> the replayed commits that rebuilt something and at which every changed path
+    that reached a COPY/ADD was one the pattern set excludes (entries that changed together
+    share a commit).
+
+    What reached a COPY is judged at that commit, by the replay: the paths it changed that
+    reached the builder (`CommitReplay.changed_paths`) and that a COPY/ADD source of the
+    plan reads, not today's list of copied files. A file since deleted or renamed is not in
+    today's list, and counting only today's files made every commit that changed one look
+    like a `.git`-only commit (lemmy: `.git` "caused 156 rebuilds" of 5 avoided)."""
     hist = subject.history
-    if hist is None:
+    if hist is None or hist.replay is None or hist.replay.plan is None:
         return {}
     matchers = {p: _excludes(Matcher.from_lines(read_ignore_lines(p))) for p in patterns}
-    copied = set().union(*(set(inp.paths) for inp in subject.inputs.values()))
+    readers = [op for sp in hist.replay.plan.stages for op in sp.ops if op.readers]
+    reaches: dict[str, bool] = {}  # path -> does a COPY/ADD read it (paths recur)
     counts: Counter[str] = Counter()
-    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it (paths recur)
+    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it
     for c in hist.replay.commits:
-        relevant = [p for p in c.changed_paths if p in copied or p.startswith(".git/")]
-        if not relevant:
-            continue
+        if not c.rebuilt_ops or c.failed:
+            continue  # it rebuilt nothing, or its build failed: no rebuild to attribute
         by = []
-        for p in relevant:
+        for p in c.changed_paths:
+            r = reaches.get(p)
+            if r is None:
+                r = reaches[p] = any(op.reads(p) for op in readers)
+            if not r:
+                continue
             got = excluding.get(p)
             if got is None:
                 got = excluding[p] = frozenset(pat for pat, excludes in matchers.items()
                                                if excludes(p))
             by.append(got)
-        if all(by):
+        if by and all(by):
             counts.update(frozenset().union(*by))
     return {p: counts.get(p, 0) for p in patterns}
 
