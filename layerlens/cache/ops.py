@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from layerlens.context.inputs import glob_base, glob_regex, has_wildcard, source_kind
 from layerlens.context.patterns import Matcher, compile_pattern, go_clean
@@ -220,7 +220,10 @@ def build_plan(
                     if content is None:
                         refs.append(ins.from_stage)
                     else:
-                        readers += content[1]
+                        # The files it takes are read at the source stage's COPY; a missing
+                        # one fails the build there, not here.
+                        readers += [replace(r, required=False) if r.required else r
+                                    for r in content[1]]
                 else:
                     for src in sources:
                         if source_kind(ins, src) == "context":
