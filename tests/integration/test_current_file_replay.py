@@ -603,3 +603,26 @@ def test_copy_from_a_stage_is_not_blamed_for_an_absent_context_file(tmp_path: Pa
     for c in replay["commits"]:
         assert c["failed_instructions"] == [1]
         assert (c["rebuild_seconds"], c["push_bytes"], c["pull_bytes"]) == (None, None, None)
+
+
+def test_a_wildcard_fails_the_build_only_while_its_directory_is_absent(tmp_path: Path) -> None:
+    # FreshRSS's shape (COPY ./Docker/*.Apache.conf ...): the build fails while Docker/
+    # is absent, and succeeds while it exists, even when the wildcard matches nothing
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY conf/*.conf /etc/\nCOPY . /app\n")
+    r.write("main.py", "0\n")
+    r.write("conf/README", "x\n")
+    r.commit()  # conf/ exists, nothing matches: builds
+    r.write("main.py", "1\n")
+    r.commit()
+    (tmp_path / "conf" / "README").unlink()
+    r.commit()  # conf/ absent: fails
+    r.write("conf/README", "y\n")
+    r.commit()
+    r.write("conf/a.conf", "y\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    failed = [bool(c.failed) for c in a.history.costs.commits]
+    assert failed == [False, True, False, False], failed
+    assert any(":2: COPY sources are absent at 1 of 4" in n for n in a.notices), a.notices
