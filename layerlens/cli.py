@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,17 +51,24 @@ def _size(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 64G)") from None
 
 
-# containerd's platforms.Parse: each of os, arch and variant is [A-Za-z0-9_.-]+
-_PLATFORM = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?")
+def _platform_of(flag: str):
+    """An argparse type for FLAG: OS/ARCH[/VARIANT] as `docker build --platform` names one
+    platform (layerlens/image/archive.py check_platform), lower-cased."""
+    def parse(value: str) -> str:
+        from layerlens.errors import LayerlensError
+        from layerlens.image.archive import check_platform
+
+        try:
+            return check_platform(value) or value
+        except LayerlensError:
+            raise argparse.ArgumentTypeError(
+                f"invalid {flag} {value!r}: want OS/ARCH[/VARIANT], as in linux/amd64 or "
+                "linux/arm64/v8") from None
+    parse.__name__ = "platform"  # argparse names the type in its own messages
+    return parse
 
 
-def _platform(value: str) -> str:
-    """OS/ARCH[/VARIANT], as `docker build --platform` names one platform."""
-    if not _PLATFORM.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"not a platform: {value!r} (expected OS/ARCH[/VARIANT], e.g. linux/amd64 or "
-            "linux/arm64/v8)")
-    return value.lower()
+_platform = _platform_of("--platform")
 
 
 def _rule_ids(value: str) -> str:
@@ -134,7 +140,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="an image to measure: an archive or OCI layout path, oci:DIR[:REF], "
                         "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
                         "podman:NAME or docker://HOST/REPO:TAG")
-    p.add_argument("--image-platform", metavar="OS/ARCH", type=_platform,
+    p.add_argument("--image-platform", metavar="OS/ARCH", type=_platform_of("--image-platform"),
                    help="platform to pick from a multi-platform image (default linux/amd64)")
     p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",
                    help="--image from a registry: verify TLS (default true); false also "
@@ -867,7 +873,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--platform", default="linux/amd64", type=_platform)
     p.add_argument("--image", help=argparse.SUPPRESS)
-    p.add_argument("--image-platform", type=_platform, help=argparse.SUPPRESS)
+    p.add_argument("--image-platform", type=_platform_of("--image-platform"),
+                   help=argparse.SUPPRESS)
     for flag, kw in (("--no-history", {"action": "store_true"}), ("--since", {}),
                      ("--max-commits", {"type": int, "default": None}),
                      ("--pullers", {"type": int, "default": 1}), ("--base-refresh", {}),

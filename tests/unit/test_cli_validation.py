@@ -12,10 +12,10 @@ from layerlens.gate.scan import is_dockerfile
     (["suggest", "--select", "LL999"], "argument --select: unknown rule ID 'LL999'"),
     (["suggest", "--ignore", "XYZ,LL001"], "argument --ignore: unknown rule ID 'XYZ'"),
     (["check", "--fail-on", "LL00"], "argument --fail-on: unknown rule ID 'LL00'"),
-    (["analyze", "--platform", "foo"], "argument --platform: not a platform: 'foo'"),
-    (["analyze", "--image-platform", "linux/"], "argument --image-platform: not a platform"),
-    (["scan", "--platform", "linux/amd64/v2/x"], "argument --platform: not a platform"),
-    (["image", "x.tar", "--platform", "arm64"], "argument --platform: not a platform"),
+    (["analyze", "--platform", "foo"], "argument --platform: invalid --platform 'foo'"),
+    (["analyze", "--image-platform", "linux/"], "argument --image-platform: invalid --image-platform"),
+    (["scan", "--platform", "linux/amd64/v2/x"], "argument --platform: invalid --platform"),
+    (["image", "x.tar", "--platform", "arm64"], "argument --platform: invalid --platform"),
 ])
 def test_bad_rule_ids_and_platforms_exit_2_with_one_line(args, says, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
