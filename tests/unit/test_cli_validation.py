@@ -13,7 +13,7 @@ from layerlens.gate.scan import is_dockerfile
     (["suggest", "--ignore", "XYZ,LL001"], "argument --ignore: unknown rule ID 'XYZ'"),
     (["check", "--fail-on", "LL00"], "argument --fail-on: unknown rule ID 'LL00'"),
     (["analyze", "--platform", "foo"], "argument --platform: invalid --platform 'foo'"),
-    (["analyze", "--image-platform", "linux/"], "argument --image-platform: invalid --image-platform"),
+    (["analyze", "--image-platform", "linux/"], "--image-platform: invalid --image-platform"),
     (["scan", "--platform", "linux/amd64/v2/x"], "argument --platform: invalid --platform"),
     (["image", "x.tar", "--platform", "arm64"], "argument --platform: invalid --platform"),
 ])
