@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from layerlens.cache.costs import CostSummary
 from layerlens.cache.timeline import HistoryAnalysis, HistoryOptions, analyze_history
-from layerlens.context.inputs import CopyInputs, resolve_all
-from layerlens.context.patterns import Matcher, read_ignore_file, read_ignore_lines
+from layerlens.context.inputs import CopyInputs, glob_base, resolve_all
+from layerlens.context.patterns import Matcher, go_clean, read_ignore_file, read_ignore_lines
 from layerlens.context.tree import Context, scan_context
 from layerlens.dockerfile import Dockerfile, load, parse
 from layerlens.errors import LayerlensError
@@ -334,10 +334,21 @@ def _missing_source_notices(df: Dockerfile, inputs: Mapping[int, CopyInputs], ct
     for ins_index, inp in sorted(inputs.items()):
         ins = df.instructions[ins_index]
         for src in inp.sources:
-            if src.missing:
+            if src.missing and src.wildcard:
+                missing.append(src.text)
+                base = glob_base(go_clean("/" + src.text)[1:])
+                out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {quoted(src.text)} "
+                           f"matches no file, and its directory {quoted(base)} is not in the "
+                           "build context (the build would fail: BuildKit walks that "
+                           "directory to match the wildcard)")
+            elif src.missing:
                 missing.append(src.text)
                 out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {quoted(src.text)} "
                            "matches no file in the build context (the build would fail)")
+            elif src.wildcard and src.kind == "context" and not src.matched:
+                out.append(f"{df.path}:{ins.start_line}: {ins.upper} source {quoted(src.text)} "
+                           "matches no file in the build context: BuildKit copies nothing "
+                           "for it")
     if missing and options.context is None:
         above = _context_above(ctx_dir, missing)
         if above is not None:

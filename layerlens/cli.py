@@ -51,6 +51,39 @@ def _size(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 64G)") from None
 
 
+def _platform_of(flag: str):
+    """An argparse type for FLAG: OS/ARCH[/VARIANT] as `docker build --platform` names one
+    platform (layerlens/image/archive.py check_platform), lower-cased."""
+    def parse(value: str) -> str:
+        from layerlens.errors import LayerlensError
+        from layerlens.image.archive import check_platform
+
+        try:
+            return check_platform(value) or value
+        except LayerlensError:
+            raise argparse.ArgumentTypeError(
+                f"invalid {flag} {value!r}: want OS/ARCH[/VARIANT], as in linux/amd64 or "
+                "linux/arm64/v8") from None
+    parse.__name__ = "platform"  # argparse names the type in its own messages
+    return parse
+
+
+_platform = _platform_of("--platform")
+
+
+def _rule_ids(value: str) -> str:
+    """A comma-separated list of known rule IDs (e.g. LL001,LL002), normalized."""
+    from layerlens.suggest.rules import BY_ID
+
+    ids = [x.strip().upper() for x in value.split(",") if x.strip()]
+    unknown = [x for x in ids if x not in BY_ID]
+    if unknown:  # a typo would otherwise select nothing, or ignore nothing, silently
+        raise argparse.ArgumentTypeError(
+            f"unknown rule ID{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(x) for x in unknown)} (known: {', '.join(sorted(BY_ID))})")
+    return ",".join(ids)
+
+
 def _bool(value: str) -> bool:
     if value.lower() in ("true", "1", "yes"):
         return True
@@ -93,7 +126,7 @@ def _add_build_options(p: argparse.ArgumentParser, platform_help: str) -> None:
                    "Dockerfile's directory)")
     p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE",
                    help="set a build-time variable, as `docker build --build-arg`")
-    p.add_argument("--platform", default="linux/amd64", help=platform_help)
+    p.add_argument("--platform", default="linux/amd64", type=_platform, help=platform_help)
     p.add_argument("--target", metavar="STAGE",
                    help="build this stage, as `docker build --target` (default: the last)")
     p.add_argument("--no-compose", action="store_true",
@@ -107,7 +140,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="an image to measure: an archive or OCI layout path, oci:DIR[:REF], "
                         "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
                         "podman:NAME or docker://HOST/REPO:TAG")
-    p.add_argument("--image-platform", metavar="OS/ARCH",
+    p.add_argument("--image-platform", metavar="OS/ARCH", type=_platform_of("--image-platform"),
                    help="platform to pick from a multi-platform image (default linux/amd64)")
     p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",
                    help="--image from a registry: verify TLS (default true); false also "
@@ -792,8 +825,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true",
                    help="build the original and the rewrite (buildah, podman or docker buildx) "
                    "and write only when the final images are identical")
-    p.add_argument("--select", metavar="IDS", help="only these rules, e.g. LL001,LL002")
-    p.add_argument("--ignore", metavar="IDS", help="skip these rules")
+    p.add_argument("--select", metavar="IDS", type=_rule_ids,
+                   help="only these rules, e.g. LL001,LL002")
+    p.add_argument("--ignore", metavar="IDS", type=_rule_ids, help="skip these rules")
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when there are suggestions")
     p.set_defaults(func=cmd_suggest)
@@ -822,7 +856,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "from (default: the nearest one)")
         p.add_argument("--budget", action="append", default=[], metavar="METRIC.LIMIT=VALUE",
                        help="override a budget, e.g. total_size.max_growth=10MiB")
-        p.add_argument("--fail-on", metavar="IDS",
+        p.add_argument("--fail-on", metavar="IDS", type=_rule_ids,
                        help="fail on newly introduced suggestions of these rules")
         p.add_argument("--format", choices=("text", "json", "sarif", "github", "junit",
                                             "markdown"), default="text")
@@ -843,9 +877,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scan", help="check every Dockerfile under a directory (monorepos)")
     p.add_argument("root", nargs="?", help="directory to search (default: .)")
     p.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--platform", default="linux/amd64")
+    p.add_argument("--platform", default="linux/amd64", type=_platform)
     p.add_argument("--image", help=argparse.SUPPRESS)
-    p.add_argument("--image-platform", help=argparse.SUPPRESS)
+    p.add_argument("--image-platform", type=_platform_of("--image-platform"),
+                   help=argparse.SUPPRESS)
     for flag, kw in (("--no-history", {"action": "store_true"}), ("--since", {}),
                      ("--max-commits", {"type": int, "default": None}),
                      ("--pullers", {"type": int, "default": 1}), ("--base-refresh", {}),
@@ -865,7 +900,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ref", help="an archive or OCI layout path, oci:DIR[:REF], "
                    "oci-archive:FILE[:REF], docker-archive:FILE[:REF], docker-daemon:NAME, "
                    "podman:NAME or docker://HOST/REPO:TAG (containers-transports(5))")
-    p.add_argument("--platform", help="platform to pick from a multi-platform image")
+    p.add_argument("--platform", type=_platform,
+                   help="platform to pick from a multi-platform image")
     p.add_argument("--max-layer-bytes", type=_size, default=64 << 30, metavar="SIZE",
                    help="refuse a layer that inflates past this (default 64G; e.g. 200G)")
     p.add_argument("--tls-verify", type=_bool, default=None, metavar="BOOL",

@@ -122,6 +122,12 @@ def op_cost_json(st) -> dict[str, Any]:
     }
 
 
+def _not_built(c) -> bool:
+    """Whether a replayed commit's build did not run: a COPY source was absent there, or
+    the Dockerfile did not parse."""
+    return bool(c.failed) or c.error is not None
+
+
 def costs_json(costs) -> dict[str, Any]:
     """Totals, per-commit means and the commits of one `CostSummary`. Push and pull bytes
     are the known part; `unknown_size_layers` counts pushed layers of unknown size, and a
@@ -131,7 +137,8 @@ def costs_json(costs) -> dict[str, Any]:
         "push_bytes_complete": costs.push_complete,
         "unknown_size_layers": costs.unknown_push_layers,
         "totals": {
-            "rebuild_seconds": round(costs.total_seconds, 3),
+            # no build replayed (each failed, or the window is empty): unknown, not 0
+            "rebuild_seconds": round(costs.total_seconds, 3) if costs.builds else None,
             "push_bytes": costs.total_push_bytes if costs.mean_push_bytes is not None
             else None,
             "pull_bytes": costs.total_pull_bytes if costs.mean_pull_bytes is not None
@@ -147,11 +154,13 @@ def costs_json(costs) -> dict[str, Any]:
                 "sha": c.sha,
                 "time": c.time,
                 "rebuilt": [{"stage": s, "first_line": line} for s, line in c.rebuilt],
-                "rebuild_seconds": round(c.rebuild_seconds, 3),
-                "push_bytes": c.push_bytes if c.push_bytes or not c.unknown_push_layers
-                else None,
-                "pull_bytes": c.pull_bytes if c.push_bytes or not c.unknown_push_layers
-                else None,
+                # a build that did not run (a COPY source absent, the file unparsable)
+                # has unknown costs, never 0
+                "rebuild_seconds": None if _not_built(c) else round(c.rebuild_seconds, 3),
+                "push_bytes": None if _not_built(c) else c.push_bytes
+                if c.push_bytes or not c.unknown_push_layers else None,
+                "pull_bytes": None if _not_built(c) else c.pull_bytes
+                if c.push_bytes or not c.unknown_push_layers else None,
                 "unknown_size_layers": c.unknown_push_layers,
                 "failed_instructions": list(c.failed),  # indices into dockerfile.instructions
                 "error": c.error,

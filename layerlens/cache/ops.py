@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from layerlens.context.inputs import glob_base, glob_regex, has_wildcard, source_kind
 from layerlens.context.patterns import Matcher, compile_pattern, go_clean
@@ -48,9 +48,21 @@ class Reader:
     depth: int  # number of path segments the glob spans
     exclude: Matcher | None
     base: str  # directory that --exclude patterns are relative to
-    # A literal COPY/ADD source: the build fails when it matches nothing. Wildcards may
-    # match nothing (BuildKit copies with AllowEmptyWildcard), and `.` always exists.
+    # A COPY/ADD source whose absence fails the build (`presence` says what must exist): a
+    # literal that matches nothing, or a wildcard whose directory is absent. A wildcard may
+    # match nothing (dockerfile2llb copies with AllowEmptyWildcard), but the copy walks the
+    # directory before its first wildcard segment (fsutil copy's resolveWildcards,
+    # filepath.Walk), and fails with `lstat DIR: no such file or directory` when it is not
+    # in the context (moby/buildkit#2933). The context root (`.`, `*.json`) always exists.
     required: bool = False
+
+    @property
+    def presence(self) -> Reader:
+        """The paths one of which must exist for the build not to fail here: the source
+        itself when literal, else everything below the wildcard's directory."""
+        if self.glob is None:
+            return self
+        return Reader(self.base, None, 0, None, self.base, required=self.required)
 
     def reads(self, path: str) -> bool:
         if self.glob is not None:
@@ -125,7 +137,9 @@ def _reader(src: str, excludes: tuple[str, ...], *, copy_source: bool = False) -
     pats = [p for p in (compile_pattern(x) for x in excludes) if p]
     exclude = Matcher(pats, "--exclude") if pats else None
     if has_wildcard(rel):
-        return Reader(rel, glob_regex(rel), rel.count("/") + 1, exclude, glob_base(rel))
+        base = glob_base(rel)
+        return Reader(rel, glob_regex(rel), rel.count("/") + 1, exclude, base,
+                      required=copy_source and base != "")
     return Reader(rel, None, 0, exclude, rel, required=copy_source and rel != "")
 
 
@@ -220,7 +234,10 @@ def build_plan(
                     if content is None:
                         refs.append(ins.from_stage)
                     else:
-                        readers += content[1]
+                        # The files it takes are read at the source stage's COPY; a missing
+                        # one fails the build there, not here.
+                        readers += [replace(r, required=False) if r.required else r
+                                    for r in content[1]]
                 else:
                     for src in sources:
                         if source_kind(ins, src) == "context":

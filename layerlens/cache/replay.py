@@ -121,8 +121,10 @@ class _Digests:
                                    if op.reads_context] if version.plan is not None else [])
         shared = shared if shared is not None else Matching()
         self._excluded = shared.excluded_by(version.matcher)
-        # per reading operation: (instruction, [(source index, required, reader, its memo)])
-        self._reads = [(op.instruction, [(k, r.required, r, shared.read_by(r))
+        # per reading operation: (instruction, [(source index, required, reader, its memo,
+        # what must exist for it (Reader.presence), that one's memo)])
+        self._reads = [(op.instruction, [(k, r.required, r, shared.read_by(r),
+                                          r.presence, shared.read_by(r.presence))
                                          for k, r in enumerate(op.readers)])
                        for op in self.readers]
         self.xor: dict[int, int] = {op.instruction: 0 for op in self.readers}
@@ -131,9 +133,11 @@ class _Digests:
             for k, r in enumerate(op.readers) if r.required}
         self.matcher = version.matcher
         # path -> False when the ignore file keeps it from the builder, else the operations
-        # reading it, each with its literal sources that match it. Paths recur across
-        # commits, so each is matched against the ignore rules and the sources once.
-        self._info: dict[str, bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
+        # it matters to, each with whether it reads it and the required sources it makes
+        # present. Paths recur across commits, so each is matched against the ignore rules
+        # and the sources once.
+        self._info: dict[str, bool | tuple[tuple[int, bool, tuple[tuple[int, int], ...]],
+                                           ...]] = {}
         xor, present = self.xor, self.present
         for path, h in state.items():
             info = self._info.get(path)
@@ -141,12 +145,14 @@ class _Digests:
                 info = self._match(path)
             if info is False:
                 continue
-            for ins, required in info:
-                xor[ins] ^= h
+            for ins, reads, required in info:
+                if reads:
+                    xor[ins] ^= h
                 for key in required:
                     present[key] += 1
 
-    def _match(self, path: str) -> bool | tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+    def _match(self, path: str) -> bool | tuple[tuple[int, bool, tuple[tuple[int, int], ...]],
+                                                ...]:
         excluded = self._excluded.get(path)
         if excluded is None:
             excluded = self._excluded[path] = bool(self.matcher) and \
@@ -158,16 +164,21 @@ class _Digests:
             for ins, sources in self._reads:
                 reads = False
                 required = []
-                for k, req, reader, memo in sources:
+                for k, req, reader, memo, pres, pmemo in sources:
                     hit = memo.get(path)
                     if hit is None:
                         hit = memo[path] = reader.reads(path)
                     if hit:
                         reads = True
-                        if req:
+                    if req:
+                        if pres is not reader:  # a wildcard: its directory must exist
+                            hit = pmemo.get(path)
+                            if hit is None:
+                                hit = pmemo[path] = pres.reads(path)
+                        if hit:
                             required.append((ins, k))
-                if reads:
-                    found.append((ins, tuple(required)))
+                if reads or required:
+                    found.append((ins, reads, tuple(required)))
             got = tuple(found)
         self._info[path] = got
         return got
@@ -209,8 +220,9 @@ class _Digests:
                 continue
             delta = (0 if old is None else old) ^ (0 if new is None else new)
             count = (new is not None) - (old is not None)
-            for ins, required in info:
-                xor[ins] ^= delta
+            for ins, reads, required in info:
+                if reads:
+                    xor[ins] ^= delta
                 if count:
                     for key in required:
                         present[key] += count

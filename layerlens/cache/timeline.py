@@ -405,7 +405,8 @@ def analyze_history(
                        "unknown")
     elif summary.builds == 0:
         notices.append("the build fails at every commit of the window (a COPY source is "
-                       "absent): rates are unknown")
+                       "absent): rates are unknown; a file CI builds before `docker build` "
+                       "(dist/, target/) is in no commit, so the replay cannot build it")
     as_built = None
     if options.as_built:
         as_built = _as_built(setup, df_path if tracked else None, tuple(ignore_paths), watched,

@@ -312,7 +312,7 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
             xors[op.instruction] = w.digest(op.readers, shared)
             for r in op.readers:
                 if r.required:
-                    for i in w.absent(r, shared) or ():
+                    for i in w.absent(r.presence, shared) or ():
                         fail_at.setdefault(i, set()).add(op.instruction)
     by_op = _key_columns(_Chain(plan, base_refresh), xors, commits, n)
     first_failed = 0 in fail_at

@@ -30,7 +30,12 @@ class SourceRef:
     text: str
     kind: str  # context | stage | image | url | git | heredoc
     matched: int  # files brought in from the context
+    # the build fails on it: a literal source that matches nothing, or a wildcard whose
+    # directory (before its first wildcard segment) is not in the context (BuildKit walks
+    # it: `lstat DIR: no such file or directory`). A wildcard in a directory that exists
+    # may match nothing: BuildKit copies nothing for it (AllowEmptyWildcard).
     missing: bool = False
+    wildcard: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +179,8 @@ def resolve_inputs(ins: Instruction, ctx: Context, index: _Index | None = None) 
             continue
         rel = go_clean("/" + src)[1:]
         found: list[tuple[ContextFile, str]] = []
-        if _WILDCARD.search(rel):
+        wildcard = bool(_WILDCARD.search(rel))
+        if wildcard:
             try:
                 rx = glob_regex(rel)
             except ValueError:
@@ -201,7 +207,12 @@ def resolve_inputs(ins: Instruction, ctx: Context, index: _Index | None = None) 
             found = [(f, r) for f, r in found if not exclude.excludes(r)]
         for f, _ in found:
             chosen[f.path] = f
-        refs.append(SourceRef(src, kind, len(found), missing=not found))
+        if wildcard:
+            base = glob_base(rel)
+            gone = not found and base != "" and base not in index.dirs
+            refs.append(SourceRef(src, kind, len(found), missing=gone, wildcard=True))
+        else:
+            refs.append(SourceRef(src, kind, len(found), missing=not found))
     paths = tuple(sorted(chosen))
     return CopyInputs(ins.index, paths, sum(chosen[p].size for p in paths), tuple(refs))
 

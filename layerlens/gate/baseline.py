@@ -46,15 +46,33 @@ class LayerFigures:
     # from the current Dockerfile's replay; None without a history
     change_rate: float | None = None
     rebuild_seconds: float | None = None  # expected, per commit
+    # without an image: the context sources of this COPY/ADD that match no file (a build
+    # output CI makes first): its size is then unknown, never 0
+    absent: tuple[str, ...] = ()
 
 
 def layer_key(stage_label: str, text: str) -> str:
     return f"{stage_label}: {' '.join(text.split())}"
 
 
-def context_bytes(a: Analysis, skip: frozenset[str] = frozenset()) -> int:
-    """Bytes COPY/ADD bring in from the context, the baseline file itself not counted."""
-    return sum(_inputs_bytes(a, inp, skip) for inp in a.inputs.values() if inp.from_context)
+def context_bytes(a: Analysis, skip: frozenset[str] = frozenset()) -> int | None:
+    """Bytes COPY/ADD bring in from the context, the baseline file itself not counted; None
+    (unknown) when a COPY/ADD source of a stage the build runs matches no file: the build
+    copies files that are not there yet (CI builds them first), whose size is unknown."""
+    needed = a.needed_stages()
+    total = 0
+    for idx, inp in a.inputs.items():
+        if not inp.from_context:
+            continue
+        if a.dockerfile.instructions[idx].stage in needed and absent_sources(inp):
+            return None
+        total += _inputs_bytes(a, inp, skip)
+    return total
+
+
+def absent_sources(inp) -> tuple[str, ...]:
+    """The context sources of one `CopyInputs` that match no file in the context."""
+    return tuple(s.text for s in inp.sources if s.kind == "context" and s.missing)
 
 
 def _inputs_bytes(a: Analysis, inp, skip: frozenset[str]) -> int:
@@ -107,6 +125,7 @@ def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[Laye
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
             key += f" #{seen[key]}"
+        absent: tuple[str, ...] = ()
         if a.image is not None:
             layers = [a.image.layers[i] for i in by_ins.get(ins.index, [])]
             if not layers and ins.keyword == "workdir":
@@ -116,7 +135,9 @@ def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[Laye
             shadow = sum(x.shadowed_bytes for x in layers) if layers else None
         else:
             inp = a.inputs.get(ins.index)
-            size = _inputs_bytes(a, inp, skip) if inp is not None and inp.from_context else None
+            absent = absent_sources(inp) if inp is not None else ()
+            size = _inputs_bytes(a, inp, skip) if inp is not None and inp.from_context \
+                and not absent else None
             comp = shadow = None
             if ins.keyword == "workdir":
                 continue
@@ -124,7 +145,8 @@ def current_layers(a: Analysis, skip: frozenset[str] = frozenset()) -> list[Laye
         out.append(LayerFigures(key, st.label, " ".join(ins.original.split()), ins.start_line,
                                 size, comp, shadow,
                                 stats.change_rate if stats is not None else None,
-                                stats.expected_seconds if stats is not None else None))
+                                stats.expected_seconds if stats is not None else None,
+                                absent))
     return out
 
 

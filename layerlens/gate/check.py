@@ -13,6 +13,7 @@ from typing import Any
 from layerlens.analysis import Analysis
 from layerlens.gate.baseline import context_bytes, current_layers, step_prices
 from layerlens.gate.config import METRICS, Budget, GateConfig
+from layerlens.jsonout import quoted
 from layerlens.textfit import truncate
 from layerlens.units import plural
 
@@ -225,6 +226,8 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         if c is None:
             missing(metric, subject, line, b, "no figure for it in this analysis", key)
             return
+        if b is None and (budget is None or (budget.max is None and budget.min is None)):
+            return  # nothing to compare with and no absolute limit: not checked
         desc = desc_of(metric)
         verdict = _judge(metric, budget, b, c) if budget else None
         f = Finding(metric, subject, line, b, c, desc,
@@ -258,9 +261,27 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
             compare(metric, "the image", None, base, get(img), why)
         elif base_img:
             missing(metric, "the image", None, base, no_image)
+    absent_layers = [lay for lay in current_layers(a, skip) if lay.absent] \
+        if img is None else []
+    build_first = ("build the artifacts first, or run the check in CI after the build step "
+                   "that makes them")
     if img is None:
-        compare("total_size", "the build context copied", None, totals.get("context_bytes"),
-                context_bytes(a, skip), "")
+        ctx_now = context_bytes(a, skip)
+        if ctx_now is None and absent_layers:
+            missing("total_size", "the build context copied", None,
+                    totals.get("context_bytes"), "COPY sources are absent from the build "
+                    f"context (see the note): {build_first}")
+        else:
+            compare("total_size", "the build context copied", None,
+                    totals.get("context_bytes"), ctx_now, "")
+    if absent_layers:
+        srcs = [f"{quoted(x)} (line {lay.line})" for lay in absent_layers for x in lay.absent]
+        shown = ", ".join(srcs[:3]) + (f" and {len(srcs) - 3} more" if len(srcs) > 3 else "")
+        notices.append(f"{plural(len(srcs), 'COPY source')} "
+                       f"{'matches' if len(srcs) == 1 else 'match'} no file in the build "
+                       f"context ({shown}), as when CI builds "
+                       f"{'it' if len(srcs) == 1 else 'them'} before `docker build`: the size "
+                       f"copied is unknown, not 0, and not checked; {build_first}")
     base_layers = {x["key"]: x for x in baseline.get("layers") or []}
     replay = baseline.get("replay") or {}
     gap = history_gap(a, git_error)
@@ -312,6 +333,7 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         missing("layer_size", "each layer", None, 0, no_image)
     same_kind = (img is not None) == base_img
     layer_rates_missing: Any = None
+    unknown_before: list[int | None] = []
     for lay in current_layers(a, skip):
         old = base_layers.get(lay.key)
         # a long RUN is named by its start: the line number says which, and a finding,
@@ -325,10 +347,17 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
                 reason = " (a layer the baseline does not have)"
             base = (old_size or {}).get("size_bytes", 0 if old is None and same_kind else None)
             if lay.size_bytes is not None:
-                compare("layer_size", where, lay.line, base, lay.size_bytes, reason,
-                        key=lay.key)
+                if old_size is not None and _number(base) is None and not img:
+                    # unknown when the baseline was made (its sources were absent): there is
+                    # nothing to compare with, which is no growth from 0
+                    unknown_before.append(lay.line)
+                else:
+                    compare("layer_size", where, lay.line, base, lay.size_bytes, reason,
+                            key=lay.key)
             elif old_size is not None and _number(old_size.get("size_bytes")) is not None:
                 missing("layer_size", where, lay.line, old_size.get("size_bytes"),
+                        f"its COPY source {quoted(lay.absent[0])} is absent from the build "
+                        f"context: {build_first}" if lay.absent else
                         "no size for this layer in this analysis", lay.key)
             if lay.shadowed_bytes is not None:
                 budget = cfg.budgets.get("shadowed")
@@ -357,6 +386,11 @@ def run_check(a: Analysis, baseline: dict[str, Any], cfg: GateConfig,
         else:
             missing("layer_rebuild_seconds", where, lay.line, old_secs,
                     "no replay figure for this layer", lay.key)
+    if unknown_before:
+        notices.append(f"layer sizes unknown in the baseline (COPY sources absent when it "
+                       f"was made), not compared: line{'s' if len(unknown_before) > 1 else ''} "
+                       f"{', '.join(str(n) for n in unknown_before)}; run `layerlens baseline` "
+                       "again after the build that makes them")
     if layer_rates_missing is not None:
         history_missing("layer_rebuild_seconds", "each layer", layer_rates_missing)
     if gap is not None:

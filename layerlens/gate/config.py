@@ -141,6 +141,12 @@ def from_table(table: Any, where: str, prefix: str) -> GateConfig:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise LayerlensError(f"{prefix}.fail_on_new: expected a list of rule IDs",
                                      path=where)
+            from layerlens.suggest.rules import BY_ID
+
+            unknown = [x for x in v if x.upper() not in BY_ID]
+            if unknown:
+                raise LayerlensError(f"{prefix}.fail_on_new: unknown rule ID {unknown[0]!r} "
+                                     f"(known: {', '.join(sorted(BY_ID))})", path=where)
             cfg = replace(cfg, fail_on_new=frozenset(x.upper() for x in v))
         elif k == "baseline":
             if not isinstance(v, str):

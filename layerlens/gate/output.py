@@ -54,7 +54,8 @@ def _headline(res: CheckResult) -> str:
         n = len(res.failing_unmeasured)
         parts.append(f"{n} budget{'s' if n != 1 else ''} could not be measured")
     if not parts:
-        parts.append("within budget")
+        # nothing compared is no pass to boast of: say so (the notes say what was absent)
+        parts.append("within budget" if res.checked else "nothing measured to compare")
     tail = f"{len(res.checked)} checked"
     if res.unmeasured:
         tail += f", {len(res.unmeasured)} not measured"

@@ -19,8 +19,19 @@ SKIP = frozenset({"node_modules", ".venv", "venv", "vendor", "__pycache__", ".to
 NEVER = frozenset({".git"})
 
 
+# `Dockerfile-<variant>` files that are not Dockerfiles: docs, scripts, configuration
+_NOT_DOCKERFILE = (".dockerignore", ".md", ".txt", ".sh", ".py", ".yml", ".yaml", ".json",
+                   ".toml", ".j2", ".tpl", ".template", ".orig", ".bak")
+
+
 def is_dockerfile(name: str) -> bool:
+    """Whether a file name is one of the Dockerfile names in use: `Dockerfile`,
+    `Dockerfile.<variant>`, `Dockerfile-<variant>` (FreshRSS's `Dockerfile-Alpine`),
+    `<name>.dockerfile` and `Containerfile`, case-insensitively; `.dockerignore` files are
+    not, nor `Dockerfile-<x>` with a document, script or configuration extension."""
     low = name.lower()
+    if low.startswith("dockerfile-"):
+        return len(low) > len("dockerfile-") and not low.endswith(_NOT_DOCKERFILE)
     return (low == "dockerfile" or low.startswith("dockerfile.") or low.endswith(".dockerfile")
             or low == "containerfile") and not low.endswith(".dockerignore")
 

@@ -220,9 +220,13 @@ def headline_json(rep: SuggestReport) -> dict[str, Any] | None:
     h = headline(rep)
     if h is None:
         return None
+    nothing = h.by("current").builds == 0
     return {
         "builds": h.by("current").builds,
         "upper_bounds_from_line": h.upper_bound_lines[0] if h.upper_bound_lines else None,
+        # today's file built at no replayed commit: nothing to compare the rewrites with
+        "no_build_replayed": nothing,
+        "current_failed_builds": _failed_commits(rep),
         "variants": {f.variant: {
             "fixes": list(f.rules),
             "rebuild_seconds_per_commit": f.seconds_per_commit,
@@ -231,13 +235,19 @@ def headline_json(rep: SuggestReport) -> dict[str, Any] | None:
             "estimated": f.estimated,
             "builds": f.builds,
             "current_rebuild_seconds_per_commit": f.base_seconds_per_commit,
-            "failed_builds": f.failed_builds,
+            "failed_builds": None if nothing else f.failed_builds,
         } for f in h.figures},
         "layers": [{"stage": r.stage, "instruction": r.text,
                     **{f"line_{v}": r.lines[k] for k, v in enumerate(VARIANTS)},
                     **{f"rebuild_share_{v}": r.shares[k] for k, v in enumerate(VARIANTS)}}
                    for r in h.layers],
     }
+
+
+def _failed_commits(rep: SuggestReport) -> int:
+    """Replayed commits at which today's file fails to build (a COPY source absent)."""
+    costs = rep.variants[0].costs if rep.variants else None
+    return sum(1 for c in costs.commits if c.failed) if costs is not None else 0
 
 
 def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list[str]:
@@ -259,8 +269,11 @@ def headline_block(rep: SuggestReport, dockerfile: str, width: int = 80) -> list
         return fit_lines([f"{dockerfile}: per-commit rebuild time unknown ({why})"], width)
     cur, safe, unsafe = h.figures
     if cur.seconds_per_commit is None:
-        return fit_lines([f"{dockerfile}: per-commit rebuild time unknown (no build replayed)"],
-                         width)
+        failed = _failed_commits(rep)
+        why = (f"no build replayed: today's file fails to build at all "
+               f"{plural(failed, 'replayed commit')}, a file it copies is absent"
+               if cur.builds == 0 and failed else "no build replayed")
+        return fit_lines([f"{dockerfile}: per-commit rebuild time unknown ({why})"], width)
 
     def change(f) -> str:
         if f.seconds_per_commit is None:

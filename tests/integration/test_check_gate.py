@@ -196,3 +196,42 @@ def test_scan_checks_dockerfiles_with_a_baseline_in_build_dirs(tmp_path: Path,
     root = ET.fromstring(xml)
     assert root.get("errors") == "1" and root.get("failures") == "2"
     assert [s.get("skipped") for s in root] == ["0", "0", "0", "1"]
+
+
+def test_ci_built_copy_sources_are_unknown_not_zero(tmp_path: Path, capsys) -> None:
+    # gs-spring-boot-docker's shape: the Dockerfile copies what `mvn package` makes; a
+    # baseline made before the build must record unknown sizes, and a check after the
+    # build must not call that growth from 0 B
+    repo = Repo(tmp_path / "proj")
+    repo.write(".dockerignore", ".git\n.layerlens-baseline.json\n")
+    repo.write("Dockerfile", "FROM eclipse-temurin:17\nCOPY target/dependency/lib /app/lib\n"
+                             "COPY conf.txt /app/conf.txt\n")
+    repo.write("conf.txt", "a\n")
+    repo.commit()
+    repo.write("conf.txt", "b\n")
+    repo.commit()
+    df = str(repo.root / "Dockerfile")
+    assert main(["baseline", df]) == 0
+    doc = json.loads((repo.root / ".layerlens-baseline.json").read_text())
+    sizes = {x["line"]: x["size_bytes"] for x in doc["layers"]}
+    assert sizes == {2: None, 3: 2}
+    assert doc["totals"]["context_bytes"] is None
+    capsys.readouterr()
+    # before the build: nothing about the absent files is measured, and it says why
+    assert main(["check", df]) == 0
+    out = capsys.readouterr().out
+    assert "(1 checked)" in out.splitlines()[0]  # conf.txt's layer only
+    assert "'target/dependency/lib' (line 2)" in out and "build the artifacts first" in out
+    # after the build: the baseline's unknown is not compared with today's size
+    repo.write("target/dependency/lib/app.jar", os.urandom(3_000_000))
+    assert main(["check", df]) == 0
+    out = capsys.readouterr().out
+    assert "grew" not in out and "FAIL" not in out
+    assert "layer sizes unknown in the baseline" in out and "line 2;" in out
+    # a baseline made after the build, checked where the files are absent: not measured
+    assert main(["baseline", df]) == 0
+    shutil.rmtree(repo.root / "target")
+    capsys.readouterr()
+    assert main(["check", df]) == 1
+    out = capsys.readouterr().out
+    assert "is absent from the build context" in out and "build the artifacts first" in out

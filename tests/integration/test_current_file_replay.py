@@ -579,3 +579,50 @@ def test_gate_outputs_survive_unwritable_summaries_and_odd_names(tmp_path: Path,
         doc = json.loads(out)
         assert "\\udcff" not in out and "\\\\xff" in out
         assert doc
+
+
+def test_copy_from_a_stage_is_not_blamed_for_an_absent_context_file(tmp_path: Path,
+                                                                    capsys) -> None:
+    # shiori's shape: only the builder's COPY reads the (CI-built) context file; the
+    # COPY --from lines take from the stage, so BuildKit fails at the builder's COPY alone
+    r = Repo(tmp_path)
+    r.write("Dockerfile", "FROM alpine AS builder\nCOPY dist/app /usr/bin/app\n"
+                          "RUN chmod +x /usr/bin/app\nFROM scratch\n"
+                          "COPY --from=builder /usr/bin/app /usr/bin/app\n")
+    r.write("main.go", "0\n")
+    r.commit()
+    r.write("main.go", "1\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    absent = [n for n in a.notices if "COPY sources are absent" in n]
+    assert len(absent) == 1 and "Dockerfile:2:" in absent[0], absent
+    # a build that did not run has unknown costs, not 0
+    assert main(["analyze", str(tmp_path / "Dockerfile"), "--format", "json"]) == 0
+    replay = json.loads(capsys.readouterr().out)["replay"]
+    assert replay["totals"]["rebuild_seconds"] is None
+    for c in replay["commits"]:
+        assert c["failed_instructions"] == [1]
+        assert (c["rebuild_seconds"], c["push_bytes"], c["pull_bytes"]) == (None, None, None)
+
+
+def test_a_wildcard_fails_the_build_only_while_its_directory_is_absent(tmp_path: Path) -> None:
+    # FreshRSS's shape (COPY ./Docker/*.Apache.conf ...): the build fails while Docker/
+    # is absent, and succeeds while it exists, even when the wildcard matches nothing
+    r = Repo(tmp_path)
+    r.write(".dockerignore", ".git\n")
+    r.write("Dockerfile", "FROM alpine\nCOPY conf/*.conf /etc/\nCOPY . /app\n")
+    r.write("main.py", "0\n")
+    r.write("conf/README", "x\n")
+    r.commit()  # conf/ exists, nothing matches: builds
+    r.write("main.py", "1\n")
+    r.commit()
+    (tmp_path / "conf" / "README").unlink()
+    r.commit()  # conf/ absent: fails
+    r.write("conf/README", "y\n")
+    r.commit()
+    r.write("conf/a.conf", "y\n")
+    r.commit()
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    failed = [bool(c.failed) for c in a.history.costs.commits]
+    assert failed == [False, True, False, False], failed
+    assert any(":2: COPY sources are absent at 1 of 4" in n for n in a.notices), a.notices

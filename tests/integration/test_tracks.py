@@ -60,6 +60,10 @@ REWRITES = {
     "delete": CURRENT.replace("COPY scripts/run.sh /run.sh\n", ""),
     # a literal source that never exists: every build fails
     "absent": CURRENT.replace("COPY docs/ /docs/\n", "COPY NOTES.txt /docs/\n"),
+    # a wildcard in a directory that comes and goes (BuildKit fails while it is absent),
+    # and one whose directory never exists
+    "wildcard_dir": CURRENT.replace("COPY docs/ /docs/\n",
+                                    "COPY tmp/*.txt /docs/\nCOPY docs/*.md /docs/\n"),
     # single stage, context read first
     "flat": "FROM python:3.12\nCOPY . /src\nWORKDIR /src\nRUN pip install .\n",
 }
@@ -111,6 +115,10 @@ def _project(root: Path, seed: int, sub: str = "") -> Repo:
             (root / p / "package-lock.json").unlink()  # gone for a while: builds fail
         if n == 24:
             r.write(f"{p}package-lock.json", '{"lock": 2}\n')
+        if n in (8, 30):
+            r.write(f"{p}tmp/keep", f"{n}\n")  # tmp/ exists from 8 on, gone 15..29
+        if n == 15:
+            (root / p / "tmp/keep").unlink()
         r.commit(allow_empty=True)
     return r
 

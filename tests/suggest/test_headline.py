@@ -99,3 +99,16 @@ def test_no_upper_bound_without_a_stage_reference(tmp_path) -> None:
     rep = with_history(tmp_path, DF, FILES, EDITS)
     assert headline_json(rep)["upper_bounds_from_line"] is None
     assert "upper bounds" not in report_text(rep, "Dockerfile", None)
+
+
+def test_when_today_s_file_never_builds_the_headline_says_no_build_replayed(tmp_path) -> None:
+    # shiori's shape: the binary is built by CI, so every replayed build fails at its COPY
+    df = ("FROM alpine AS builder\nCOPY dist/app /usr/bin/app\nRUN chmod +x /usr/bin/app\n"
+          "FROM scratch\nCOPY --from=builder /usr/bin/app /usr/bin/app\n")
+    rep = with_history(tmp_path, df, {"main.go": "0\n"}, [("main.go", "1\n"), ("main.go", "2\n")])
+    doc = headline_json(rep)
+    assert doc["builds"] == 0 and doc["no_build_replayed"] is True
+    assert doc["current_failed_builds"] == 2
+    assert all(v["failed_builds"] is None for v in doc["variants"].values())
+    text = report_text(rep, "Dockerfile", None)
+    assert "today's file fails to build at all 2 replayed commits" in " ".join(text.split())

@@ -33,6 +33,7 @@ def test_pyproject_and_overrides(tmp_path: Path) -> None:
     ("[check]\nwhatever = 1\n", "unknown key 'whatever'"),
     ("[chek]\n", "unknown key 'chek'"),
     ("[check\n", "invalid TOML"),
+    ("[check]\nfail_on_new = [\"LL999\"]\n", "fail_on_new: unknown rule ID 'LL999'"),
 ])
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, fragment: str) -> None:
     (tmp_path / ".layerlens.toml").write_text(text)

@@ -105,3 +105,17 @@ def test_tab_stripping_heredoc_sources_are_not_context_files(tmp_path: Path) -> 
     got, res = inputs(tmp_path, {}, df)
     assert not any("matches no file" in n for n in res.notices), res.notices
     assert all(v.files == 0 for v in got.values())
+
+
+def test_an_empty_wildcard_fails_only_when_its_directory_is_absent(tmp_path: Path) -> None:
+    # BuildKit copies with AllowEmptyWildcard, but walks the directory before the first
+    # wildcard segment: absent, `lstat DIR: no such file or directory` (moby/buildkit#2933)
+    got, res = inputs(tmp_path, FILES, "FROM a\nCOPY src/*.conf /x/\nCOPY *.conf /y/\n"
+                                       "COPY Docker/*.conf /z/\n")
+    assert [(s.matched, s.missing) for s in got[2].sources] == [(0, False)]
+    assert [(s.matched, s.missing) for s in got[3].sources] == [(0, False)]
+    assert [(s.matched, s.missing) for s in got[4].sources] == [(0, True)]
+    text = " ".join(" ".join(res.notices).split())
+    assert "'src/*.conf' matches no file in the build context: BuildKit copies nothing" in text
+    assert "'Docker/*.conf' matches no file, and its directory 'Docker' is not in the " \
+           "build context (the build would fail" in text
