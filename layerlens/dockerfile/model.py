@@ -169,6 +169,21 @@ class Dockerfile:
                         todo.append(ref)
         return frozenset(seen)
 
+    def workdir_at(self, ins: Instruction) -> str:
+        """The working directory (absolute, cleaned) that WORKDIRs of `ins`'s own stage set
+        before it; "/" when none does (a base stage's or image's WORKDIR is not followed)."""
+        from layerlens.context.patterns import go_clean
+
+        wd = "/"
+        for i in self.stages[ins.stage].instructions[1:]:
+            other = self.instructions[i]
+            if other.index >= ins.index:
+                break
+            if other.keyword == "workdir" and other.expanded:
+                w = other.expanded[0]
+                wd = go_clean(w if w.startswith("/") else wd.rstrip("/") + "/" + w)
+        return wd
+
 
 def _mount_stage(df: Dockerfile, mount: Mount) -> int | None:
     if not mount.from_:

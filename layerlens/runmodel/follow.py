@@ -74,25 +74,13 @@ class Followed:
     doubts: tuple[str, ...] = ()
 
 
-def workdir_at(df: Dockerfile, ins: Instruction) -> str:
-    """The working directory (absolute, cleaned) in force at `ins` in its stage."""
-    wd = "/"
-    for i in df.stages[ins.stage].instructions[1:]:
-        other = df.instructions[i]
-        if other.index >= ins.index:
-            break
-        if other.keyword == "workdir" and other.expanded:
-            w = other.expanded[0]
-            wd = go_clean(w if w.startswith("/") else wd.rstrip("/") + "/" + w)
-    return wd
-
 
 def context_path(df: Dockerfile, ins: Instruction, path: str,
                  inputs: Mapping[int, CopyInputs]) -> str | None:
     """The context path of the file a command of RUN `ins` names as `path` (relative to the
     RUN's working directory or absolute), when the latest COPY/ADD of the same stage from
     the context that brings a file there brings it from the context; else None."""
-    wd = workdir_at(df, ins)
+    wd = df.workdir_at(ins)
     want = go_clean(path if path.startswith("/") else wd.rstrip("/") + "/" + path)
     for i in reversed(df.stages[ins.stage].instructions[1:]):
         cp = df.instructions[i]
@@ -107,7 +95,7 @@ def context_path(df: Dockerfile, ins: Instruction, path: str,
         have = set(inp.paths)
         dest = cp.expanded[-1]
         dest_abs = go_clean(dest if dest.startswith("/")
-                            else workdir_at(df, cp).rstrip("/") + "/" + dest)
+                            else df.workdir_at(cp).rstrip("/") + "/" + dest)
         srcs = cp.expanded[:-1]
         for src in srcs:
             s = go_clean("/" + src)[1:]

@@ -368,17 +368,6 @@ def _between_doubt(df: Dockerfile, copy: Instruction, run: Instruction) -> str |
     return None
 
 
-def _workdir_at(df: Dockerfile, ins: Instruction) -> str:
-    wd = "/"
-    for i in df.stages[ins.stage].instructions[1:]:
-        other = df.instructions[i]
-        if other.index >= ins.index:
-            break
-        if other.keyword == "workdir" and other.expanded:
-            w = other.expanded[0]
-            wd = go_clean(w if w.startswith("/") else wd.rstrip("/") + "/" + w)
-    return wd
-
 
 # Why the build's output does not depend on the cache being warm (module docstring).
 _WARM_SAME = {
@@ -545,10 +534,10 @@ def suggestions(subject: Subject, rule: Rule,
             if any(m.type == "cache" for m in run.mounts):
                 continue  # a cache mount keeps the downloads between builds already
             copy = next((m for m in reversed(before[:-1]) if broad_copy(m)), None)
-            wd = _workdir_at(df, run)
+            wd = df.workdir_at(run)
             if copy is None or wd != go_clean(
                     copy.expanded[-1] if copy.expanded[-1].startswith("/")
-                    else _workdir_at(df, copy) + "/" + copy.expanded[-1]):
+                    else df.workdir_at(copy) + "/" + copy.expanded[-1]):
                 continue
             prefix = go_clean("/" + copy.expanded[0])[1:]
             prefix = prefix + "/" if prefix else ""
@@ -579,13 +568,13 @@ def suggestions(subject: Subject, rule: Rule,
                 note = via_note
                 doubt = doubt or via_doubt
             set_wd: list[str] = []
-            if note is None and _workdir_at(df, copy) != wd:
+            if note is None and df.workdir_at(copy) != wd:
                 cpos = members.index(copy)
                 # `COPY . /src` then `WORKDIR /src`: the same WORKDIR set before the copy
                 # changes the directory of no other instruction (only the inserted ones run
                 # between the two); as root it creates the directory the COPY would create
                 if members[cpos + 1].keyword == "workdir" and \
-                        _workdir_at(df, members[cpos + 2]) == wd and \
+                        df.workdir_at(members[cpos + 2]) == wd and \
                         _user_at(df, copy) is None and "$" not in wd and "\n" not in wd:
                     set_wd = [f"WORKDIR {wd}"]
                 else:

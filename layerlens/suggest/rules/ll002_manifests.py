@@ -359,17 +359,6 @@ def _broad_copy(df: Dockerfile, stage: int, run: Instruction) -> Instruction | N
     return None
 
 
-def _workdir_at(df: Dockerfile, ins: Instruction) -> str:
-    wd = "/"
-    for i in df.stages[ins.stage].instructions[1:]:
-        other = df.instructions[i]
-        if other.index >= ins.index:
-            break
-        if other.keyword == "workdir" and other.expanded:
-            w = other.expanded[0]
-            wd = go_clean(w if w.startswith("/") else wd.rstrip("/") + "/" + w)
-    return wd
-
 
 def _prefetch_suggestions(subject: Subject) -> list[Suggestion]:
     """Builds after a broad COPY with no install to move: insert a dependency prefetch
@@ -403,10 +392,10 @@ def check(subject: Subject) -> list[Suggestion]:
             src = go_clean("/" + srcs[0])[1:]
             if src and src not in subject.context.dirs:
                 continue
-            wd = _workdir_at(df, run)
+            wd = df.workdir_at(run)
             dest = copy.expanded[-1]
             dest_abs = go_clean(dest if dest.startswith("/")
-                                else _workdir_at(df, copy) + "/" + dest)
+                                else df.workdir_at(copy) + "/" + dest)
             if dest_abs != wd:
                 continue  # the install runs elsewhere than where the source lands
             prefix = src + "/" if src else ""
@@ -509,7 +498,7 @@ def _unproven(subject: Subject, run: Instruction, copy: Instruction, inst: Insta
     if len(cmds) != 1 or any(sc.errors or sc.compound for sc in scripts) or cmds[0].redirects:
         return ("the RUN does more than the install, and the rest may read files only the "
                 "broad COPY brings")
-    wd = _workdir_at(subject.df, run)
+    wd = subject.df.workdir_at(run)
     tool = cmds[0].name or ""
     if "/" in tool and (not tool.startswith("/") or tool == wd or
                         tool.startswith(wd.rstrip("/") + "/")):
