@@ -142,21 +142,21 @@ def test_not_builds_that_download_from_manifests() -> None:
     assert vet and not vet.download
 
 
-def _priced(text: str, rebuilt_from: str) -> float:
+def _priced(text: str, rebuilt_from: str, df=None, inputs=None, read=None) -> float:
     """Seconds of one replayed build of `text` that rebuilt every op from the line
     starting with `rebuilt_from` onwards (the cache kept the ones before)."""
     from layerlens.cache.costs import summarize
     from layerlens.cache.replay import CommitReplay, ReplayResult
     from layerlens.cache.timeline import op_costs
 
-    df = parse(text)
+    df = df if df is not None else parse(text)
     plan = build_plan(df)
     ops = [op for sp in plan.stages for op in sp.ops]
     first = next(k for k, op in enumerate(ops)
                  if df.instructions[op.instruction].original.startswith(rebuilt_from))
     result = ReplayResult((CommitReplay("b" * 40, 1, (), tuple(ops[first:]), ()),),
                           "a" * 40, plan)
-    costs = op_costs(plan, {}, {}, df=df)
+    costs = op_costs(plan, inputs or {}, {}, df=df, read=read)
     return summarize(result, costs, plan=plan).commits[0].rebuild_seconds
 
 
@@ -199,9 +199,6 @@ def _priced_ctx(tmp_path, text: str, files: dict[str, str], rebuilt_from: str,
     """As `_priced`, with a build context on disk whose scripts and Makefiles the RUN model
     follows through the Analysis' reader (runmodel/follow.py)."""
     from layerlens.analysis import AnalyzeOptions, analyze_static
-    from layerlens.cache.costs import summarize
-    from layerlens.cache.replay import CommitReplay, ReplayResult
-    from layerlens.cache.timeline import op_costs
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     for rel, body in files.items():
@@ -209,15 +206,7 @@ def _priced_ctx(tmp_path, text: str, files: dict[str, str], rebuilt_from: str,
         (tmp_path / rel).write_text(body)
     (tmp_path / "Dockerfile").write_text(text)
     a = analyze_static(AnalyzeOptions(tmp_path / "Dockerfile"))
-    df = a.dockerfile
-    plan = build_plan(df)
-    ops = [op for sp in plan.stages for op in sp.ops]
-    first = next(k for k, op in enumerate(ops)
-                 if df.instructions[op.instruction].original.startswith(rebuilt_from))
-    result = ReplayResult((CommitReplay("b" * 40, 1, (), tuple(ops[first:]), ()),),
-                          "a" * 40, plan)
-    costs = op_costs(plan, a.inputs, {}, df=df, read=a.context_file if read else None)
-    return summarize(result, costs, plan=plan).commits[0].rebuild_seconds
+    return _priced(text, rebuilt_from, a.dockerfile, a.inputs, a.context_file if read else None)
 
 
 def test_a_build_inside_make_is_priced_and_dropped_after_a_prefetch(tmp_path) -> None:
