@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 DEFAULT_WIDTH = 80
 # below this nothing useful fits (a rule id, a path and a figure); a narrower COLUMNS is
@@ -123,13 +124,10 @@ def wrap(text: str, n: int, *, indent: str = "", first: str = "") -> list[str]:
     """TEXT as lines of at most N cells: the first line starts with FIRST, the others with
     INDENT (a hanging indent); rich breaks at spaces and folds a word longer than a line.
     Line breaks and tabs in TEXT become spaces (a message is one paragraph)."""
-    from rich.console import Console
     from rich.text import Text
 
     body = " ".join(text.splitlines()).replace("\t", " ").strip()
-    console = Console(width=max(n, 1), color_system=None, force_terminal=False,
-                      force_jupyter=False, legacy_windows=False, emoji=False,
-                      highlight=False, markup=False)
+    console = _console()
     out: list[str] = []
     lead = first
     while True:
@@ -143,6 +141,17 @@ def wrap(text: str, n: int, *, indent: str = "", first: str = "") -> list[str]:
         out.append((lead + line).rstrip())
         body = body[len(line):].lstrip()
         lead = indent
+
+
+@lru_cache(maxsize=1)
+def _console():
+    """One rich Console for measuring and wrapping: wrap() passes the width to each call,
+    so the Console's own width does not matter, and building one per call was a third of
+    the cost of a report's text (41 wraps in suggest's on juice-shop)."""
+    from rich.console import Console
+
+    return Console(width=1000, color_system=None, force_terminal=False, force_jupyter=False,
+                   legacy_windows=False, emoji=False, highlight=False, markup=False)
 
 
 def fit_lines(lines: Iterable[str], n: int, *, indent: str = "    ") -> list[str]:
