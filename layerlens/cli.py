@@ -53,14 +53,14 @@ def _size(value: str) -> int:
 
 def _platform_of(flag: str):
     """An argparse type for FLAG: OS/ARCH[/VARIANT] as `docker build --platform` names one
-    platform (layerlens/image/archive.py check_platform), lower-cased."""
+    platform (layerlens/platforms.py), lower-cased. Light: argparse runs it on the
+    default too, at every command."""
     def parse(value: str) -> str:
-        from layerlens.errors import LayerlensError
-        from layerlens.image.archive import check_platform
+        from layerlens.platforms import normalize_platform
 
         try:
-            return check_platform(value) or value
-        except LayerlensError:
+            return normalize_platform(value)
+        except ValueError:
             raise argparse.ArgumentTypeError(
                 f"invalid {flag} {value!r}: want OS/ARCH[/VARIANT], as in linux/amd64 or "
                 "linux/arm64/v8") from None

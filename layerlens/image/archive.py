@@ -28,6 +28,7 @@ from typing import BinaryIO
 from layerlens.image.refs import ImageRef, docker_name, parse_ref
 from layerlens.image.tarstream import ChunkReader, ImageError, LayerStream, Limits
 from layerlens.jsonout import quoted
+from layerlens.platforms import normalize_platform
 
 MAX_JSON_BYTES = 64 << 20
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -424,19 +425,17 @@ def _platform_str(p: dict | None) -> str | None:
     return s
 
 
-_PLATFORM_PART = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-
-
 def check_platform(value: str | None) -> str | None:
     """VALUE as `--platform` takes it: "os/arch[/variant]" (containerd's platforms format,
-    lower case), or None. Raises ImageError for anything else (empty, garbage)."""
+    lower case; layerlens/platforms.py), or None. Raises ImageError for anything else
+    (empty, garbage)."""
     if value is None:
         return None
-    parts = value.strip().lower().split("/")
-    if not 2 <= len(parts) <= 3 or not all(_PLATFORM_PART.match(x) for x in parts):
+    try:
+        return normalize_platform(value)
+    except ValueError:
         raise ImageError(f"invalid --platform {value!r}: want OS/ARCH[/VARIANT], as in "
-                         "linux/amd64 or linux/arm64/v8")
-    return "/".join(parts)
+                         "linux/amd64 or linux/arm64/v8") from None
 
 
 def _matches(want: str, have: str | None) -> bool:
