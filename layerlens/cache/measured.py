@@ -53,7 +53,7 @@ class Measurement:
 
 def store_path(dockerfile: Path) -> Path:
     """Where the measurements of `dockerfile` are kept (keyed by its absolute path)."""
-    from layerlens.history.store import cache_root
+    from layerlens.cachedir import cache_root
 
     name = hashlib.sha256(str(Path(dockerfile).resolve()).encode("utf-8",
                                                                    "surrogateescape"))

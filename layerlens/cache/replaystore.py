@@ -88,7 +88,7 @@ class ReplayStore:
     """Replays on disk, one file per fingerprint."""
 
     def __init__(self, root: Path | None = None) -> None:
-        from layerlens.history.store import cache_root
+        from layerlens.cachedir import cache_root
 
         self.base = root or cache_root()
         self.root = self.base / "replay"

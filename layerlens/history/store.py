@@ -28,6 +28,7 @@ from pathlib import Path
 
 import msgspec
 
+from layerlens.cachedir import cache_root
 from layerlens.history.model import Change, Commit, History, TreeEntry
 from layerlens.sealed import load_sealed, save_sealed
 
@@ -45,12 +46,6 @@ class _Doc(msgspec.Struct, array_like=True):
     commits: list[tuple[str, int, list[str], list[int], str]]
     base_commit: str
     base_tree: list[tuple[bytes, int, str]]  # (path, git mode, blob id)
-
-
-def cache_root() -> Path:
-    """`$XDG_CACHE_HOME/layerlens` (default `~/.cache/layerlens`)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "layerlens"
 
 
 def _b(path: str) -> bytes:
