@@ -61,12 +61,16 @@ class Resolved:
     warnings: tuple[str, ...]
 
 
-class _Members:
-    """Lookup by archive member name, links followed, and JSON documents read through the
-    store's own `open`, for the tar stores below."""
+class _Store:
+    """JSON documents read through a store's own `size` and `open`, bounded, for every
+    store below. `where` joins the store's label and a name in error messages (`archive.tar:
+    manifest.json`, `layout/index.json`)."""
 
-    members: dict[str, tarfile.TarInfo]
     label: str
+    where = ":"
+
+    def size(self, name: str) -> int | None:
+        raise NotImplementedError
 
     def open(self, name: str) -> BinaryIO:
         raise NotImplementedError
@@ -76,7 +80,13 @@ class _Members:
         if size is not None and size > MAX_JSON_BYTES:
             raise ImageError(f"{name} is too large for a JSON document", path=self.label)
         with self.open(name) as f:
-            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}:{name}")
+            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}{self.where}{name}")
+
+
+class _Members(_Store):
+    """Lookup by archive member name, links followed, for the tar stores below."""
+
+    members: dict[str, tarfile.TarInfo]
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         return _follow(self.members, name)
@@ -356,7 +366,9 @@ class _Slice:
         self.f.close()
 
 
-class _DirStore:
+class _DirStore(_Store):
+    where = "/"
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.label = str(root)
@@ -383,13 +395,6 @@ class _DirStore:
         except OSError as exc:
             raise ImageError(f"cannot read {name}: {exc.strerror or exc}",
                              path=self.label) from None
-
-    def read_json(self, name: str) -> object:
-        size = self.size(name)
-        if size is not None and size > MAX_JSON_BYTES:
-            raise ImageError(f"{name} is too large for a JSON document", path=self.label)
-        with self.open(name) as f:
-            return _json(f.read(MAX_JSON_BYTES + 1), f"{self.label}/{name}")
 
 
 def _norm_member(name: str) -> str:
