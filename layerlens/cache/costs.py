@@ -335,23 +335,27 @@ class Paired:
 
 def paired(before: CostSummary, after: CostSummary) -> Paired:
     """`before` and `after` (replays of the same commits, in the same order; ValueError
-    otherwise) compared over the commits at which both built."""
-    if [c.sha for c in before.commits] != [c.sha for c in after.commits]:
-        raise ValueError("paired(): the replays cover different commits")
-    both = [(b, a) for b, a in zip(before.commits, after.commits, strict=True)
-            if not b.failed and not b.error and not a.failed and not a.error]
-    failed = sum(1 for b, a in zip(before.commits, after.commits, strict=True)
-                 if not b.failed and not b.error and (a.failed or a.error))
-    n = len(both)
+    otherwise) compared over the commits at which both built, in one pass."""
+    n = failed = avoided = 0
+    b_secs = a_secs = 0.0
+    b_push = a_push = b_unknown = a_unknown = 0
+    for b, a in zip(before.commits, after.commits, strict=True):
+        if b.sha != a.sha:
+            raise ValueError("paired(): the replays cover different commits")
+        if b.failed or b.error:
+            continue
+        if a.failed or a.error:
+            failed += 1
+            continue
+        n += 1
+        b_secs += b.rebuild_seconds
+        a_secs += a.rebuild_seconds
+        b_push += b.push_bytes
+        a_push += a.push_bytes
+        b_unknown += b.unknown_push_layers
+        a_unknown += a.unknown_push_layers
+        avoided += bool(b.rebuilt) and not a.rebuilt
     if not n:
         return Paired(0, failed, None, None, None, None, before.pullers, (0, 0), 0)
-    return Paired(
-        n, failed,
-        sum(b.rebuild_seconds for b, _ in both) / n,
-        sum(a.rebuild_seconds for _, a in both) / n,
-        sum(b.push_bytes for b, _ in both) / n,
-        sum(a.push_bytes for _, a in both) / n,
-        before.pullers,
-        (sum(b.unknown_push_layers for b, _ in both), sum(a.unknown_push_layers for _, a in both)),
-        sum(1 for b, a in both if b.rebuilt and not a.rebuilt),
-    )
+    return Paired(n, failed, b_secs / n, a_secs / n, b_push / n, a_push / n, before.pullers,
+                  (b_unknown, a_unknown), avoided)
