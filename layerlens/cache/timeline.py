@@ -106,6 +106,9 @@ class HistoryAnalysis:
     dockerfile_repo_path: str | None
     setup: ReplaySetup
     as_built: AsBuilt | None = None
+    # instruction -> commits at which its COPY --from counted as rebuilt only because its
+    # stage rebuilt (`upper_bound_counts`): the notice and suggest's headline read it
+    upper_bounds: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def window(self) -> int:
@@ -398,7 +401,8 @@ def analyze_history(
                                          df, setup.measured, setup.read),
                         plan=plan, pullers=setup.pullers)
     notices += _failed_notices(df, summary)
-    notices += _from_stage_notices(df, result)
+    upper = upper_bound_counts(result)
+    notices += _from_stage_notices(df, upper)
     notices += _pointer_notices(history, info.toplevel, context)
     if not result.commits:
         notices.append("fewer than two commits in the window: nothing to replay, rates are "
@@ -413,7 +417,7 @@ def analyze_history(
                              inputs, df, str(dockerfile))
     return HistoryAnalysis(
         str(info.toplevel), info.prefix, history, result, summary, volatile, tuple(notices),
-        df_path, setup, as_built,
+        df_path, setup, as_built, upper,
     ), ()
 
 
@@ -475,9 +479,8 @@ def upper_bound_counts(result: ReplayResult) -> dict[int, int]:
     return counts
 
 
-def _from_stage_notices(df: Dockerfile, result: ReplayResult) -> list[str]:
+def _from_stage_notices(df: Dockerfile, counts: Mapping[int, int]) -> list[str]:
     """Say where COPY --from makes the figures upper bounds (`upper_bound_counts`)."""
-    counts = upper_bound_counts(result)
     if len(counts) > 1:  # one notice for all of them: a line each would repeat the reason
         items = sorted(counts.items())
         lines = ",".join(str(df.instructions[ins].start_line) for ins, _ in items)

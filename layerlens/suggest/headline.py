@@ -65,7 +65,7 @@ def _figures(name: str, rules: tuple[str, ...], c: CostSummary,
         return Figures(name, rules, c.mean_seconds, c.mean_push_bytes, c.unknown_push_layers,
                        c.estimated, c.builds, c.mean_seconds)
     p = paired(current, c)
-    push = p.after_push_bytes if (c.mean_push_bytes is not None or p.builds == 0) else None
+    push = p.after_push_bytes if c.mean_push_bytes is not None else None
     return Figures(name, rules, p.after_seconds, push, p.unknown_push_layers[1],
                    c.estimated, p.builds, p.before_seconds, p.after_failed)
 
@@ -105,12 +105,9 @@ def headline(rep) -> Headline | None:
                           tuple(k[key][0] if key in k else None for k in keyed),
                           tuple(k[key][1] if key in k else None for k in keyed))
                  for key in order)
-    hist = rep.variants[0].subject.analysis.history
+    analysis = rep.variants[0].subject.analysis
     upper: tuple[int, ...] = ()
-    if hist is not None:
-        from layerlens.cache.timeline import upper_bound_counts
-
-        df = rep.variants[0].subject.analysis.dockerfile
-        upper = tuple(sorted(df.instructions[i].start_line
-                             for i in upper_bound_counts(hist.replay)))
+    if analysis.history is not None:
+        upper = tuple(sorted(analysis.dockerfile.instructions[i].start_line
+                             for i in analysis.history.upper_bounds))
     return Headline(figures, rows, upper)
