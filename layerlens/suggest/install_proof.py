@@ -57,7 +57,9 @@ def _under(have: Collection[str], d: str) -> bool:
     return any(p == d or p.startswith(d + "/") for p in have)
 
 
-def _json(read: Reader, rel: str) -> dict | None:
+def json_object(read: Reader, rel: str) -> dict | None:
+    """The JSON object in the context file REL (package.json, a lockfile, composer.json),
+    or None when it is absent, not UTF-8, not JSON, or not an object."""
     data = read(rel)
     try:
         doc = json.loads(data.decode("utf-8")) if data is not None else None
@@ -93,7 +95,7 @@ def _node_common(m: Move, lock: str | None, scripts_off: bool) -> str | None:
             return bad
     for d in ("", *m.workspaces):
         pj = f"{d}/package.json" if d else "package.json"
-        doc = _json(m.read, pj) or {}
+        doc = json_object(m.read, pj) or {}
         if not scripts_off:
             hooks = [h for h in NPM_ROOT_HOOKS if h in (doc.get("scripts") or {})]
             if hooks:
@@ -141,7 +143,7 @@ def _npm(m: Move) -> str | None:
     bad = _node_common(m, lock, scripts_off)
     if bad or lock is None:
         return bad
-    doc = _json(m.read, lock)
+    doc = json_object(m.read, lock)
     packages = doc.get("packages") if doc else None
     if not isinstance(packages, dict):
         return (f"{lock} has no packages map (lockfileVersion 1, or unreadable), so which "
@@ -163,7 +165,7 @@ def _npm(m: Move) -> str | None:
 
 
 def _yarn(m: Move) -> str | None:
-    doc = _json(m.read, "package.json") or {}
+    doc = json_object(m.read, "package.json") or {}
     pm = str(doc.get("packageManager") or "")
     if ".yarnrc.yml" in m.have or _under(m.have, ".yarn") or re.match(r"yarn@[2-9]", pm):
         return ("Yarn 2 and later read .yarnrc.yml and .yarn/ (releases, plugins, patches) "
@@ -188,7 +190,7 @@ def _pnpm(m: Move) -> str | None:
                 "scripts, which may read the project's files; --ignore-scripts would skip them")
     if ".pnpmfile.cjs" in m.have:
         return ".pnpmfile.cjs hooks run project code during the install, which may read any file"
-    doc = _json(m.read, "package.json") or {}
+    doc = json_object(m.read, "package.json") or {}
     ws = (m.read("pnpm-workspace.yaml") or b"").decode("utf-8", errors="replace")
     if "patchedDependencies" in json.dumps(doc.get("pnpm") or {}) or \
             "patchedDependencies" in ws:
@@ -298,7 +300,7 @@ def _composer(m: Move) -> str | None:
                 "only --no-scripts --no-autoloader installs read the manifests alone")
     if any(a.startswith(("--working-dir", "-d")) for a in m.args):
         return "--working-dir installs elsewhere than the broad COPY's destination"
-    doc = _json(m.read, "composer.json")
+    doc = json_object(m.read, "composer.json")
     if doc is None:
         return "composer.json cannot be read"
     repos = doc.get("repositories") or []
@@ -317,7 +319,7 @@ def _composer(m: Move) -> str | None:
         return (f"the context holds {vendor}/, which the install writes and the broad COPY "
                 "would then replace: add it to .dockerignore")
     if "--no-plugins" not in m.args:
-        lock = _json(m.read, "composer.lock") or {}
+        lock = json_object(m.read, "composer.lock") or {}
         kinds = ["packages"] + ([] if "--no-dev" in m.args else ["packages-dev"])
         plugins = [p.get("name", "?") for k in kinds for p in lock.get(k) or []
                    if isinstance(p, dict) and p.get("type") == "composer-plugin"]

@@ -79,13 +79,13 @@ builds a proven move and a refused one with buildah.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from layerlens.context.patterns import go_clean
 from layerlens.dockerfile.model import Dockerfile, Instruction
+from layerlens.suggest.install_proof import json_object
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rewrite import insert_before, move_before
 from layerlens.suggest.rule import Rule, Subject
@@ -267,12 +267,8 @@ def _package_json_unsafe(read: Callable[[str], bytes | None], rel: str = "packag
     (husky skips its install outside a Git repository: "husky install" before v9 checks
     `git rev-parse`, v9's `husky` returns ".git can't be found"; typicode.github.io/husky);
     it stays an unsafe fix, since it is still a lifecycle script."""
-    data = read(rel)
-    try:
-        doc = json.loads(data.decode("utf-8")) if data is not None else None
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict):
+    doc = json_object(read, rel)
+    if doc is None:
         return f"{rel} cannot be read"
     scripts = doc.get("scripts") or {}
     hooks = [] if scripts_off else [h for h in ("preinstall", "install", "postinstall",
@@ -299,11 +295,8 @@ def _workspace_patterns(read: Callable[[str], bytes | None]) -> list[str] | None
 
     pats: list[str] = []
     found = False
-    try:
-        doc = json.loads((read("package.json") or b"{}").decode("utf-8"))
-    except ValueError:
-        doc = {}
-    ws = doc.get("workspaces") if isinstance(doc, dict) else None
+    doc = json_object(read, "package.json") or {}
+    ws = doc.get("workspaces")
     if isinstance(ws, dict):
         ws = ws.get("packages")
     if isinstance(ws, list):
