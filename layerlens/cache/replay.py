@@ -199,13 +199,13 @@ class _Digests:
         changed: list[str] = []
         info_of = self._info
         xor, present = self.xor, self.present
-        for ch in changes:
-            rel = ch.rel
+        state_get = state.get
+        for rel, _path, mode, sha, _status in changes:  # unpacked: Change's fields, in C
             if not rel:
                 continue
-            old = state.get(rel)
-            if ch.mode:
-                new = state[rel] = hash((rel, ch.mode, ch.sha))
+            old = state_get(rel)
+            if mode:
+                new = state[rel] = hash((rel, mode, sha))
             else:
                 new = None
                 if old is not None:
@@ -227,6 +227,26 @@ class _Digests:
                     for key in required:
                         present[key] += count
         return changed
+
+    def touch(self, state: dict[str, int], rel: str, new: int, changed: list[str]) -> None:
+        """Apply one more change of the commit `advance` applied: `rel` now has the file
+        hash `new`. For the `.git` pseudo-file, which every commit changes: applying it here
+        spares `advance` a copy of every commit's changes with it appended."""
+        old = state.get(rel)
+        state[rel] = new
+        info = self._info.get(rel)
+        if info is None:
+            info = self._match(rel)
+        if info is False:
+            return
+        changed.append(rel)
+        delta = (0 if old is None else old) ^ new
+        for ins, reads, required in info:
+            if reads:
+                self.xor[ins] ^= delta
+            if old is None:
+                for key in required:
+                    self.present[key] += 1
 
     def failing(self) -> set[int]:
         """The operations with a literal source that matches no file."""
@@ -331,9 +351,6 @@ def _loop(history: History, begin: int,
     watched = bool(blobs)
     for commit in history.commits[begin:]:
         changes = commit.changes
-        if git_dir:
-            changes = (*changes, Change(GIT_MARKER, "\0" + GIT_MARKER, 0o100644, commit.sha,
-                                        "M"))
         version_changed = False
         if watched:
             for ch in changes:
@@ -349,12 +366,18 @@ def _loop(history: History, begin: int,
                 if ch.rel:
                     _apply(state, ch.rel, ch)
                     changed.append(ch.rel)
+            if git_dir:
+                state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, commit.sha))
+                changed.append(GIT_MARKER)
             digests = _Digests(version, state)
             if version.matcher:
                 # Only what reaches the builder counts as churn.
                 changed = [p for p in changed if not digests.excluded(p)]
         else:
             changed = digests.advance(state, changes)
+            if git_dir:
+                digests.touch(state, GIT_MARKER, hash((GIT_MARKER, 0o100644, commit.sha)),
+                              changed)
         if chain is None or version.plan is None:
             results.append(CommitReplay(commit.sha, commit.time, (), (), tuple(changed),
                                         version.error))
