@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.context.patterns import Matcher
@@ -349,10 +350,14 @@ def _loop(history: History, begin: int,
     """Replay `history.commits[begin:]` onto `results`; returns the version in force last."""
     git_dir = history.prefix == ""
     watched = bool(blobs)
+    # rebuilt shape (ids of the rebuilt operations) -> (misses, rebuilt)
+    shapes: dict[tuple[int, ...], tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
     for commit in history.commits[begin:]:
         changes = commit.changes
         version_changed = False
-        if watched:
+        # the Dockerfile and ignore files are in few commits: ask in C (Change.path is
+        # field 1) before walking the changes in Python
+        if watched and not blobs.keys().isdisjoint(map(itemgetter(1), changes)):
             for ch in changes:
                 if ch.path in blobs:
                     blobs[ch.path] = None if ch.deleted else ch.sha
@@ -389,7 +394,7 @@ def _loop(history: History, begin: int,
                                         tuple(sorted(failed))))
             continue  # the cache still holds the last build that succeeded
         keys, by_op = chain.keys(digests.xor, commit)
-        misses: list[StageMiss] = []
+        firsts: list[tuple[int, Op]] = []
         rebuilt: list[Op] = []
         for sp in version.plan.stages:
             hit_all = True
@@ -397,11 +402,19 @@ def _loop(history: History, begin: int,
                 if (hit_all or op.link) and by_op[op.instruction] in prev_keys:
                     continue  # a --link copy is reused whatever changed before it
                 if hit_all:
-                    misses.append(StageMiss(sp.index, op.line, op.instruction))
+                    firsts.append((sp.index, op))
                     hit_all = False
                 rebuilt.append(op)
-        results.append(CommitReplay(commit.sha, commit.time, tuple(misses), tuple(rebuilt),
-                                    tuple(changed)))
+        # Builds repeat a few shapes (a whole stage, its last COPY, ...): each shape's
+        # tuples are made once and shared, which also lets pricing (costs.py) know a shape
+        # by identity. The ids name live operations: the memo holds them.
+        shape = tuple(map(id, rebuilt))
+        got = shapes.get(shape)
+        if got is None:
+            got = shapes[shape] = (
+                tuple([StageMiss(index, op.line, op.instruction) for index, op in firsts]),
+                tuple(rebuilt))
+        results.append(CommitReplay(commit.sha, commit.time, got[0], got[1], tuple(changed)))
         prev_keys = keys
     return version
 
