@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Literal
 
 from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.context.patterns import Matcher
@@ -108,6 +109,11 @@ class Matching:
         return got
 
 
+# What one context path matters to: the operations that read it (instruction numbers), and
+# the required literal sources it makes present ((instruction, source index)).
+_PathInfo = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
+
+
 class _Digests:
     """Per operation: an order-independent digest of its context inputs (XOR of per-file
     hashes), and for each literal source the number of files present under it.
@@ -133,12 +139,10 @@ class _Digests:
             (op.instruction, k): 0 for op in self.readers
             for k, r in enumerate(op.readers) if r.required}
         self.matcher = version.matcher
-        # path -> False when the ignore file keeps it from the builder, else the operations
-        # it matters to, each with whether it reads it and the required sources it makes
-        # present. Paths recur across commits, so each is matched against the ignore rules
-        # and the sources once.
-        self._info: dict[str, bool | tuple[tuple[int, bool, tuple[tuple[int, int], ...]],
-                                           ...]] = {}
+        # path -> False when the ignore file keeps it from the builder, else (the operations
+        # that read it, the required sources it makes present). Paths recur across commits,
+        # so each is matched against the ignore rules and the sources once.
+        self._info: dict[str, Literal[False] | _PathInfo] = {}
         xor, present = self.xor, self.present
         for path, h in state.items():
             info = self._info.get(path)
@@ -146,25 +150,23 @@ class _Digests:
                 info = self._match(path)
             if info is False:
                 continue
-            for ins, reads, required in info:
-                if reads:
-                    xor[ins] ^= h
-                for key in required:
-                    present[key] += 1
+            for ins in info[0]:
+                xor[ins] ^= h
+            for key in info[1]:
+                present[key] += 1
 
-    def _match(self, path: str) -> bool | tuple[tuple[int, bool, tuple[tuple[int, int], ...]],
-                                                ...]:
+    def _match(self, path: str) -> Literal[False] | _PathInfo:
         excluded = self._excluded.get(path)
         if excluded is None:
             excluded = self._excluded[path] = bool(self.matcher) and \
                 self.matcher.excludes(path)
         if excluded:
-            got: bool | tuple = False
+            got: Literal[False] | _PathInfo = False
         else:
-            found = []
+            readers: list[int] = []
+            required: list[tuple[int, int]] = []
             for ins, sources in self._reads:
                 reads = False
-                required = []
                 for k, req, reader, memo, pres, pmemo in sources:
                     hit = memo.get(path)
                     if hit is None:
@@ -178,9 +180,9 @@ class _Digests:
                                 hit = pmemo[path] = pres.reads(path)
                         if hit:
                             required.append((ins, k))
-                if reads or required:
-                    found.append((ins, reads, tuple(required)))
-            got = tuple(found)
+                if reads:
+                    readers.append(ins)
+            got = (tuple(readers), tuple(required))
         self._info[path] = got
         return got
 
@@ -217,13 +219,13 @@ class _Digests:
             if info is False:
                 continue
             changed.append(rel)
-            if not info:
-                continue
-            delta = (0 if old is None else old) ^ (0 if new is None else new)
-            count = (new is not None) - (old is not None)
-            for ins, reads, required in info:
-                if reads:
+            readers, required = info
+            if readers:
+                delta = (0 if old is None else old) ^ (0 if new is None else new)
+                for ins in readers:
                     xor[ins] ^= delta
+            if required:
+                count = (new is not None) - (old is not None)
                 if count:
                     for key in required:
                         present[key] += count
@@ -242,12 +244,11 @@ class _Digests:
             return
         changed.append(rel)
         delta = (0 if old is None else old) ^ new
-        for ins, reads, required in info:
-            if reads:
-                self.xor[ins] ^= delta
-            if old is None:
-                for key in required:
-                    self.present[key] += 1
+        for ins in info[0]:
+            self.xor[ins] ^= delta
+        if old is None:
+            for key in info[1]:
+                self.present[key] += 1
 
     def failing(self) -> set[int]:
         """The operations with a literal source that matches no file."""
