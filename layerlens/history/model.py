@@ -33,8 +33,10 @@ class Change(NamedTuple):
         return self.mode == 0
 
 
-@dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(NamedTuple):
+    """One mined commit. A named tuple, as `Change`: mining makes one per commit (46,177
+    for rails' mainline) and a tuple is built about twice as fast as a frozen dataclass."""
+
     sha: str
     time: int  # committer time, unix seconds
     parents: tuple[str, ...]
