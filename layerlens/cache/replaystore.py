@@ -199,7 +199,7 @@ def _apply_all(tree: dict[str, tuple[int, str]], changes: Iterable[Change]) -> N
     """Apply `changes` (oldest first) to `tree`. Only each path's newest change decides its
     entry: that is found for all of them at once, in C (a dict keeps the last value given
     for a key), so the Python loop runs once per distinct path (12,000 on rails' mainline)
-    instead of once per change (217,000)."""
+    instead of once per change (170,753)."""
     changes = list(changes)
     newest = dict(zip(map(_rel_of, changes), changes, strict=True))
     newest.pop("", None)  # outside the context

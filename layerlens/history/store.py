@@ -108,7 +108,7 @@ class StoredChanges:
 
     A warm `analyze` reads the changes of the new commits only (the replay resumes after
     the cached ones, and the replay cache holds what the older ones changed); building all
-    217,000 of rails' `Change` records up front was a third of its time. A replay from the
+    170,753 of rails' `Change` records up front was a third of its time. A replay from the
     start (`suggest`'s candidates, the as-built replay) decodes each commit once."""
 
     __slots__ = ("_decoded", "_idx", "_paths", "_sha", "_statuses")
