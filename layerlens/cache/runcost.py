@@ -106,7 +106,12 @@ TRIVIAL = frozenset({
     "a2enmod", "a2dismod", "a2ensite", "a2dissite", "a2enconf", "a2disconf", "phpenmod",
     "phpdismod", "update-alternatives", "rc-update", "passwd", "chpasswd", "ulimit",
     "sysctl", "timedatectl", "dpkg-reconfigure", "update-locale",
+    # conductor's `RUN pwd`; strip rewrites a few binaries in place (rust and go images)
+    "pwd", "strip",
 })
+# A command run with nothing but a version query (`rustc --version`, `node -v`, `go version`)
+# prints a line and exits: it was priced as the compile or install its name suggests.
+VERSION_QUERY = frozenset({"--version", "-version", "-V", "-v", "version"})
 OS_MANAGERS = {
     # manager -> (index refresh subcommands, install subcommands)
     "apt-get": ({"update"}, {"install", "upgrade", "dist-upgrade", "full-upgrade"}),
@@ -234,7 +239,8 @@ def classify(name: str, args: list[str | None]) -> tuple[str, float]:
             return "sleep", float(sub or 0)
         except ValueError:
             return "other", UNKNOWN_COMMAND_SECONDS
-    if base in TRIVIAL or (base == "go" and sub in ("env", "version")):
+    if base in TRIVIAL or (base == "go" and sub == "env") or (
+            args and all(a in VERSION_QUERY for a in args)):
         return "trivial", TRIVIAL_SECONDS
     if base in OS_MANAGERS:
         refresh, install = OS_MANAGERS[base]

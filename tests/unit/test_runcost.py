@@ -31,6 +31,22 @@ def test_apache_module_switches_are_trivial() -> None:
     assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + 6 * rc.TRIVIAL_SECONDS)
 
 
+@pytest.mark.parametrize("body", ["pwd", "strip /usr/local/bin/app", "rustc --version",
+                                  "node -v", "go version", "java -version"])
+def test_version_queries_pwd_and_strip_are_trivial(body: str) -> None:
+    # conductor's `RUN pwd` cost 20 s of every rebuild as an unknown command, and
+    # `rustc --version` 120 s as a compile (found by the expert-rewrite benchmark)
+    got = _run(body)
+    assert got is not None
+    assert got.seconds == pytest.approx(rc.RUN_OVERHEAD_SECONDS + rc.TRIVIAL_SECONDS)
+
+
+def test_a_version_flag_beside_work_is_not_a_query() -> None:
+    got = _run("cargo build --release -v")
+    assert got is not None
+    assert got.seconds >= rc.COMPILE_SECONDS
+
+
 def test_package_install_counts_named_packages() -> None:
     got = _run("apt-get update && apt-get install -y --no-install-recommends curl git "
                "&& rm -rf /var/lib/apt/lists/*")
