@@ -529,7 +529,6 @@ class Row:
         return _cut(self.before if self.unsafe_base is None else self.unsafe_base,
                     self.unsafe)
 
-
     @property
     def expert_cut(self) -> float | None:
         return _cut(self.before if self.expert_base is None else self.expert_base,
