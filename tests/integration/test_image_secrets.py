@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from layerlens.image.reader import read_image
 from layerlens.image.secrets import file_finding
 
@@ -51,3 +54,52 @@ def test_name_rules_see_the_last_two_components_at_any_depth() -> None:
     # a directory named environment is no candidate; only files whose names say so are
     assert not maybe_secret("usr/lib/python3/site-packages/environment/mod.py")
     assert not maybe_secret("usr/share/doc/envsubst/README")
+
+
+# Pieces of names: every name rule's words, case variants, separators, and letters that
+# re.I folds onto ASCII ones (long s, Kelvin sign, dotless i) but str.lower() does not.
+_NAME_PIECES = ["id_", "ID_", "rsa", "ed25519", ".pem", ".KEY", ".keystore", ".p12", ".env",
+                ".ENV", ".local", ".example", "app", ".aws/", "credentials", "Credential",
+                ".docker/", "config", ".json", ".dockercfg", ".npmrc", ".pypirc", ".netrc",
+                ".git-credentials", ".kube/", "kubeconfig", "gcloud", "google", "service",
+                "-", "_", "account", ".ssh/", "env", "environment", "Environment", "secret",
+                "ſecret", "\u212aey", "credentıal", ".ini", ".cfg", ".conf", ".properties", "/",
+                "x", ".", "README"]
+
+
+# A name each name rule matches, in rule order
+_RULE_EXAMPLES = ["id_ed25519", "tls.PEM", "app.env.local", ".aws/credentials",
+                  ".docker/config.json", ".npmrc", ".pypirc", ".netrc", ".git-credentials",
+                  "kubeconfig", "service_account-prod.json", ".ssh/known_hosts",
+                  "environment"]
+
+
+def _by_the_rules(name: str) -> str | None:
+    """`candidate` without its needle test: the expressions alone."""
+    from layerlens.image.secrets import _ANY_NAME, _NAME_RULES, _tail
+
+    tail = _tail(name)
+    if not _ANY_NAME.search(tail):
+        return None
+    return next((kind for rx, kind in _NAME_RULES if rx.search(tail)), None)
+
+
+def test_every_name_rule_passes_the_candidate_prefilter() -> None:
+    from layerlens.image.secrets import _NAME_RULES, candidate
+
+    assert [next(k for rx, k in _NAME_RULES if rx.search(n)) for n in _RULE_EXAMPLES] == \
+        [k for _, k in _NAME_RULES]
+    for name in _RULE_EXAMPLES:
+        assert candidate(name) is not None and candidate("srv/app/" + name) is not None
+        for variant in (name, name.upper(), name.title(), "srv/app/" + name):
+            assert candidate(variant) == _by_the_rules(variant), variant
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_NAME_PIECES + _RULE_EXAMPLES), max_size=6).map("".join))
+def test_candidate_prefilter_agrees_with_the_name_rules(name: str) -> None:
+    """`candidate` skips the expressions for an ASCII name without a needle: that must
+    never lose a name some rule matches (a rule added without its needle would)."""
+    from layerlens.image.secrets import candidate
+
+    assert candidate(name) == _by_the_rules(name)
