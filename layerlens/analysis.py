@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from layerlens.cache.costs import CostSummary
 from layerlens.cache.timeline import HistoryAnalysis, HistoryOptions, analyze_history
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the image readers load only when an image is read (--image)
     from layerlens.image.model import Image
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,10 @@ class Analysis:
     # rule's "after" and again as the next round's "before"; bounded (REPLAY_MEMO)
     _replay_cache: dict[tuple[str, str | None],
                         tuple[HistoryAnalysis, CostSummary | None]] = field(
+        default_factory=dict, compare=False, repr=False)
+    # What a rule derives from this analysis alone, by key (`derived`): the same in every
+    # round of suggest's combined rewrite
+    _derived: dict[tuple, tuple[HistoryAnalysis | None, object]] = field(
         default_factory=dict, compare=False, repr=False)
 
     def context_file(self, rel: str, limit: int = 1 << 20) -> bytes | None:
@@ -136,6 +141,20 @@ class Analysis:
         if isinstance(got, LayerlensError):
             raise got.with_traceback(None)
         return got
+
+    def derived(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`, computed once per analysis and `key` (a hashable naming what is derived
+        and from what, led by the asker's name: `("LL005 caused", patterns)`). For facts
+        that depend on this analysis alone (its history, context and Dockerfile), never on
+        a rewrite's text: a rule asks again in every round of the combined rewrite. Kept
+        with the history it was made from, as `replay_text`'s memo (`replace` shares the
+        dict)."""
+        got = self._derived.get(key)
+        if got is not None and got[0] is self.history:
+            return got[1]  # type: ignore[return-value]
+        value = make()
+        self._derived[key] = (self.history, value)
+        return value
 
     def context_for_ignore(self, ignore_text: str | None) -> Context:
         """The context the builder would be sent with `ignore_text` as the ignore file,

@@ -169,3 +169,41 @@ def test_git_stages_follow_bases_copies_and_mounts() -> None:
                "FROM a AS clean\nCOPY app.py /\nRUN x\n")
     assert git_stages(df, {1}) == frozenset({0, 1, 2, 3})
     assert git_stages(df, set()) == frozenset({3})
+
+
+def test_caused_is_counted_once_per_pattern_set_across_rounds(tmp_path, monkeypatch) -> None:
+    # From the analysis's replay of today's file alone: a later round of the combined
+    # rewrite (another text, the same analysis) asks the same question again.
+    from dataclasses import replace
+
+    from layerlens.analysis import AnalyzeOptions, analyze
+    from layerlens.suggest.rule import Subject
+    from layerlens.suggest.rules import ll005_dockerignore as ll005
+
+    from ..integration.harness import Repo
+
+    repo = Repo(tmp_path)
+    repo.write("Dockerfile", "FROM a\nCOPY . /app\n")
+    repo.write("docs/a.md", "1")
+    repo.commit()
+    for k in range(2, 4):
+        repo.write("docs/a.md", str(k))
+        repo.commit()
+    analysis = analyze(AnalyzeOptions(tmp_path / "Dockerfile"))
+    asked = []
+    real = ll005._count_caused
+    monkeypatch.setattr(ll005, "_count_caused", lambda h, p: asked.append(p) or real(h, p))
+    today = Subject(analysis, analysis.dockerfile.source, None)
+    later = Subject(analysis, analysis.dockerfile.source + "RUN true\n", "x\n")
+    got = ll005._caused(today, ("docs", ".git"))
+    assert got == {"docs": 2, ".git": 2}  # .git changes with docs at both commits
+    assert ll005._caused(later, ("docs", ".git")) == got and asked == [("docs", ".git")]
+    # alone, docs caused none: .git changed with it, and is copied
+    assert ll005._caused(later, ("docs",)) == {"docs": 0} and len(asked) == 2
+    # another history (`replace` shares the memo): asked again, not answered from the old
+    assert ll005._caused(Subject(replace(analysis, history=None), today.text, None),
+                         ("docs",)) == {}
+    again = replace(analysis, history=analysis.history)
+    assert again.derived(("LL005 caused", ("docs",)), lambda: "kept") == {"docs": 0}
+    assert replace(analysis, history=None).derived(("LL005 caused", ("docs",)),
+                                                   lambda: "made") == "made"

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerlens.context.patterns import Matcher, go_clean, read_ignore_lines
 from layerlens.suggest.buildreads import git_reader, git_stages, metadata_files
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.rule import Rule, Subject
 from layerlens.units import plural
+
+if TYPE_CHECKING:
+    from layerlens.cache.timeline import HistoryAnalysis
 
 # (pattern for .dockerignore, what it is)
 CANDIDATES: tuple[tuple[str, str], ...] = (
@@ -196,32 +201,49 @@ def _caused(subject: Subject, patterns: tuple[str, ...]) -> dict[str, int]:
     reached the builder (`CommitReplay.changed_paths`) and that a COPY/ADD source of the
     plan reads, not today's list of copied files. A file since deleted or renamed is not in
     today's list, and counting only today's files made every commit that changed one look
-    like a `.git`-only commit (lemmy: `.git` "caused 156 rebuilds" of 5 avoided)."""
+    like a `.git`-only commit (lemmy: `.git` "caused 156 rebuilds" of 5 avoided).
+
+    From the analysis alone (its replay of today's file), so asked once per pattern set,
+    not in every round of the combined rewrite (`Analysis.derived`)."""
     hist = subject.history
     if hist is None or hist.replay is None or hist.replay.plan is None:
         return {}
+    return subject.analysis.derived(("LL005 caused", patterns),
+                                    lambda: _count_caused(hist, patterns))
+
+
+def _count_caused(hist: HistoryAnalysis, patterns: tuple[str, ...]) -> dict[str, int]:
+    """`_caused`, counted over `hist.replay` (pattern -> commits, every pattern a key)."""
     matchers = {p: _excludes(Matcher.from_lines(read_ignore_lines(p))) for p in patterns}
-    readers = [op for sp in hist.replay.plan.stages for op in sp.ops if op.readers]
-    reaches: dict[str, bool] = {}  # path -> does a COPY/ADD read it (paths recur)
+    # each source's answers through the memo every replay of this history shares: the
+    # window's tracks asked them of every path it holds already (LL001)
+    memos = [(r, hist.setup.matching.read_by(r)) for sp in hist.replay.plan.stages
+             for op in sp.ops for r in op.readers]
+
+    def read(p: str) -> bool:  # Op.reads, for any operation of the plan
+        for r, memo in memos:
+            hit = memo.get(p)
+            if hit is None:
+                hit = memo[p] = r.reads(p)
+            if hit:
+                return True
+        return False
+
+    # Per changed path, once: None when no COPY/ADD reads it, else the patterns excluding
+    # it (empty: none does). Then each commit is a set of these, looked up in C.
+    commits = [c.changed_paths for c in hist.replay.commits
+               if c.rebuilt_ops and not c.failed]  # else no rebuild to attribute
+    tag: dict[str, frozenset[str] | None] = {}
+    for p in set(chain.from_iterable(commits)):
+        tag[p] = frozenset(pat for pat, excludes in matchers.items() if excludes(p)) \
+            if read(p) else None
+    nothing: frozenset[str] = frozenset()
     counts: Counter[str] = Counter()
-    excluding: dict[str, frozenset[str]] = {}  # path -> the patterns excluding it
-    for c in hist.replay.commits:
-        if not c.rebuilt_ops or c.failed:
-            continue  # it rebuilt nothing, or its build failed: no rebuild to attribute
-        by = []
-        for p in c.changed_paths:
-            r = reaches.get(p)
-            if r is None:
-                r = reaches[p] = any(op.reads(p) for op in readers)
-            if not r:
-                continue
-            got = excluding.get(p)
-            if got is None:
-                got = excluding[p] = frozenset(pat for pat, excludes in matchers.items()
-                                               if excludes(p))
-            by.append(got)
-        if by and all(by):
-            counts.update(frozenset().union(*by))
+    for changed in commits:
+        got = set(map(tag.__getitem__, changed))
+        got.discard(None)
+        if got and nothing not in got:  # it changed copied paths, each excluded by a pattern
+            counts.update(nothing.union(*got))
     return {p: counts.get(p, 0) for p in patterns}
 
 
