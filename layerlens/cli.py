@@ -408,10 +408,10 @@ def cmd_suggest(ns: argparse.Namespace) -> int:
     finally:
         progress.done()
     df_path = result.options.dockerfile
-    diff = ""
-    if rep.rewritten is not None:
+    diff = ""  # only the text report with --diff shows it
+    if ns.diff and ns.format == "text" and rep.rewritten is not None:
         diff += unified_diff(result.dockerfile.source, rep.rewritten, diff_label(df_path))
-    if rep.rewritten_ignore is not None:
+    if ns.diff and ns.format == "text" and rep.rewritten_ignore is not None:
         from layerlens.suggest.engine import read_ignore_text
 
         diff += unified_diff(read_ignore_text(result) or "", rep.rewritten_ignore,

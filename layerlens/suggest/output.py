@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from layerlens.suggest.engine import SuggestReport
@@ -350,6 +349,8 @@ def diff_label(path) -> str:
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
+    import difflib  # only a --diff run (or the TUI's patch) shows one
+
     return "".join(difflib.unified_diff(old.splitlines(keepends=True),
                                         new.splitlines(keepends=True),
                                         fromfile=f"a/{name}", tofile=f"b/{name}"))
