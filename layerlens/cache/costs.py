@@ -182,22 +182,32 @@ def summarize(
     *,
     plan: BuildPlan,
     pullers: int = 1,
-    churn: Callable[[Op], Iterable[tuple[str, int]]] | None = None,
+    churn: Callable[[Op], tuple[tuple[str, int], ...]] | None = None,
 ) -> CostSummary:
     """Costs per commit and per instruction of `plan` (the current Dockerfile).
 
     `costs` is keyed by operation identity so that operations of older Dockerfile versions
     that are textually the same as today's get today's figures. `churn(op)`, when given,
-    answers what this would count from `result`: the changed paths `op` reads with the
-    number of commits that changed each, in the order they first changed (a counterfactual
-    replay's window knows it already: layerlens/cache/tracks.py).
+    answers what this would count from `result`: `op`'s `top_files` (`top_files` of the
+    changed paths it reads, with the number of commits that changed each, in the order
+    they first changed). A counterfactual replay's window knows it already, for every
+    candidate whose operation reads the same sources (layerlens/cache/tracks.py).
     """
     with paused():
         return _summarize(result, costs, plan, pullers, churn)
 
 
+def top_files(churn: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """`InstructionStats.top_files` from (path, commits that changed it) pairs in the order
+    the paths first changed: the `TOP_FILES` most changed, ties in that order."""
+    return tuple(Counter(dict(churn)).most_common(TOP_FILES))
+
+
+TOP_FILES = 5
+
+
 def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPlan,
-               pullers: int, churn_of: Callable[[Op], Iterable[tuple[str, int]]] | None = None
+               pullers: int, churn_of: Callable[[Op], tuple[tuple[str, int], ...]] | None = None
                ) -> CostSummary:
     pushed_stages = plan.pushed_stages
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
@@ -209,7 +219,6 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
     by_ident_light = {op.identity: lighter[id(op)] for op in current.values()
                       if id(op) in lighter}
     rebuilds: Counter[str] = Counter()
-    churn: dict[str, Counter[str]] = {ident: Counter() for ident in current}
     context_ops = [(ident, op) for ident, op in current.items() if op.reads_context]
     out: list[CommitCost] = []
     estimated = False
@@ -263,13 +272,14 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
             rebuilds[op.identity] += n
     # first-seen order is kept, so most_common breaks ties as a path-by-path count would
     if churn_of is None:
+        churn: dict[str, Counter[str]] = {ident: Counter() for ident, _op in context_ops}
         for path, n in changed.items():
             for ident, op in context_ops:
                 if op.reads(path):
                     churn[ident][path] = n
+        tops = {ident: tuple(c.most_common(TOP_FILES)) for ident, c in churn.items()}
     else:
-        for ident, op in context_ops:
-            churn[ident].update(dict(churn_of(op)))
+        tops = {ident: churn_of(op) for ident, op in context_ops}
     # Failed builds (a literal COPY source absent) and commits that had no buildable
     # Dockerfile (as built) are not builds: they are listed, but rates and means are over
     # the builds that ran.
@@ -295,7 +305,7 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
         share = None if exp_s is None else (exp_s / total_expected if total_expected else 0.0)
         stats[op.instruction] = InstructionStats(
             op.instruction, rebuilds[ident], rate, cost, exp_s, exp_p, share,
-            tuple(churn[ident].most_common(5)), pushed,
+            tops.get(ident, ()), pushed,
         )
     total_s = sum(c.rebuild_seconds for c in out)
     total_p = sum(c.push_bytes for c in out)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from itertools import accumulate, chain, compress, islice, repeat
 from operator import add, ne, xor
 
+from layerlens.cache.costs import top_files
 from layerlens.cache.ops import Op, Reader
 from layerlens.cache.replay import (
     GIT_MARKER,
@@ -112,8 +113,8 @@ class Window:
     `total[i]`: the XOR of every included path's change at i (the digest of a source that
     reads the whole context moves by it)."""
 
-    __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_xors", "changed",
-                 "events", "initial", "n", "total")
+    __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_tops", "_xors",
+                 "changed", "events", "initial", "n", "total")
 
     def __init__(self, walk: Walk, matcher: Matcher, shared: Matching) -> None:
         excluded = shared.excluded_by(matcher)
@@ -156,6 +157,7 @@ class Window:
         self._xors: dict[tuple[Reader, ...], list[int]] = {}
         self._counts: dict[Reader, set[int] | None] = {}
         self._churn: dict[tuple[Reader, ...], list[tuple[str, int]]] = {}
+        self._tops: dict[tuple[Reader, ...], tuple[tuple[str, int], ...]] = {}
         self._changed_counts: Counter[str] | None = None
 
     def _read(self, reader: Reader, shared: Matching) -> list[str]:
@@ -212,8 +214,8 @@ class Window:
 
     def churn(self, readers: tuple[Reader, ...], shared: Matching) -> list[tuple[str, int]]:
         """(path, replayed commits that changed it) for each changed path any of `readers`
-        reads, in the order paths first changed (`costs.summarize`'s churn, whose ties
-        `most_common` breaks by that order)."""
+        reads, in the order paths first changed (`costs.top_files` breaks ties by that
+        order)."""
         if self._changed_counts is None:
             self._changed_counts = Counter(chain.from_iterable(self.changed))
         try:
@@ -227,6 +229,20 @@ class Window:
             got = [(p, n) for p, n in self._changed_counts.items() if p in read]
             with contextlib.suppress(TypeError):
                 self._churn[readers] = got
+        return got
+
+    def top_files(self, readers: tuple[Reader, ...], shared: Matching
+                  ) -> tuple[tuple[str, int], ...]:
+        """`costs.top_files` of `churn(readers)`: the same for every candidate whose
+        operation reads these sources, so ranked once."""
+        try:
+            got = self._tops.get(readers)
+        except TypeError:
+            got = None
+        if got is None:
+            got = top_files(self.churn(readers, shared))
+            with contextlib.suppress(TypeError):
+                self._tops[readers] = got
         return got
 
     def mask(self, readers: tuple[Reader, ...], shared: Matching) -> int:
@@ -478,10 +494,11 @@ def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int
 
 
 def churn_of(shared: Matching, history: History, start: int, matcher: Matcher
-             ) -> Callable[[Op], list[tuple[str, int]]] | None:
-    """For `costs.summarize(churn=...)`: each operation's changed paths with their counts,
-    from the window's shared tracks (None for an empty history)."""
+             ) -> Callable[[Op], tuple[tuple[str, int], ...]] | None:
+    """For `costs.summarize(churn=...)`: each operation's top files (its most changed
+    paths with their counts), from the window's shared tracks (None for an empty
+    history)."""
     if not history.commits:
         return None
     w = window(shared, history, max(0, min(start, len(history.commits) - 1)), matcher)
-    return lambda op: w.churn(op.readers, shared)
+    return lambda op: w.top_files(op.readers, shared)
