@@ -224,7 +224,7 @@ class _Combined:
     texts and the fixes applied on the way."""
 
     subject: Subject
-    sugs: list[Suggestion]
+    sugs: list[Suggestion]  # today's: every rule's; after a fix: the fixing rules' only
     text: str
     itext: str | None
     applied: list[str]
@@ -241,11 +241,21 @@ def identity(subject: Subject, sug: Suggestion) -> tuple[str, tuple[str, ...]]:
                                   for ins in subject.df.instructions if ins.start_line in at))
 
 
+def fixing(rules: Iterable[Rule]) -> list[Rule]:
+    """The rules that can make a fix `--write` applies (a safe or unsafe one): a later round
+    of the combined rewrite looks only for the next fix, and a rule that declares only hints
+    (`Rule.fixes`) never gives one (tests/suggest/conftest.py holds every rule to what it
+    declares)."""
+    return [r for r in rules if "safe" in r.fixes or "unsafe" in r.fixes]
+
+
 def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, ignore: set[str],
              max_rounds: int, unsafe: bool) -> _Combined:
-    """Apply the best fix of the classes asked for, re-read, repeat until none is left."""
+    """Apply the best fix of the classes asked for, re-read, repeat until none is left.
+    The later rounds' findings are only the fixes (`fixing`): the report lists today's."""
     from layerlens.suggest.rules import RULES
 
+    rules = fixing(RULES)
     text, itext = start.text, start.itext
     applied, steps, ids = list(start.applied), list(start.steps), list(start.ids)
     cur, cur_sugs = start.subject, start.sugs
@@ -267,7 +277,7 @@ def _combine(analysis: Analysis, start: _Combined, select: set[str] | None, igno
         except LayerlensError as exc:
             raise LayerlensError(
                 f"internal error: rewrite by {fix.rule} does not parse: {exc}") from None
-        cur_sugs = run_rules(cur, RULES, select, ignore)
+        cur_sugs = run_rules(cur, rules, select, ignore)
     return _Combined(cur, cur_sugs, text, itext, applied, steps, ids)
 
 
