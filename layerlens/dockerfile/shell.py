@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from layerlens.errors import ExpansionError
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+# What makes `ShellLex.process` more than the identity: a variable, a quote, or a space
+# (Python's \s: every character Go's unicode.IsSpace takes, and a few more); the escape
+# token is tested apart, as it is configurable
+_SPECIAL = re.compile(r"[\s$'\"]")
+_NONE: frozenset[str] = frozenset()
 
 
 def _is_space(ch: str) -> bool:
@@ -98,6 +103,14 @@ class ShellLex:
         self.skip_unset_env = skip_unset_env
 
     def process(self, word: str, env: Mapping[str, str]) -> Expansion:
+        if self.escape not in word and _SPECIAL.search(word) is None:
+            # nothing to expand, unquote, unescape or split (a path, a name: most words of
+            # a Dockerfile): the word as written, as the walk below gives it
+            return Expansion(word, (word,) if word else (), _NONE, _NONE)
+        return self._process(word, env)
+
+    def _process(self, word: str, env: Mapping[str, str]) -> Expansion:
+        """`process`, character by character."""
         state = _State(self, word, env)
         try:
             text, words = state.stop_on("", self.raw_escapes)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from layerlens.dockerfile.shell import ShellLex
 from layerlens.errors import ExpansionError
@@ -70,3 +72,25 @@ def test_rejected(word: str) -> None:
 def test_question_message() -> None:
     with pytest.raises(ExpansionError, match="must be set"):
         ShellLex().word("${EMPTY:?must be set}", ENV)
+
+
+# Characters that make a word more than itself (variables, quotes, escapes, Go's spaces
+# and Python's extra ones), and plain ones
+_CHARS = [*"$'\"\\`{}:-/ \t\n\x0b\x0c\r\x85\xa0\u2003\u2028\x1cab.A_0", "${A}", "$P"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_CHARS), max_size=8).map("".join), st.sampled_from("\\`"),
+       st.booleans(), st.booleans(), st.booleans())
+def test_plain_words_skip_the_walk_with_the_same_answer(word: str, escape: str,
+                                                        raw_quotes: bool, raw_escapes: bool,
+                                                        skip_unset: bool) -> None:
+    lex = ShellLex(escape, raw_quotes=raw_quotes, raw_escapes=raw_escapes,
+                   skip_unset_env=skip_unset)
+    try:
+        want = lex._process(word, ENV)
+    except ExpansionError:
+        with pytest.raises(ExpansionError):
+            lex.process(word, ENV)
+        return
+    assert lex.process(word, ENV) == want
