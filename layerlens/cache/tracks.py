@@ -349,13 +349,15 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     before_at = [max(p, 0) for p in before] if not chained else before
     # Keys found in two operations' columns: only such a key can hit the cache through
     # another operation's entry (identical chains in two stages), so only then is the
-    # previous build's whole key set asked. Set operations in C, once per replay.
-    seen: set[int] = set()
+    # previous build's whole key set asked. Set operations in C, once per replay; the
+    # pairwise ones only when the columns' key sets overlap at all.
+    owns = [set(col) for col in by_op.values()]
     shared_keys: set[int] = set()
-    for col in by_op.values():
-        own = set(col)
-        shared_keys |= seen & own
-        seen |= own
+    if len(set().union(*owns)) != sum(map(len, owns)):
+        seen: set[int] = set()
+        for own in owns:
+            shared_keys |= seen & own
+            seen |= own
     keysets: dict[int, set[int]] = {}
 
     def missed(col: list[int]) -> list[int]:
@@ -411,29 +413,34 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                 if j > first[k]:
                     links[k].append(j)
         columns.append(list(zip(first, map(tuple, links), strict=True)))
-    # Builds repeat a few shapes (a stage from its broad COPY on ...): one tuple per shape.
+    # Builds repeat a few shapes (a stage from its broad COPY on ...): one tuple per shape,
+    # made once, then looked up for every build in C.
+    shapes = list(zip(*columns, strict=True)) if columns else [()] * nk  # no stage: no rebuild
     made: dict[tuple, tuple[tuple[StageMiss, ...], tuple[Op, ...]]] = {}
-    built: list[tuple[tuple[StageMiss, ...], tuple[Op, ...]] | None] = [None] * n
-    shapes = zip(*columns, strict=True) if columns else repeat(())  # no stage: no rebuild
-    for i, shape in zip(ok, shapes, strict=False):
-        got2 = made.get(shape)
-        if got2 is None:
-            misses: list[StageMiss] = []
-            rebuilt: list[Op] = []
-            for sp, cell in zip(plan.stages, shape, strict=True):
-                f, link_after = cell if isinstance(cell, tuple) else (cell, ())
-                if f < len(sp.ops):
-                    op = sp.ops[f]
-                    misses.append(StageMiss(sp.index, op.line, op.instruction))
-                    rebuilt += [o for j, o in enumerate(sp.ops)
-                                if j == f or (j > f and (not o.link or j in link_after))]
-            got2 = made[shape] = (tuple(misses), tuple(rebuilt))
-        built[i] = got2
-    results = [
-        CommitReplay(c.sha, c.time, b[0], b[1], ch) if b is not None else
-        # failed: the cache still holds the last build that succeeded
-        CommitReplay(c.sha, c.time, (), (), ch, None, tuple(sorted(fail_at[i])))
-        for i, c, b, ch in zip(range(1, n), commits[1:], built[1:], w.changed, strict=True)]
+    for shape in dict.fromkeys(shapes):
+        misses: list[StageMiss] = []
+        rebuilt: list[Op] = []
+        for sp, cell in zip(plan.stages, shape, strict=True):
+            f, link_after = cell if isinstance(cell, tuple) else (cell, ())
+            if f < len(sp.ops):
+                op = sp.ops[f]
+                misses.append(StageMiss(sp.index, op.line, op.instruction))
+                rebuilt += [o for j, o in enumerate(sp.ops)
+                            if j == f or (j > f and (not o.link or j in link_after))]
+        made[shape] = (tuple(misses), tuple(rebuilt))
+    if chained:  # every index from 1 on built
+        results = [CommitReplay(c.sha, c.time, b[0], b[1], ch) for c, b, ch in zip(
+            commits[1:], map(made.__getitem__, shapes), w.changed, strict=True)]
+    else:
+        built: list[tuple[tuple[StageMiss, ...], tuple[Op, ...]] | None] = [None] * n
+        for i, b in zip(ok, map(made.__getitem__, shapes), strict=True):
+            built[i] = b
+        results = [
+            CommitReplay(c.sha, c.time, b[0], b[1], ch) if b is not None else
+            # failed: the cache still holds the last build that succeeded
+            CommitReplay(c.sha, c.time, (), (), ch, None, tuple(sorted(fail_at[i])))
+            for i, c, b, ch in zip(range(1, n), commits[1:], built[1:], w.changed,
+                                   strict=True)]
     return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
 
 
