@@ -50,10 +50,12 @@ _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 class Walk:
     """The window's context tree walked once, whatever the ignore rules: `initial`, every
     context path's file hash at index 0 (the `.git` marker included when the context is
-    the repository root); `steps[i - 1]`, commit i's changes as (path, XOR of old and new
-    hash, presence change), in order."""
+    the repository root); `events`, path -> [(index, XOR of old and new hash, presence
+    change)] in commit order, paths in the order they first changed; `changed[i - 1]`, the
+    paths commit i changed, in order; `total[i]`, the XOR of every change at i. A `Window`
+    is this, less what its ignore matcher excludes."""
 
-    __slots__ = ("initial", "n", "steps")
+    __slots__ = ("changed", "events", "initial", "n", "total")
 
     def __init__(self, history: History, start: int) -> None:
         prefix = history.prefix
@@ -76,11 +78,14 @@ class Walk:
         if git_dir:
             state[GIT_MARKER] = hash((GIT_MARKER, 0o100644, commits[start].sha))
         self.initial = dict(state)
-        steps: list[list[tuple[str, int, int]]] = []
+        self.n = n = len(commits) - start
+        events: dict[str, list[tuple[int, int, int]]] = {}
+        changed: list[tuple[str, ...]] = []
+        total = [0] * n
         get = state.get
-        for commit in commits[start + 1:]:
-            step: list[tuple[str, int, int]] = []
-            append = step.append
+        for i, commit in enumerate(commits[start + 1:], 1):
+            paths: list[str] = []
+            t = 0
             for rel, _path, mode, sha, _status in (
                     (*commit.changes, (GIT_MARKER, "", 0o100644, commit.sha, "M"))
                     if git_dir else commit.changes):
@@ -89,18 +94,24 @@ class Walk:
                 old = get(rel)
                 if mode:
                     new = state[rel] = hash((rel, mode, sha))
-                    if old is None:
-                        append((rel, new, 1))
-                    else:
-                        append((rel, old ^ new, 0))
+                    ev = (i, new, 1) if old is None else (i, old ^ new, 0)
                 elif old is not None:
                     del state[rel]
-                    append((rel, old, -1))
+                    ev = (i, old, -1)
                 else:
-                    append((rel, 0, 0))  # deleted, and absent already
-            steps.append(step)
-        self.n = len(commits) - start
-        self.steps = steps
+                    ev = (i, 0, 0)  # deleted, and absent already
+                t ^= ev[1]
+                paths.append(rel)
+                got = events.get(rel)
+                if got is None:
+                    events[rel] = [ev]
+                else:
+                    got.append(ev)
+            total[i] = t
+            changed.append(tuple(paths))
+        self.events = events
+        self.changed = changed
+        self.total = total
 
 
 class Window:
@@ -111,7 +122,8 @@ class Window:
     [(index, XOR of old and new hash, presence change)], in commit order; `changed[i - 1]`:
     the included context paths commit i changed, in order (`CommitReplay.changed_paths`);
     `total[i]`: the XOR of every included path's change at i (the digest of a source that
-    reads the whole context moves by it)."""
+    reads the whole context moves by it). All shared with the `Walk` (read only here)
+    where the matcher excludes nothing that changed."""
 
     __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_tops", "_xors",
                  "changed", "events", "initial", "n", "total")
@@ -127,32 +139,23 @@ class Window:
             return not got
 
         self.initial = {rel: h for rel, h in walk.initial.items() if included(rel)}
-        events: dict[str, list[tuple[int, int, int]]] = {}
-        changed_all: list[tuple[str, ...]] = []
-        total = [0] * walk.n
-        for i, step in enumerate(walk.steps, 1):
-            changed: list[str] = []
-            t = 0
-            for rel, delta, count in step:
-                got = excluded.get(rel)
-                if got is None:
-                    got = not included(rel)
-                if got:
-                    continue
-                changed.append(rel)
-                t ^= delta
-                ev = events.get(rel)
-                if ev is None:
-                    events[rel] = [(i, delta, count)]
-                else:
-                    ev.append((i, delta, count))
-            total[i] = t
-            changed_all.append(tuple(changed))
+        # Path by path, not change by change: the excluded paths that changed are few
+        out = [p for p in walk.events if not included(p)]
+        if out:
+            gone = set(out)
+            self.events = {p: ev for p, ev in walk.events.items() if p not in gone}
+            total = list(walk.total)
+            for p in out:
+                for i, delta, _count in walk.events[p]:
+                    total[i] ^= delta  # XOR undoes it: what is left is the included paths'
+            self.total = total
+            keeps = gone.isdisjoint
+            self.changed = [t if keeps(t) else tuple([p for p in t if p not in gone])
+                            for t in walk.changed]
+        else:
+            self.events, self.total, self.changed = walk.events, walk.total, walk.changed
         self.n = walk.n
-        self.events = events
-        self.changed = changed_all
-        self.total = total
-        self._paths = list(dict.fromkeys([*self.initial, *events]))
+        self._paths = list(dict.fromkeys([*self.initial, *self.events]))
         self._reads: dict[Reader, list[str]] = {}  # reader -> included paths it reads
         self._xors: dict[tuple[Reader, ...], list[int]] = {}
         self._counts: dict[Reader, set[int] | None] = {}
