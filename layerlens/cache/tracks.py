@@ -126,7 +126,7 @@ class Window:
     where the matcher excludes nothing that changed."""
 
     __slots__ = ("_changed_counts", "_churn", "_counts", "_paths", "_reads", "_tops", "_xors",
-                 "changed", "events", "initial", "n", "total")
+                 "changed", "columns", "events", "initial", "n", "total")
 
     def __init__(self, walk: Walk, matcher: Matcher, shared: Matching) -> None:
         excluded = shared.excluded_by(matcher)
@@ -162,6 +162,7 @@ class Window:
         self._churn: dict[tuple[Reader, ...], list[tuple[str, int]]] = {}
         self._tops: dict[tuple[Reader, ...], tuple[tuple[str, int], ...]] = {}
         self._changed_counts: Counter[str] | None = None
+        self.columns = _Columns()  # key columns the candidates replayed here made
 
     def _read(self, reader: Reader, shared: Matching) -> list[str]:
         try:
@@ -290,6 +291,85 @@ class Window:
         return got
 
 
+class _Columns:
+    """Key columns made over one window, for the next candidate whose operation has the same
+    whole chain: candidates share their first operations with today's file and with each
+    other (juice-shop's nine: two columns in five). A column is looked up by the identity of
+    the column before it (itself from here), the operation's definition and its digest
+    column (the window's own, for a set of sources); equal inputs, equal keys. With each
+    column, once asked: its set of keys, and its change positions in a chained replay.
+    Nothing here is mutated once made."""
+
+    __slots__ = ("known", "made")
+
+    LIMIT = 4096  # columns kept (the TUI lives on): then forgotten all at once
+
+    def __init__(self) -> None:
+        # (parent column id, definition, digest column id) or a base's key -> the parent
+        # and digest columns (kept, so that their ids stay theirs) and the column
+        self.made: dict[tuple, tuple[list[int] | None, list[int] | None, list[int]]] = {}
+        # id -> [column, its key set, its change positions] for each column made here
+        self.known: dict[int, list] = {}
+
+    def _known(self, col: list[int]) -> list | None:
+        got = self.known.get(id(col))
+        return got if got is not None and got[0] is col else None
+
+    def base(self, key: tuple, make: Callable[[], list[int]]) -> list[int]:
+        """A stage's base column, named by `key` (what it is made of), made by `make` the
+        first time."""
+        got = self.made.get(key)
+        return got[2] if got is not None else self._add(key, None, None, make)
+
+    def after(self, parent: list[int], definition: str, digest: list[int] | None
+              ) -> list[int]:
+        """The column of an operation keyed by `definition` (and `digest`, when it reads
+        the context) on top of `parent`: `hash((parent, definition[, digest]))` at each
+        index, as `_Chain.keys`. Made once when `parent` was made here (its identity then
+        names its whole chain), else every time."""
+        if digest is None:
+            def make() -> list[int]:
+                return list(map(hash, zip(parent, repeat(definition))))
+        else:
+            def make() -> list[int]:
+                return list(map(hash, zip(parent, repeat(definition), digest)))
+        if self._known(parent) is None:
+            return make()
+        key = (id(parent), definition, None if digest is None else id(digest))
+        got = self.made.get(key)
+        return got[2] if got is not None else self._add(key, parent, digest, make)
+
+    def _add(self, key: tuple, parent: list[int] | None, digest: list[int] | None,
+             make: Callable[[], list[int]]) -> list[int]:
+        if len(self.known) >= self.LIMIT:
+            self.made.clear()
+            self.known.clear()
+        col = make()
+        self.made[key] = (parent, digest, col)
+        self.known[id(col)] = [col, None, None]
+        return col
+
+    def keyset(self, col: list[int]) -> set[int]:
+        """`set(col)`, kept for a column made here."""
+        k = self._known(col)
+        if k is None:
+            return set(col)
+        if k[1] is None:
+            k[1] = set(col)
+        return k[1]
+
+    def changes(self, col: list[int], positions: range) -> list[int]:
+        """The positions k at which `col[k + 1] != col[k]` (a chained replay's candidate
+        misses), kept for a column made here."""
+        k = self._known(col)
+        if k is not None and k[2] is not None:
+            return k[2]
+        got = list(compress(positions, map(ne, islice(col, 1, None), col)))
+        if k is not None:
+            k[2] = got
+        return got
+
+
 def window(shared: Matching, history: History, start: int, matcher: Matcher) -> Window:
     """The `Window` of `history` from `start` through `matcher`, built once per `shared`."""
     key = (id(history), start, matcher)
@@ -333,7 +413,8 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                 if r.required:
                     for i in w.absent(r.presence, shared) or ():
                         fail_at.setdefault(i, set()).add(op.instruction)
-    by_op = _key_columns(_Chain(plan, base_refresh), xors, commits, n)
+    cols = w.columns
+    by_op = _key_columns(_Chain(plan, base_refresh), xors, commits, n, cols)
     first_failed = 0 in fail_at
     # The builds that ran (k-th: index ok[k]) and the build before each (-1: none, the
     # cache is empty): a failed build leaves the cache as the last good one left it.
@@ -354,7 +435,7 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     # another operation's entry (identical chains in two stages), so only then is the
     # previous build's whole key set asked. Set operations in C, once per replay; the
     # pairwise ones only when the columns' key sets overlap at all.
-    owns = [set(col) for col in by_op.values()]
+    owns = [cols.keyset(col) for col in by_op.values()]
     shared_keys: set[int] = set()
     if len(set().union(*owns)) != sum(map(len, owns)):
         seen: set[int] = set()
@@ -366,7 +447,7 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     def missed(col: list[int]) -> list[int]:
         """The positions k in `ok` at which this key is not in the cache."""
         if chained:  # in C: where the column differs from the index before
-            got = list(compress(positions, map(ne, islice(col, 1, None), col)))
+            got = cols.changes(col, positions)
         else:
             got = list(compress(positions, map(ne, map(col.__getitem__, ok),
                                                map(col.__getitem__, before_at))))
@@ -447,9 +528,12 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
     return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
 
 
-def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int
-                 ) -> dict[int, list[int]]:
-    """Every operation's cache key at every index: `_Chain.keys`, a column at a time."""
+def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int,
+                 memo: _Columns | None = None) -> dict[int, list[int]]:
+    """Every operation's cache key at every index: `_Chain.keys`, a column at a time. With
+    `memo`, the columns of bases and of plain operations (no stage reference, volatile
+    arg or --link) come from there when an earlier candidate made them."""
+    memo = memo if memo is not None else _Columns()
     final: dict[int, list[int]] = {}
     by_op: dict[int, list[int]] = {}
     epochs: dict[int, list[int | None]] = {}
@@ -458,24 +542,23 @@ def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int
     for index, base_stage, base_image, platform, refresh, fixed, ops in compiled.stages:
         key: list[int]
         if base_stage is not None:
-            key = final.get(base_stage) or [hash(("stage?", base_stage))] * n
+            key = final.get(base_stage) or memo.base(
+                ("stage?", base_stage), lambda b=base_stage: [hash(("stage?", b))] * n)
         else:
             if refresh:
                 epoch: list[int | None] = [c.time // base_refresh for c in commits]
-                key = list(map(hash, zip(repeat("image"), repeat(base_image), repeat(platform),
-                                         epoch)))
+                key = memo.base(("image", base_image, platform, base_refresh),
+                                lambda e=epoch, b=base_image, p=platform: list(map(hash, zip(
+                                    repeat("image"), repeat(b), repeat(p), e))))
             else:
                 epoch = [None] * n
-                key = [fixed if fixed is not None else
-                       hash(("image", base_image, platform, None))] * n
+                base = fixed if fixed is not None else hash(("image", base_image, platform, None))
+                key = memo.base(("image", base), lambda b=base: [b] * n)
             epochs[index] = epoch
         for ins, definition, reads_context, refs, content_stage, volatile, link, simple \
                 in ops:
             if simple:
-                if reads_context:
-                    key = list(map(hash, zip(key, repeat(definition), xors[ins])))
-                else:
-                    key = list(map(hash, zip(key, repeat(definition))))
+                key = memo.after(key, definition, xors[ins] if reads_context else None)
                 by_op[ins] = key
                 continue
             parts: list = [repeat(definition)]

@@ -175,6 +175,41 @@ def test_tracks_equal_full_replay_at_the_root(tmp_path: Path, seed: int) -> None
            3 * 3600)  # base images refreshed every third commit
 
 
+def test_key_columns_kept_and_forgotten_give_a_full_replay(tmp_path: Path,
+                                                          monkeypatch) -> None:
+    # Candidates take the key columns an earlier one made for the same chain; past the
+    # limit all are forgotten mid-replay, and a column whose parent was forgotten is made
+    # afresh. Every column equals one made from scratch, and every replay a full one.
+    from layerlens.cache import tracks
+    from layerlens.cache.replay import _Chain
+
+    _project(tmp_path, 5)
+    a = analyze(AnalyzeOptions(tmp_path / "Dockerfile", history=HistoryOptions(cache=False)))
+    h, setup = a.history.history, a.history.setup
+    # with texts that part at an operation reading no context, after a shared chain
+    texts = {"current": CURRENT, **REWRITES,
+             "workdir": CURRENT.replace("AS deps\nWORKDIR /app\n", "AS deps\nWORKDIR /srv\n"),
+             "run": CURRENT.replace("RUN npm ci\n", "RUN npm ci --omit=dev\n")}
+    commits = h.commits[setup.start:]
+    matchers = [Matcher.from_lines(read_ignore_lines(t), ".dockerignore") if t is not None
+                else Matcher([], "") for t in IGNORES]
+    for limit in (10_000, 5, 1):
+        monkeypatch.setattr(tracks._Columns, "LIMIT", limit)
+        shared = Matching()  # one window per matcher, whatever the refresh
+        for refresh in (None, 3 * 3600, 5 * 3600):  # base images refreshed, or not
+            for itext, matcher in zip(IGNORES, matchers, strict=True):
+                w = window(shared, h, setup.start, matcher)
+                for name, text in texts.items():
+                    plan = plan_of(parse(text, "Dockerfile"), setup)
+                    xors = {op.instruction: w.digest(op.readers, shared)
+                            for sp in plan.stages for op in sp.ops if op.readers}
+                    kept = tracks._key_columns(_Chain(plan, refresh), xors, commits, w.n,
+                                               w.columns)
+                    assert kept == tracks._key_columns(_Chain(plan, refresh), xors, commits,
+                                                       w.n), (name, itext, limit, refresh)
+        _check(h, setup, texts, (setup.start,), 3 * 3600 if limit == 5 else None)
+
+
 def test_tracks_equal_full_replay_in_a_subdirectory(tmp_path: Path) -> None:
     _project(tmp_path, 7, sub="app/")
     a = analyze(AnalyzeOptions(tmp_path / "app" / "Dockerfile",
