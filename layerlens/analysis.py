@@ -167,7 +167,8 @@ class Analysis:
         got = self._ignore_cache.get(ignore_text)
         if got is None:
             matcher = _matcher(ignore_text, self.context.ignore_source)
-            got = self._ignore_cache[ignore_text] = (matcher, self.context.narrowed(matcher))
+            got = self._ignore_cache[ignore_text] = (
+                matcher, self.context.narrowed(added_patterns(self.matcher, matcher)))
         return got
 
     def replay_text(self, text: str, ignore_text: str | None = None) -> CostSummary | None:
@@ -216,6 +217,20 @@ class Analysis:
 
 
 REPLAY_MEMO = 16  # counterfactual replays kept per analysis (each holds a window's commits)
+
+
+def added_patterns(old: Matcher, new: Matcher) -> Matcher:
+    """A matcher that excludes exactly what `new` does of the paths `old` keeps: `new`'s
+    patterns after `old`'s when `new` is `old` with patterns added and neither holds an
+    exception (`!`), else `new`. Without exceptions every matching pattern excludes (the
+    last one decides, moby's rule), so a path `old` keeps (no pattern of it matches the
+    path or a directory above it) is excluded by `new` exactly when an added one matches.
+    `suggest`'s .dockerignore candidates are today's file plus entries (LL005): the
+    narrowed context then tests those few patterns, not the whole file again."""
+    k = len(old.patterns)
+    if new.exclusions or len(new.patterns) <= k or new.patterns[:k] != old.patterns:
+        return new
+    return Matcher(new.patterns[k:], new.source)
 
 
 def _matcher(text: str | None, source: str) -> Matcher:
