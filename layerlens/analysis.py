@@ -211,7 +211,7 @@ class Analysis:
             hist.setup.matching.seed(matcher, (f.path for f in ctx.files),
                                      (p for p in ctx.excluded if p not in first))
         try:
-            return replay_text(hist.setup, df, matcher, inputs)[1]
+            return replay_text(hist.setup, df, matcher, inputs)
         except LayerlensError:
             return None
 

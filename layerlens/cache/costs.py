@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import chain
+from operator import attrgetter
 from typing import NamedTuple
 
 from layerlens.cache.ops import BuildPlan, Op
-from layerlens.cache.replay import ReplayResult
+from layerlens.cache.replay import CommitReplay, ReplayResult
 from layerlens.dockerfile.model import Instruction
 from layerlens.gcpause import paused
 from layerlens.runmodel.follow import Followed
@@ -194,7 +195,26 @@ def summarize(
     candidate whose operation reads the same sources (layerlens/cache/tracks.py).
     """
     with paused():
-        return _summarize(result, costs, plan, pullers, churn)
+        return _summarize(commit_rows(result), costs, plan, pullers, churn, result.commits)
+
+
+def commit_rows(result: ReplayResult) -> Iterator[tuple]:
+    """`result`'s commits as `summarize_rows` reads them."""
+    return map(_ROW, result.commits)
+
+
+def summarize_rows(rows: Iterable[tuple], costs: Mapping[str, OpCost], *, plan: BuildPlan,
+                   pullers: int, churn: Callable[[Op], tuple[tuple[str, int], ...]]
+                   ) -> CostSummary:
+    """`summarize` of a replay given as rows, one (sha, time, rebuilt operations, stage
+    misses, error, failed instructions) tuple per commit in order (the fields of its
+    `CommitReplay`s), with its `churn`: a counterfactual replay from the window's tracks
+    (`tracks.fixed_rows`), which makes no record per commit."""
+    with paused():
+        return _summarize(rows, costs, plan, pullers, churn, ())
+
+
+_ROW = attrgetter("sha", "time", "rebuilt_ops", "rebuilt", "error", "failed")
 
 
 def top_files(churn: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
@@ -206,9 +226,11 @@ def top_files(churn: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
 TOP_FILES = 5
 
 
-def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPlan,
-               pullers: int, churn_of: Callable[[Op], tuple[tuple[str, int], ...]] | None = None
-               ) -> CostSummary:
+def _summarize(rows: Iterable[tuple], costs: Mapping[str, OpCost], plan: BuildPlan,
+               pullers: int, churn_of: Callable[[Op], tuple[tuple[str, int], ...]] | None,
+               commits: Iterable[CommitReplay]) -> CostSummary:
+    """`summarize` over `rows`; `commits` (the records, for their changed paths) is read
+    only without `churn_of`."""
     pushed_stages = plan.pushed_stages
     current = {op.identity: op for sp in plan.stages for op in sp.ops}
     # A build RUN after a prefetch layer of its stage costs its compile only. Known per
@@ -230,19 +252,19 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
     ops_of: dict[tuple[int, ...], tuple[Op, ...]] = {}
     changed: Counter[str] = Counter()
     # A replay from shared tracks gives every build of one shape the same tuples: look
-    # them up by identity first (the result holds them, so ids are stable meanwhile).
+    # them up by identity first (the replay holds them, so ids are stable meanwhile).
     by_tuple: dict[tuple[int, int], tuple] = {}
-    for c in result.commits:
-        ident = (id(c.rebuilt_ops), id(c.rebuilt))
+    for sha, time, rebuilt_ops, misses, error, failed in rows:
+        ident = (id(rebuilt_ops), id(misses))
         seen = by_tuple.get(ident)
         if seen is None:
-            key = tuple(map(id, c.rebuilt_ops))
+            key = tuple(map(id, rebuilt_ops))
             got = priced.get(key)
             if got is None:
                 secs = 0.0
                 push = 0
                 unknown = 0
-                for op in c.rebuilt_ops:
+                for op in rebuilt_ops:
                     cost = lighter.get(id(op)) or costs.get(op.identity) or \
                         estimate(op, None)
                     estimated |= cost.seconds_source == "estimate"
@@ -253,20 +275,20 @@ def _summarize(result: ReplayResult, costs: Mapping[str, OpCost], plan: BuildPla
                         else:
                             push += cost.push_bytes
                 got = priced[key] = (secs, push, unknown,
-                                     tuple([op.instruction for op in c.rebuilt_ops]))
-                ops_of[key] = c.rebuilt_ops
-            seen = by_tuple[ident] = (key, tuple([(m.stage, m.first_line) for m in c.rebuilt]),
+                                     tuple([op.instruction for op in rebuilt_ops]))
+                ops_of[key] = rebuilt_ops
+            seen = by_tuple[ident] = (key, tuple([(m.stage, m.first_line) for m in misses]),
                                       *got, [0])
         key, stages, secs, push, unknown, rebuilt, tally = seen
         tally[0] += 1
-        out.append(CommitCost(c.sha, c.time, stages, rebuilt, secs, push, push * pullers,
-                              unknown, c.error, c.failed))
+        out.append(CommitCost(sha, time, stages, rebuilt, secs, push, push * pullers, unknown,
+                              error, failed))
     for key, _stages, _s, _p, _u, _r, tally in by_tuple.values():
         counted[key] += tally[0]
     if churn_of is None:
         # one count over every commit's paths in C, in the order a commit-by-commit count
         # sees
-        changed.update(chain.from_iterable([c.changed_paths for c in result.commits]))
+        changed.update(chain.from_iterable([c.changed_paths for c in commits]))
     for key, n in counted.items():
         for op in ops_of[key]:
             rebuilds[op.identity] += n

@@ -20,7 +20,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize
+from layerlens.cache.costs import CostSummary, OpCost, estimate, summarize, summarize_rows
 from layerlens.cache.ops import BuildPlan, build_plan, detect_volatile
 from layerlens.cache.replay import Matching, ReplayResult, Version, replay, submodule_note
 from layerlens.context.inputs import CopyInputs
@@ -241,24 +241,31 @@ def replay_text(
     df: Dockerfile,
     matcher: Matcher,
     inputs: Mapping[int, CopyInputs],
-) -> tuple[ReplayResult, CostSummary]:
+) -> CostSummary:
     """Replay the Dockerfile `df` (with ignore rules `matcher` and the context files each of
     its COPY/ADD brings in, `inputs`) at every commit of the window, and price it.
 
-    Returns the per-commit replay and its `CostSummary` (seconds, push and pull bytes per
-    commit and per instruction). Raises `LayerlensError` for an unknown target stage.
+    Returns its `CostSummary` (seconds, push and pull bytes per commit and per
+    instruction); the replay itself is only priced, never kept (`tracks.fixed_rows`).
+    Raises `LayerlensError` for an unknown target stage.
     """
-    from layerlens.cache.tracks import churn_of, replay_fixed
+    from layerlens.cache.tracks import churn_of, fixed_rows, replay_fixed
 
     plan = plan_of(df, setup)
+    version = Version(plan, matcher)
+    churn = churn_of(setup.matching, setup.history, setup.start, matcher)
+    if churn is None:  # no commit mined: nothing to track
+        result = replay_fixed(setup.history, version, start=setup.start,
+                              base_refresh=setup.base_refresh_seconds, shared=setup.matching)
+        costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df,
+                         setup.measured, setup.read)
+        return summarize(result, costs, plan=plan, pullers=setup.pullers)
     # a counterfactual of the window: from the tracks shared with every other one
-    result = replay_fixed(setup.history, Version(plan, matcher), start=setup.start,
-                          base_refresh=setup.base_refresh_seconds, shared=setup.matching)
+    rows = fixed_rows(setup.history, version, start=setup.start,
+                      base_refresh=setup.base_refresh_seconds, shared=setup.matching)
     costs = op_costs(plan, inputs, setup.known_costs, setup.log_seconds, df, setup.measured,
                      setup.read)
-    return result, summarize(result, costs, plan=plan, pullers=setup.pullers,
-                             churn=churn_of(setup.matching, setup.history, setup.start,
-                                            matcher))
+    return summarize_rows(rows, costs, plan=plan, pullers=setup.pullers, churn=churn)
 
 
 def restarted(result: ReplayResult, ok: int, history: History) -> ReplayResult:

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import add, ne, xor
+from operator import add, attrgetter, itemgetter, ne, xor
 
-from layerlens.cache.costs import top_files
-from layerlens.cache.ops import Op, Reader
+from layerlens.cache.costs import commit_rows, top_files
+from layerlens.cache.ops import BuildPlan, Op, Reader
 from layerlens.cache.replay import (
     GIT_MARKER,
     CommitReplay,
@@ -391,11 +391,59 @@ def replay_fixed(history: History, version: Version, *, base_refresh: int | None
         return replay(history, lambda _c, _b: version, start=start,
                       base_refresh=base_refresh, shared=shared)
     with paused():
-        return _replay_fixed(history, version, base_refresh, start, shared)
+        return _replay_fixed(history, version, base_refresh, start, shared).result()
+
+
+def fixed_rows(history: History, version: Version, *, base_refresh: int | None,
+               start: int, shared: Matching) -> Iterator[tuple]:
+    """`replay_fixed`'s commits as `costs.summarize_rows` reads them, one (sha, time,
+    rebuilt operations, stage misses, error, failed instructions) tuple per commit, without
+    a `CommitReplay` record for each: a candidate's replay is only priced."""
+    if not history.commits or version.plan is None:
+        return commit_rows(replay_fixed(history, version, base_refresh=base_refresh,
+                                        start=start, shared=shared))
+    with paused():
+        return _replay_fixed(history, version, base_refresh, start, shared).rows()
+
+
+class _Fixed:
+    """A fixed replay's outcome before it is made records: per replayed index, the tuples
+    of its build shape, or None where the build failed (`fail_at`: which sources)."""
+
+    __slots__ = ("built", "changed", "commits", "fail_at", "first_failed", "plan", "start")
+
+    def __init__(self, commits: list, built: list, fail_at: dict[int, set[int]],
+                 changed: list[tuple[str, ...]], plan: BuildPlan, start: int,
+                 first_failed: bool) -> None:
+        self.commits, self.built, self.fail_at, self.changed = commits, built, fail_at, changed
+        self.plan, self.start, self.first_failed = plan, start, first_failed
+
+    def result(self) -> ReplayResult:
+        fail_at = self.fail_at
+        results = [
+            CommitReplay(c.sha, c.time, b[0], b[1], ch) if b is not None else
+            # failed: the cache still holds the last build that succeeded
+            CommitReplay(c.sha, c.time, (), (), ch, None, tuple(sorted(fail_at[i])))
+            for i, c, b, ch in zip(range(1, len(self.commits)), self.commits[1:],
+                                   self.built[1:], self.changed, strict=True)]
+        return ReplayResult(tuple(results), self.commits[0].sha, self.plan, self.start,
+                            self.first_failed)
+
+    def rows(self) -> Iterator[tuple]:
+        if not self.fail_at:  # every build ran: the common case, in C
+            return zip(map(attrgetter("sha"), self.commits[1:]),
+                       map(attrgetter("time"), self.commits[1:]),
+                       map(itemgetter(1), self.built[1:]), map(itemgetter(0), self.built[1:]),
+                       repeat(None), repeat(()))
+        fail_at = self.fail_at
+        return ((c.sha, c.time, b[1], b[0], None, ()) if b is not None else
+                (c.sha, c.time, (), (), None, tuple(sorted(fail_at[i])))
+                for i, c, b in zip(range(1, len(self.commits)), self.commits[1:],
+                                   self.built[1:], strict=True))
 
 
 def _replay_fixed(history: History, version: Version, base_refresh: int | None, start: int,
-                  shared: Matching) -> ReplayResult:
+                  shared: Matching) -> _Fixed:
     start = max(0, min(start, len(history.commits) - 1))
     plan = version.plan
     assert plan is not None
@@ -512,20 +560,14 @@ def _replay_fixed(history: History, version: Version, base_refresh: int | None, 
                 rebuilt += [o for j, o in enumerate(sp.ops)
                             if j == f or (j > f and (not o.link or j in link_after))]
         made[shape] = (tuple(misses), tuple(rebuilt))
+    built: list[tuple[tuple[StageMiss, ...], tuple[Op, ...]] | None]
     if chained:  # every index from 1 on built
-        results = [CommitReplay(c.sha, c.time, b[0], b[1], ch) for c, b, ch in zip(
-            commits[1:], map(made.__getitem__, shapes), w.changed, strict=True)]
+        built = [None, *map(made.__getitem__, shapes)]
     else:
-        built: list[tuple[tuple[StageMiss, ...], tuple[Op, ...]] | None] = [None] * n
+        built = [None] * n
         for i, b in zip(ok, map(made.__getitem__, shapes), strict=True):
             built[i] = b
-        results = [
-            CommitReplay(c.sha, c.time, b[0], b[1], ch) if b is not None else
-            # failed: the cache still holds the last build that succeeded
-            CommitReplay(c.sha, c.time, (), (), ch, None, tuple(sorted(fail_at[i])))
-            for i, c, b, ch in zip(range(1, n), commits[1:], built[1:], w.changed,
-                                   strict=True)]
-    return ReplayResult(tuple(results), commits[0].sha, plan, start, first_failed)
+    return _Fixed(commits, built, fail_at, w.changed, plan, start, first_failed)
 
 
 def _key_columns(compiled: _Chain, xors: dict[int, list[int]], commits, n: int,

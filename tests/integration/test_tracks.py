@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from layerlens.analysis import AnalyzeOptions, analyze
-from layerlens.cache.costs import summarize
+from layerlens.cache.costs import commit_rows, summarize, summarize_rows
 from layerlens.cache.replay import Matching, Version, replay
 from layerlens.cache.timeline import HistoryOptions, op_costs, plan_of
-from layerlens.cache.tracks import churn_of, replay_fixed, window
+from layerlens.cache.tracks import churn_of, fixed_rows, replay_fixed, window
 from layerlens.context.patterns import Matcher, read_ignore_lines
 from layerlens.dockerfile import parse
 
@@ -138,10 +138,17 @@ def _check(history, setup, texts: dict[str, str], starts: tuple[int, ...],
                 got = replay_fixed(history, version, start=start, base_refresh=refresh,
                                    shared=shared)
                 assert got == full, (name, start, itext)
-                # priced, with the churn read from the shared window
+                # priced, with the churn read from the shared window; and from its rows,
+                # as suggest prices a candidate
                 costs = op_costs(plan, {}, {}, {})
-                assert summarize(got, costs, plan=plan, churn=churn_of(
-                    shared, history, start, matcher)) == summarize(full, costs, plan=plan)
+                want = summarize(full, costs, plan=plan)
+                churn = churn_of(shared, history, start, matcher)
+                assert summarize(got, costs, plan=plan, churn=churn) == want
+                assert summarize_rows(fixed_rows(history, version, start=start,
+                                                 base_refresh=refresh, shared=shared),
+                                      costs, plan=plan, pullers=1, churn=churn) == want
+                assert list(fixed_rows(history, version, start=start, base_refresh=refresh,
+                                       shared=shared)) == list(commit_rows(full))
                 # asked again: the cached tracks give the same answer
                 assert replay_fixed(history, version, start=start, base_refresh=refresh,
                                     shared=shared) == full
