@@ -6,6 +6,7 @@ least replayed rebuild cost; the saving is then measured by replaying the rewrit
 
 from __future__ import annotations
 
+from layerlens.cache.ops import Op, build_plan
 from layerlens.suggest.graph import stage_graph
 from layerlens.suggest.model import Suggestion
 from layerlens.suggest.optimizer import optimize
@@ -15,14 +16,13 @@ from layerlens.suggest.rule import Rule, Subject
 CHAIN = ("run", "copy", "add", "workdir")
 
 
-def _masks(subject: Subject, stage: int) -> tuple[dict[int, float], dict[int, int]]:
+def _masks(subject: Subject, stage: int, ops: dict[int, Op]
+           ) -> tuple[dict[int, float], dict[int, int]]:
+    """Per instruction of `stage`: its rebuild seconds, and the replayed commits that
+    change what it reads (`ops`: the subject's plan, by instruction)."""
     df = subject.df
     hist = subject.history
     summary = subject.summary(subject.text)
-    from layerlens.cache.ops import build_plan
-
-    plan = build_plan(df, volatile_args=hist.volatile_args)
-    ops = {op.instruction: op for sp in plan.stages for op in sp.ops}
     weight: dict[int, float] = {}
     mask: dict[int, int] = {}
     for idx in df.stages[stage].instructions[1:]:
@@ -52,12 +52,16 @@ def check(subject: Subject) -> list[Suggestion]:
         return []
     df = subject.df
     out: list[Suggestion] = []
+    ops: dict[int, Op] | None = None  # the subject's plan, made once for all its stages
     for stage in sorted(df.needed_stages()):
         current = list(df.stages[stage].instructions[1:])
         if len(current) < 2:
             continue
         g = stage_graph(df, stage)
-        weight, mask = _masks(subject, stage)
+        if ops is None:
+            plan = build_plan(df, volatile_args=subject.history.volatile_args)
+            ops = {op.instruction: op for sp in plan.stages for op in sp.ops}
+        weight, mask = _masks(subject, stage, ops)
         res = optimize(g, current, weight, mask)
         if list(res.order) == current or res.cost >= res.current_cost * 0.99:
             continue
