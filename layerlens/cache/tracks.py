@@ -300,11 +300,14 @@ class _Columns:
     column, once asked: its set of keys, and its change positions in a chained replay.
     Nothing here is mutated once made."""
 
-    __slots__ = ("known", "made")
+    __slots__ = ("cells", "known", "made")
 
-    LIMIT = 4096  # columns kept (the TUI lives on): then forgotten all at once
+    # keys kept, over all columns (each about 60 bytes with its share of the key set): past
+    # it, all are forgotten at once (the TUI lives on; a long window's columns are long)
+    LIMIT = 400_000
 
     def __init__(self) -> None:
+        self.cells = 0
         # (parent column id, definition, digest column id) or a base's key -> the parent
         # and digest columns (kept, so that their ids stay theirs) and the column
         self.made: dict[tuple, tuple[list[int] | None, list[int] | None, list[int]]] = {}
@@ -341,10 +344,12 @@ class _Columns:
 
     def _add(self, key: tuple, parent: list[int] | None, digest: list[int] | None,
              make: Callable[[], list[int]]) -> list[int]:
-        if len(self.known) >= self.LIMIT:
+        col = make()
+        if self.cells + len(col) > self.LIMIT:
             self.made.clear()
             self.known.clear()
-        col = make()
+            self.cells = 0
+        self.cells += len(col)
         self.made[key] = (parent, digest, col)
         self.known[id(col)] = [col, None, None]
         return col
