@@ -16,8 +16,25 @@ from layerlens.errors import LayerlensError
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (see the module doc). A path that is not a regular
+    file (a device such as /dev/null or /dev/stdout, a FIFO, a socket) is written through,
+    as a shell redirection does: renaming over it would replace the device node with a file
+    (as root, `-o /dev/null` would have broken /dev/null for the whole machine). Raises
+    LayerlensError with the system's reason (a full disk included)."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise LayerlensError(f"cannot write: {exc.strerror or exc}",
+                                 path=str(path)) from None
+        return
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:

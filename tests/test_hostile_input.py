@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -247,3 +248,39 @@ def test_tui_without_a_terminal_is_one_line(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "layerlens", "tui", str(tmp_path)],
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     one_line_error(res, "needs a terminal")
+
+
+def test_a_fifo_or_device_as_dockerfile_or_ignore_file_is_refused(tmp_path: Path) -> None:
+    # found by a new-user trial: a FIFO hung the read, /dev/zero grew to 2.4 GB in 10 s
+    fifo = tmp_path / "fifo.Dockerfile"
+    os.mkfifo(fifo)
+    one_line_error(cli("analyze", str(fifo)), "fifo.Dockerfile", "FIFO, not a regular file")
+    one_line_error(cli("analyze", "/dev/zero"), "/dev/zero", "device, not a regular file")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY . /\n")
+    os.mkfifo(tmp_path / ".dockerignore")
+    one_line_error(cli("analyze", str(tmp_path / "Dockerfile")), ".dockerignore",
+                   "not a regular file")
+
+
+def test_output_into_a_fifo_writes_through_it(tmp_path: Path) -> None:
+    # `-o` renamed a file over a FIFO or a device node (as root, over /dev/null itself)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (tmp_path / "a").write_text("1")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    res = cli("analyze", str(tmp_path / "Dockerfile"), "--format", "json", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert got and json.loads(got[0])["dockerfile"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_to_a_full_device_is_an_error_not_a_success(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    res = cli("analyze", str(tmp_path / "Dockerfile"), "-o", "/dev/full")
+    one_line_error(res, "/dev/full", "No space left on device")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)

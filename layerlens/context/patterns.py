@@ -9,6 +9,7 @@ directory it matches. Malformed patterns are errors, as they are for the builder
 from __future__ import annotations
 
 import re
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -324,6 +325,11 @@ def read_ignore_file(context: Path, dockerfile: Path | None) -> tuple[str | None
     candidates.append(context / ".dockerignore")
     for cand in candidates:
         try:
+            st = cand.stat()
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                # a FIFO would block the read forever, a device could fill memory
+                raise IgnoreFileError("not a regular file (a FIFO, device or socket)",
+                                      path=str(cand))
             data = cand.read_bytes()
         except FileNotFoundError:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,6 +37,17 @@ def parse(
                             platform=platform)
 
 
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words, for the one-line refusal."""
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
 def load(
     path: str | Path,
     *,
@@ -47,7 +59,11 @@ def load(
     try:
         if p.is_dir():
             raise DockerfileError("is a directory, not a Dockerfile", path=name)
-        size = p.stat().st_size
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO would block the read forever, /dev/zero would fill memory
+            raise DockerfileError(f"is a {_kind(st.st_mode)}, not a regular file", path=name)
+        size = st.st_size
         if size > MAX_DOCKERFILE_BYTES:
             raise DockerfileError(
                 f"file is {size} bytes; refusing Dockerfiles over {MAX_DOCKERFILE_BYTES}",
