@@ -15,6 +15,21 @@ from pathlib import Path
 from layerlens.errors import LayerlensError
 
 
+def special_kind(mode: int) -> str | None:
+    """What a file of `mode` (`os.stat`'s st_mode) is when it is neither a regular file nor
+    a directory: "FIFO", "device", "socket" or "special file"; None for those two. Reading a
+    FIFO blocks until a writer comes, and a device such as /dev/zero never ends."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically (see the module doc). A path that is not a regular
     file (a device such as /dev/null or /dev/stdout, a FIFO, a socket) is written through,
@@ -25,24 +40,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         st = path.stat()
-    except OSError:
-        st = None
-    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-        try:
-            with open(path, "wb") as fh:
-                fh.write(data)
-        except OSError as exc:
-            raise LayerlensError(f"cannot write: {exc.strerror or exc}",
-                                 path=str(path)) from None
-        return
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
     except OSError as exc:
         raise LayerlensError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
+    else:
+        if special_kind(st.st_mode) is not None:
+            try:
+                with open(path, "wb") as fh:
+                    fh.write(data)
+            except OSError as exc:
+                raise LayerlensError(f"cannot write: {exc.strerror or exc}",
+                                     path=str(path)) from None
+            return
+        mode = stat.S_IMODE(st.st_mode)
     target = path.resolve() if path.is_symlink() else path
     tmp_name = None
     try:

@@ -9,13 +9,13 @@ directory it matches. Malformed patterns are errors, as they are for the builder
 from __future__ import annotations
 
 import re
-import stat
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from layerlens.errors import IgnoreFileError
+from layerlens.fsutil import special_kind
 
 _EXACT, _PREFIX, _SUFFIX, _REGEX = range(4)
 _ESCAPE_CHARS = frozenset(".+()|{}$")
@@ -325,11 +325,10 @@ def read_ignore_file(context: Path, dockerfile: Path | None) -> tuple[str | None
     candidates.append(context / ".dockerignore")
     for cand in candidates:
         try:
-            st = cand.stat()
-            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            kind = special_kind(cand.stat().st_mode)
+            if kind is not None:
                 # a FIFO would block the read forever, a device could fill memory
-                raise IgnoreFileError("not a regular file (a FIFO, device or socket)",
-                                      path=str(cand))
+                raise IgnoreFileError(f"is a {kind}, not a regular file", path=str(cand))
             data = cand.read_bytes()
         except FileNotFoundError:
             continue

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from layerlens.dockerfile.model import Dockerfile, Flag, Heredoc, Instruction, Mount, Stage
 from layerlens.errors import DockerfileError
+from layerlens.fsutil import special_kind
 
 __all__ = [
     "Dockerfile", "DockerfileError", "Flag", "Heredoc", "Instruction", "Mount", "Stage",
@@ -37,17 +37,6 @@ def parse(
                             platform=platform)
 
 
-def _kind(mode: int) -> str:
-    """What a non-regular file is, in words, for the one-line refusal."""
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"
-
-
 def load(
     path: str | Path,
     *,
@@ -60,9 +49,10 @@ def load(
         if p.is_dir():
             raise DockerfileError("is a directory, not a Dockerfile", path=name)
         st = p.stat()
-        if not stat.S_ISREG(st.st_mode):
+        kind = special_kind(st.st_mode)
+        if kind is not None:
             # a FIFO would block the read forever, /dev/zero would fill memory
-            raise DockerfileError(f"is a {_kind(st.st_mode)}, not a regular file", path=name)
+            raise DockerfileError(f"is a {kind}, not a regular file", path=name)
         size = st.st_size
         if size > MAX_DOCKERFILE_BYTES:
             raise DockerfileError(
